@@ -1,0 +1,137 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+// Driver manages the compute systems of one container host.
+//
+// Every method takes ctx first, blocks until done or until ctx is done, and
+// is safe for concurrent use. Errors wrap one of the classes below (checked
+// with errors.Is); anything else is a permanent failure of that call.
+type Driver interface {
+	// Host reports the host's OS build, revision, SKU and whether Hyper-V
+	// isolation is available.
+	Host(ctx context.Context) (spec.Host, error)
+
+	// List returns every compute system that is a container on the host,
+	// whatever its owner (foreign systems are needed to refuse name
+	// collisions). Utility VMs are not listed. The order is by ID.
+	List(ctx context.Context) ([]System, error)
+
+	// Create creates and starts a compute system for req and returns it as
+	// observed once running. It refuses, with ErrIncompatible and the host's
+	// own words, an image whose OS version the isolation mode cannot run and
+	// Hyper-V isolation on a host without Hyper-V. A system that already
+	// exists with the same ID gives ErrAlreadyExists. On failure nothing is
+	// left behind.
+	Create(ctx context.Context, req CreateRequest) (System, error)
+
+	// Remove stops the compute system with this ID (a graceful shutdown
+	// bounded by grace, then terminate) and deletes it. Idempotent: an ID
+	// that does not exist gives ErrNotFound, which callers removing may
+	// treat as success.
+	Remove(ctx context.Context, id string, grace time.Duration) error
+}
+
+// ProcessViewer is implemented by drivers that can show a container's
+// processes and what the host sees of them.
+type ProcessViewer interface {
+	// Processes returns the processes inside the container with this ID and
+	// the host processes that belong to it: for process isolation the same
+	// processes with the same PIDs, for Hyper-V isolation the VM worker
+	// process (vmwp.exe) of its utility VM. ErrNotFound if there is no
+	// such system.
+	Processes(ctx context.Context, id string) (ProcessView, error)
+}
+
+// ProcessView is a container's processes as seen from inside and from the
+// host.
+type ProcessView struct {
+	Container []Process `json:"container"`
+	Host      []Process `json:"host"`
+}
+
+// Process is one process.
+type Process struct {
+	PID     uint32 `json:"pid"`
+	Name    string `json:"name"`
+	Command string `json:"command,omitempty"`
+}
+
+// State is a compute system's state.
+type State string
+
+// The states a System may be observed in.
+const (
+	StateCreated State = "created"
+	StateRunning State = "running"
+	StateStopped State = "stopped"
+)
+
+// System is a compute system as observed on the host.
+type System struct {
+	// ID is the compute system's unique id on the host.
+	ID string `json:"id"`
+	// Name is the container name the owner gave it (for foreign systems
+	// whose id encodes no name, the id).
+	Name string `json:"name"`
+	// Owner is the HCS owner string.
+	Owner string `json:"owner"`
+	// Isolation is read from live evidence: IsolationProcess or
+	// IsolationHyperV, never IsolationDefault.
+	Isolation spec.Isolation `json:"isolation"`
+	// Image is the image reference the system was created from, when known.
+	Image string `json:"image"`
+	State State  `json:"state"`
+	// SpecHash is the spec hash the system was created with, recovered from
+	// live state; empty for foreign systems.
+	SpecHash string `json:"specHash,omitempty"`
+	// ExitCode is the main process's exit code once State is stopped.
+	ExitCode int       `json:"exitCode"`
+	Created  time.Time `json:"created"`
+}
+
+// CreateRequest asks for one compute system.
+type CreateRequest struct {
+	// Name is the container name (a DNS label).
+	Name string
+	// Owner is written to the compute system's owner field.
+	Owner string
+	// SpecHash is recorded on the system so it can be read back by List.
+	SpecHash string
+	// Isolation is IsolationProcess or IsolationHyperV (already resolved).
+	Isolation spec.Isolation
+	// ImageVersion is what the caller knows of the image's OS version; a
+	// driver that can read the image's own os.version uses that instead.
+	ImageVersion spec.ImageVersion
+	Spec         spec.ContainerSpec
+}
+
+// Error classes. Drivers wrap them with context:
+// fmt.Errorf("create %s: %w", name, driver.ErrIncompatible).
+var (
+	// ErrNotFound: no compute system with that ID.
+	ErrNotFound = errors.New("compute system not found")
+	// ErrAlreadyExists: a compute system with that ID exists.
+	ErrAlreadyExists = errors.New("compute system already exists")
+	// ErrIncompatible: the host cannot run this image in this isolation
+	// mode (OS version mismatch, Hyper-V not available). Retrying does not
+	// help; the message says what would.
+	ErrIncompatible = errors.New("incompatible with the host")
+	// ErrTransient: the host was busy or timed out; retrying may succeed.
+	ErrTransient = errors.New("transient failure")
+)
+
+// ExitWatcher is implemented by drivers that can report a compute system
+// exiting behind the agent's back, so the agent need not wait for its next
+// resync.
+type ExitWatcher interface {
+	// WatchExits calls notify with a system's ID each time one exits, until
+	// ctx is done. It returns when ctx is done.
+	WatchExits(ctx context.Context, notify func(id string))
+}

@@ -1,0 +1,163 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// APIVersion and Kind are the only values a manifest document may carry.
+const (
+	APIVersion = "reconciler/v1"
+	Kind       = "Container"
+)
+
+// Isolation is a Windows container isolation mode.
+type Isolation string
+
+// The isolation modes. IsolationDefault resolves per host SKU, see
+// Host.Effective.
+const (
+	IsolationDefault Isolation = "default"
+	IsolationProcess Isolation = "process"
+	IsolationHyperV  Isolation = "hyperv"
+)
+
+// RestartPolicy says what the agent does when a container's main process exits.
+type RestartPolicy string
+
+// The restart policies.
+const (
+	RestartAlways    RestartPolicy = "always"
+	RestartOnFailure RestartPolicy = "on-failure"
+	RestartNever     RestartPolicy = "never"
+)
+
+// Container is one manifest document.
+type Container struct {
+	APIVersion string        `json:"apiVersion"`
+	Kind       string        `json:"kind"`
+	Metadata   Metadata      `json:"metadata"`
+	Spec       ContainerSpec `json:"spec"`
+
+	// Origin is where the document was read from; it is not part of the
+	// manifest.
+	Origin Origin `json:"-"`
+}
+
+// Origin locates a manifest document.
+type Origin struct {
+	// File is the path as the user named it (relative to the folder root
+	// for folder and git sources).
+	File string
+	// Line is the 1-based line where the document starts, 0 if unknown.
+	Line int
+}
+
+// String renders "file:line" or "file".
+func (o Origin) String() string {
+	if o.Line > 0 {
+		return fmt.Sprintf("%s:%d", o.File, o.Line)
+	}
+	return o.File
+}
+
+// Metadata names a container.
+type Metadata struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// ContainerSpec is everything that shapes the running container.
+type ContainerSpec struct {
+	Image         string            `json:"image"`
+	Isolation     Isolation         `json:"isolation,omitempty"`
+	OSVersion     string            `json:"osVersion,omitempty"`
+	Command       []string          `json:"command,omitempty"`
+	WorkingDir    string            `json:"workingDir,omitempty"`
+	Env           map[string]string `json:"env,omitempty"`
+	Hostname      string            `json:"hostname,omitempty"`
+	RestartPolicy RestartPolicy     `json:"restartPolicy,omitempty"`
+	Resources     Resources         `json:"resources,omitempty"`
+	Mounts        []Mount           `json:"mounts,omitempty"`
+	NamedPipes    []NamedPipe       `json:"namedPipes,omitempty"`
+	Ports         []Port            `json:"ports,omitempty"`
+	Network       Network           `json:"network,omitempty"`
+	Devices       []Device          `json:"devices,omitempty"`
+}
+
+// Resources limits a container. Zero means "no limit".
+type Resources struct {
+	CPUCount          int `json:"cpuCount,omitempty"`
+	CPUMaximumPercent int `json:"cpuMaximumPercent,omitempty"`
+	MemoryMB          int `json:"memoryMB,omitempty"`
+}
+
+// Mount maps a host directory into the container (pierces isolation).
+type Mount struct {
+	HostPath      string `json:"hostPath"`
+	ContainerPath string `json:"containerPath"`
+	ReadOnly      bool   `json:"readOnly,omitempty"`
+}
+
+// NamedPipe maps a host named pipe into the container (pierces isolation).
+type NamedPipe struct {
+	HostPipe      string `json:"hostPipe"`
+	ContainerPipe string `json:"containerPipe"`
+}
+
+// Port publishes a container port on the host (pierces isolation).
+type Port struct {
+	HostPort      int    `json:"hostPort"`
+	ContainerPort int    `json:"containerPort"`
+	Protocol      string `json:"protocol,omitempty"` // tcp (default) | udp
+}
+
+// Network selects the container's network. Mode is nat (default),
+// transparent, l2bridge or none. Namespace, when set, joins an existing
+// host network namespace (a GUID) and pierces isolation.
+type Network struct {
+	Mode      string `json:"mode,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Device assigns a host device to the container (pierces isolation), as
+// docker's --device IDType/ID: IDType is "class" (a device interface class
+// GUID) or "vpci-location-path".
+type Device struct {
+	IDType string `json:"idType"`
+	ID     string `json:"id"`
+}
+
+// Problem is one thing wrong with the desired set: an error or a warning.
+// Every problem names where it is (file, line where YAML gives one), the
+// container when known, and the field path.
+type Problem struct {
+	File    string `json:"source"`
+	Line    int    `json:"line,omitempty"`
+	Name    string `json:"name"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error renders "file:line: name: field: message", leaving out what is
+// unknown.
+func (p Problem) Error() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+	}
+	if p.Name != "" {
+		b.WriteString(p.Name)
+		b.WriteString(": ")
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
