@@ -1,0 +1,479 @@
+package drivertest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// Harness is what the suite needs of one driver under test.
+type Harness struct {
+	// Driver is the driver under test.
+	Driver driver.Driver
+	// Owner is the owner the suite creates systems for; systems of other
+	// owners may exist on the host and are left alone (but the suite's
+	// "foreign" systems are created with Owner + "-foreign").
+	Owner string
+	// ProcessImage runs with process isolation on this host;
+	// HyperVOnlyImage is of an older build: it runs with hyperv and is
+	// refused with process. Empty skips the subtests that need them.
+	ProcessImage, HyperVOnlyImage string
+	// NoHyperV, when non-nil, returns a driver on a host without Hyper-V
+	// (sim only); nil skips that subtest.
+	NoHyperV func(t *testing.T) driver.Driver
+}
+
+// Timeouts bounding each driver call of the suite and the cleanup of what
+// a subtest created.
+const (
+	callTimeout    = 5 * time.Minute
+	cleanupTimeout = 2 * time.Minute
+	removeGrace    = 10 * time.Second
+)
+
+// Run runs the conformance suite. newHarness is called once per subtest,
+// so subtests never see each other's systems; each subtest removes what it
+// created.
+func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *suite)
+	}{
+		{"Host", testHost},
+		{"ListEmpty", testListEmpty},
+		{"Create", testCreate},
+		{"CreateExisting", testCreateExisting},
+		{"CreateInvalidIsolation", testCreateInvalidIsolation},
+		{"CreateCancelled", testCreateCancelled},
+		{"ProcessIsolationOlderImage", testProcessIsolationOlderImage},
+		{"HyperVOlderImage", testHyperVOlderImage},
+		{"HyperVUnavailable", testHyperVUnavailable},
+		{"Remove", testRemove},
+		{"RemoveNotFound", testRemoveNotFound},
+		{"ParallelCreate", testParallelCreate},
+		{"ForeignOwner", testForeignOwner},
+		{"ProcessesProcessIsolation", testProcessesProcessIsolation},
+		{"ProcessesHyperV", testProcessesHyperV},
+		{"ProcessesNotFound", testProcessesNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			tt.run(t, &suite{Harness: h})
+		})
+	}
+}
+
+// suite is one subtest's harness plus helpers.
+type suite struct {
+	Harness
+}
+
+func (s *suite) ctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// request is a create request for a container called name in isolation
+// iso running image, with a spec hash derived from the name.
+func (s *suite) request(name string, iso spec.Isolation, image string) driver.CreateRequest {
+	return driver.CreateRequest{
+		Name:      name,
+		Owner:     s.Owner,
+		SpecHash:  fakeSpecHash(name),
+		Isolation: iso,
+		Spec: spec.ContainerSpec{
+			Image:     image,
+			Isolation: iso,
+			Command:   []string{"ping", "localhost", "-t"},
+		},
+	}
+}
+
+// fakeSpecHash is a spec hash of the real format ("v1-" and hex) that is
+// stable per name.
+func fakeSpecHash(name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("v1-%016x", h.Sum64())
+}
+
+// create creates req on d, failing the test on error, and removes the
+// system when the test ends.
+func (s *suite) create(t *testing.T, d driver.Driver, req driver.CreateRequest) driver.System {
+	t.Helper()
+	sys, err := d.Create(s.ctx(t), req)
+	if err != nil {
+		t.Fatalf("Create(%s, %s): %v", req.Name, req.Isolation, err)
+	}
+	removeAtEnd(t, d, sys.ID)
+	return sys
+}
+
+// removeAtEnd removes id from d when the test ends, if it still exists.
+func removeAtEnd(t *testing.T, d driver.Driver, id string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		if err := d.Remove(ctx, id, removeGrace); err != nil && !errors.Is(err, driver.ErrNotFound) {
+			t.Errorf("cleanup: Remove(%s): %v", id, err)
+		}
+	})
+}
+
+// list returns d's systems, failing the test on error or on an order that
+// is not by ID.
+func (s *suite) list(t *testing.T, d driver.Driver) []driver.System {
+	t.Helper()
+	systems, err := d.List(s.ctx(t))
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if !slices.IsSortedFunc(systems, func(a, b driver.System) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Errorf("List is not sorted by ID: %v", ids(systems))
+	}
+	return systems
+}
+
+func find(systems []driver.System, id string) (driver.System, bool) {
+	i := slices.IndexFunc(systems, func(s driver.System) bool { return s.ID == id })
+	if i < 0 {
+		return driver.System{}, false
+	}
+	return systems[i], true
+}
+
+func ids(systems []driver.System) []string {
+	out := make([]string, len(systems))
+	for i, s := range systems {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// requireNone fails the test when d lists a system with this name.
+func (s *suite) requireNone(t *testing.T, d driver.Driver, name string) {
+	t.Helper()
+	for _, sys := range s.list(t, d) {
+		if sys.Name == name {
+			t.Errorf("a failed Create left %s (%s) behind", sys.ID, sys.State)
+		}
+	}
+}
+
+func (s *suite) needImage(t *testing.T, image, what string) {
+	t.Helper()
+	if image == "" {
+		t.Skipf("the harness names no %s", what)
+	}
+}
+
+func (s *suite) needHyperV(t *testing.T) {
+	t.Helper()
+	host, err := s.Driver.Host(s.ctx(t))
+	if err != nil {
+		t.Fatalf("Host: %v", err)
+	}
+	if !host.HyperV {
+		t.Skip("the host has no Hyper-V")
+	}
+}
+
+// checkSystem compares the fields a driver must report for req.
+func checkSystem(t *testing.T, where string, got driver.System, req driver.CreateRequest) {
+	t.Helper()
+	want := driver.System{
+		ID:        driver.SystemID(req.Name, req.SpecHash),
+		Name:      req.Name,
+		Owner:     req.Owner,
+		Isolation: req.Isolation,
+		State:     driver.StateRunning,
+		SpecHash:  req.SpecHash,
+	}
+	got.Image, got.ExitCode, got.Created = "", 0, time.Time{}
+	if got != want {
+		t.Errorf("%s = %+v, want %+v", where, got, want)
+	}
+}
+
+func testHost(t *testing.T, s *suite) {
+	host, err := s.Driver.Host(s.ctx(t))
+	if err != nil {
+		t.Fatalf("Host: %v", err)
+	}
+	if host.Build == 0 {
+		t.Errorf("Host().Build = 0, want the host's OS build")
+	}
+	if host.SKU != spec.SKUServer && host.SKU != spec.SKUClient {
+		t.Errorf("Host().SKU = %q, want %q or %q", host.SKU, spec.SKUServer, spec.SKUClient)
+	}
+}
+
+func testListEmpty(t *testing.T, s *suite) {
+	for _, sys := range s.list(t, s.Driver) {
+		if sys.ID == "" {
+			t.Errorf("List returned a system without ID: %+v", sys)
+		}
+		if sys.Owner == s.Owner {
+			t.Errorf("List on a fresh harness returned %s of owner %s", sys.ID, s.Owner)
+		}
+		if sys.Isolation != spec.IsolationProcess && sys.Isolation != spec.IsolationHyperV {
+			t.Errorf("List: %s has isolation %q, want process or hyperv", sys.ID, sys.Isolation)
+		}
+	}
+}
+
+func testCreate(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	req := s.request("dt-create", spec.IsolationProcess, s.ProcessImage)
+	sys := s.create(t, s.Driver, req)
+	checkSystem(t, "Create", sys, req)
+	listed, ok := find(s.list(t, s.Driver), sys.ID)
+	if !ok {
+		t.Fatalf("List does not have %s", sys.ID)
+	}
+	checkSystem(t, "List", listed, req)
+}
+
+func testCreateExisting(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	req := s.request("dt-twice", spec.IsolationProcess, s.ProcessImage)
+	sys := s.create(t, s.Driver, req)
+	_, err := s.Driver.Create(s.ctx(t), req)
+	if !errors.Is(err, driver.ErrAlreadyExists) {
+		t.Fatalf("second Create(%s) = %v, want ErrAlreadyExists", sys.ID, err)
+	}
+	n := 0
+	for _, listed := range s.list(t, s.Driver) {
+		if listed.ID == sys.ID {
+			n++
+			checkSystem(t, "List", listed, req)
+		}
+	}
+	if n != 1 {
+		t.Errorf("List has %s %d times, want once", sys.ID, n)
+	}
+}
+
+func testCreateInvalidIsolation(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	for _, iso := range []spec.Isolation{spec.IsolationDefault, "", "vm"} {
+		req := s.request("dt-isolation", iso, s.ProcessImage)
+		if _, err := s.Driver.Create(s.ctx(t), req); err == nil {
+			removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+			t.Errorf("Create with isolation %q succeeded, want an error (isolation must be resolved)", iso)
+		}
+	}
+	s.requireNone(t, s.Driver, "dt-isolation")
+}
+
+func testCreateCancelled(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := s.request("dt-cancelled", spec.IsolationProcess, s.ProcessImage)
+	if _, err := s.Driver.Create(ctx, req); err == nil {
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+		t.Errorf("Create with a cancelled context succeeded")
+	}
+	s.requireNone(t, s.Driver, req.Name)
+}
+
+func testProcessIsolationOlderImage(t *testing.T, s *suite) {
+	s.needImage(t, s.HyperVOnlyImage, "HyperVOnlyImage")
+	req := s.request("dt-mismatch", spec.IsolationProcess, s.HyperVOnlyImage)
+	_, err := s.Driver.Create(s.ctx(t), req)
+	if err == nil {
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+	}
+	if !errors.Is(err, driver.ErrIncompatible) {
+		t.Errorf("Create(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
+	}
+	s.requireNone(t, s.Driver, req.Name)
+}
+
+func testHyperVOlderImage(t *testing.T, s *suite) {
+	s.needImage(t, s.HyperVOnlyImage, "HyperVOnlyImage")
+	s.needHyperV(t)
+	req := s.request("dt-hyperv", spec.IsolationHyperV, s.HyperVOnlyImage)
+	sys := s.create(t, s.Driver, req)
+	checkSystem(t, "Create", sys, req)
+	listed, ok := find(s.list(t, s.Driver), sys.ID)
+	if !ok {
+		t.Fatalf("List does not have %s", sys.ID)
+	}
+	if listed.Isolation != spec.IsolationHyperV {
+		t.Errorf("List: %s has isolation %q, want hyperv", sys.ID, listed.Isolation)
+	}
+}
+
+func testHyperVUnavailable(t *testing.T, s *suite) {
+	if s.NoHyperV == nil {
+		t.Skip("the harness has no host without Hyper-V")
+	}
+	image := cmp.Or(s.HyperVOnlyImage, s.ProcessImage)
+	s.needImage(t, image, "image")
+	d := s.NoHyperV(t)
+	req := s.request("dt-nohyperv", spec.IsolationHyperV, image)
+	_, err := d.Create(s.ctx(t), req)
+	if err == nil {
+		removeAtEnd(t, d, driver.SystemID(req.Name, req.SpecHash))
+	}
+	if !errors.Is(err, driver.ErrIncompatible) {
+		t.Errorf("Create(hyperv) on a host without Hyper-V = %v, want ErrIncompatible", err)
+	}
+	s.requireNone(t, d, req.Name)
+}
+
+func testRemove(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	sys := s.create(t, s.Driver, s.request("dt-remove", spec.IsolationProcess, s.ProcessImage))
+	if err := s.Driver.Remove(s.ctx(t), sys.ID, removeGrace); err != nil {
+		t.Fatalf("Remove(%s): %v", sys.ID, err)
+	}
+	if _, ok := find(s.list(t, s.Driver), sys.ID); ok {
+		t.Errorf("List still has %s after Remove", sys.ID)
+	}
+	if err := s.Driver.Remove(s.ctx(t), sys.ID, removeGrace); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("second Remove(%s) = %v, want ErrNotFound", sys.ID, err)
+	}
+}
+
+func testRemoveNotFound(t *testing.T, s *suite) {
+	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	if err := s.Driver.Remove(s.ctx(t), id, removeGrace); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("Remove(%s) = %v, want ErrNotFound", id, err)
+	}
+}
+
+func testParallelCreate(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	const n = 8
+	reqs := make([]driver.CreateRequest, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range reqs {
+		reqs[i] = s.request(fmt.Sprintf("dt-parallel-%d", i), spec.IsolationProcess, s.ProcessImage)
+		removeAtEnd(t, s.Driver, driver.SystemID(reqs[i].Name, reqs[i].SpecHash))
+		wg.Go(func() {
+			_, errs[i] = s.Driver.Create(s.ctx(t), reqs[i])
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("parallel Create: %v", err)
+	}
+	listed := s.list(t, s.Driver)
+	for _, req := range reqs {
+		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+		if !ok {
+			t.Errorf("List does not have %s", req.Name)
+			continue
+		}
+		checkSystem(t, "List", sys, req)
+	}
+}
+
+func testForeignOwner(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	mine := s.request("dt-mine", spec.IsolationProcess, s.ProcessImage)
+	foreign := s.request("dt-foreign", spec.IsolationProcess, s.ProcessImage)
+	foreign.Owner = s.Owner + "-foreign"
+	s.create(t, s.Driver, mine)
+	s.create(t, s.Driver, foreign)
+	listed := s.list(t, s.Driver)
+	for _, req := range []driver.CreateRequest{mine, foreign} {
+		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+		if !ok {
+			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
+			continue
+		}
+		checkSystem(t, "List", sys, req)
+	}
+}
+
+// processes returns d's process view of id; it skips the test when d is no
+// ProcessViewer.
+func (s *suite) processes(t *testing.T, id string) driver.ProcessView {
+	t.Helper()
+	pv, ok := s.Driver.(driver.ProcessViewer)
+	if !ok {
+		t.Skip("the driver is no ProcessViewer")
+	}
+	view, err := pv.Processes(s.ctx(t), id)
+	if err != nil {
+		t.Fatalf("Processes(%s): %v", id, err)
+	}
+	return view
+}
+
+// requireCommand fails the test unless the container runs the request's
+// command (ping.exe).
+func requireCommand(t *testing.T, view driver.ProcessView) {
+	t.Helper()
+	if !slices.ContainsFunc(view.Container, func(p driver.Process) bool { return strings.EqualFold(p.Name, "ping.exe") }) {
+		t.Errorf("container processes %+v: no ping.exe", view.Container)
+	}
+}
+
+func testProcessesProcessIsolation(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	if _, ok := s.Driver.(driver.ProcessViewer); !ok {
+		t.Skip("the driver is no ProcessViewer")
+	}
+	sys := s.create(t, s.Driver, s.request("dt-ps-process", spec.IsolationProcess, s.ProcessImage))
+	view := s.processes(t, sys.ID)
+	requireCommand(t, view)
+	onHost := map[uint32]string{}
+	for _, p := range view.Host {
+		onHost[p.PID] = p.Name
+	}
+	for _, p := range view.Container {
+		if name, ok := onHost[p.PID]; !ok || !strings.EqualFold(name, p.Name) {
+			t.Errorf("container process %d %s: the host sees %q under that PID, want the same process", p.PID, p.Name, name)
+		}
+	}
+}
+
+func testProcessesHyperV(t *testing.T, s *suite) {
+	image := cmp.Or(s.HyperVOnlyImage, s.ProcessImage)
+	s.needImage(t, image, "image")
+	if _, ok := s.Driver.(driver.ProcessViewer); !ok {
+		t.Skip("the driver is no ProcessViewer")
+	}
+	s.needHyperV(t)
+	sys := s.create(t, s.Driver, s.request("dt-ps-hyperv", spec.IsolationHyperV, image))
+	view := s.processes(t, sys.ID)
+	requireCommand(t, view)
+	if len(view.Host) != 1 || !strings.EqualFold(view.Host[0].Name, "vmwp.exe") {
+		t.Fatalf("host processes = %+v, want one vmwp.exe", view.Host)
+	}
+	worker := view.Host[0].PID
+	for _, p := range view.Container {
+		if p.PID == worker {
+			t.Errorf("container process %d %s has the PID of the host's vmwp.exe", p.PID, p.Name)
+		}
+	}
+}
+
+func testProcessesNotFound(t *testing.T, s *suite) {
+	pv, ok := s.Driver.(driver.ProcessViewer)
+	if !ok {
+		t.Skip("the driver is no ProcessViewer")
+	}
+	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	if _, err := pv.Processes(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("Processes(%s) = %v, want ErrNotFound", id, err)
+	}
+}

@@ -1,0 +1,252 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+func TestTransientFailures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	other := openTestHost(t, path)
+	ctx := t.Context()
+	existing := mustCreate(t, ctx, h, createReq("existing", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	if err := h.SetFaults(ctx, Faults{TransientFailures: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// Consumed one per call, whichever process makes it.
+	steps := []struct {
+		name    string
+		do      func() error
+		wantErr error
+		left    int
+	}{
+		{"create fails", func() error {
+			_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, driver.ErrTransient, 2},
+		{"remove from another host fails", func() error { return other.Remove(ctx, existing.ID, 0) }, driver.ErrTransient, 1},
+		{"even a create that would be refused fails transiently", func() error {
+			_, err := other.Create(ctx, createReq("old", spec.IsolationProcess, "nanoserver:ltsc2019"))
+			return err
+		}, driver.ErrTransient, 0},
+		{"create succeeds", func() error {
+			_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, nil, 0},
+		{"remove succeeds", func() error { return other.Remove(ctx, existing.ID, 0) }, nil, 0},
+	}
+	for _, step := range steps {
+		checkErr(t, step.do(), step.wantErr)
+		f, err := other.Faults(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.TransientFailures != step.left {
+			t.Errorf("%s: %d transient failures left, want %d", step.name, f.TransientFailures, step.left)
+		}
+	}
+	systems, err := h.List(ctx)
+	if err != nil || !slices.Equal(ids(systems), []string{"web_v1-web"}) {
+		t.Errorf("List = %v, %v; want only web", ids(systems), err)
+	}
+}
+
+func TestFailNames(t *testing.T) {
+	h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
+	ctx := t.Context()
+	if err := h.SetFaults(ctx, Faults{FailNames: []string{"bad"}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // permanent: not consumed
+		_, err := h.Create(ctx, createReq("bad", spec.IsolationProcess, "nanoserver:ltsc2022"))
+		checkErr(t, err, errPlain, "injected")
+	}
+	mustCreate(t, ctx, h, createReq("good", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	systems, err := h.List(ctx)
+	if err != nil || !slices.Equal(ids(systems), []string{"good_v1-good"}) {
+		t.Errorf("List = %v, %v; want only good", ids(systems), err)
+	}
+}
+
+func TestLatencyOverlaps(t *testing.T) {
+	h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
+	ctx := t.Context()
+	const latency, n = 200 * time.Millisecond, 4
+	if err := h.SetFaults(ctx, Faults{Latency: latency}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = h.Create(ctx, createReq(fmt.Sprintf("c%d", i), spec.IsolationProcess, "nanoserver:ltsc2022"))
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed < latency || elapsed >= n*latency {
+		t.Errorf("%d parallel creates with latency %s took %s, want at least the latency and less than %s (overlapping)", n, latency, elapsed, n*latency)
+	}
+}
+
+func TestContextHonoured(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, h *EmulatedHost)
+		call  func(ctx context.Context, h *EmulatedHost) error
+	}{
+		{name: "create while sleeping the latency", setup: withLatency(time.Minute),
+			call: func(ctx context.Context, h *EmulatedHost) error {
+				_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+				return err
+			}},
+		{name: "remove while sleeping the latency", setup: withLatency(time.Minute),
+			call: func(ctx context.Context, h *EmulatedHost) error { return h.Remove(ctx, "existing_v1-existing", 0) }},
+		{name: "create while another process holds the lock", setup: holdLock,
+			call: func(ctx context.Context, h *EmulatedHost) error {
+				_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+				return err
+			}},
+		{name: "list while another process holds the lock", setup: holdLock,
+			call: func(ctx context.Context, h *EmulatedHost) error { _, err := h.List(ctx); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "host.json")
+			h := openTestHost(t, path)
+			mustCreate(t, t.Context(), h, createReq("existing", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			tt.setup(t, h)
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tt.call(ctx, h)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want context.DeadlineExceeded", err)
+			}
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Errorf("returned after %s, want soon after the deadline", elapsed)
+			}
+			releaseLock(t, path)
+			systems, err := h.List(t.Context())
+			if err != nil || !slices.Equal(ids(systems), []string{"existing_v1-existing"}) {
+				t.Errorf("List = %v, %v; want only existing, unchanged", ids(systems), err)
+			}
+		})
+	}
+}
+
+func withLatency(d time.Duration) func(t *testing.T, h *EmulatedHost) {
+	return func(t *testing.T, h *EmulatedHost) {
+		if err := h.SetFaults(t.Context(), Faults{Latency: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// heldLocks are the locks holdLock took, by state path.
+var heldLocks sync.Map
+
+// holdLock takes the state's lock as another process would.
+func holdLock(t *testing.T, h *EmulatedHost) {
+	l := flock.New(h.Path() + ".lock")
+	if err := l.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	heldLocks.Store(h.Path(), l)
+	t.Cleanup(func() { l.Close() })
+}
+
+func releaseLock(t *testing.T, path string) {
+	if l, ok := heldLocks.LoadAndDelete(path); ok {
+		if err := l.(*flock.Flock).Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSetFaultsValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		faults  Faults
+		wantErr bool
+	}{
+		{name: "none", faults: Faults{}},
+		{name: "all", faults: Faults{Latency: time.Second, TransientFailures: 2, FailNames: []string{"a"}}},
+		{name: "negative latency", faults: Faults{Latency: -time.Second}, wantErr: true},
+		{name: "negative transient failures", faults: Faults{TransientFailures: -1}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
+			err := h.SetFaults(t.Context(), tt.faults)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("SetFaults = %v, wantErr %v", err, tt.wantErr)
+			}
+			got, err := h.Faults(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.faults
+			if tt.wantErr {
+				want = Faults{}
+			}
+			if got.Latency != want.Latency || got.TransientFailures != want.TransientFailures || !slices.Equal(got.FailNames, want.FailNames) {
+				t.Errorf("Faults = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestFaultsJSON(t *testing.T) {
+	tests := []struct {
+		name    string
+		json    string
+		want    Faults
+		wantErr bool
+	}{
+		{name: "full", json: `{"latency":"150ms","transientFailures":2,"failNames":["a","b"]}`,
+			want: Faults{Latency: 150 * time.Millisecond, TransientFailures: 2, FailNames: []string{"a", "b"}}},
+		{name: "no latency", json: `{"transientFailures":1}`, want: Faults{TransientFailures: 1}},
+		{name: "bad latency", json: `{"latency":"soon"}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got Faults
+			err := json.Unmarshal([]byte(tt.json), &got)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Unmarshal = %v, wantErr %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if got.Latency != tt.want.Latency || got.TransientFailures != tt.want.TransientFailures || !slices.Equal(got.FailNames, tt.want.FailNames) {
+				t.Errorf("Unmarshal = %+v, want %+v", got, tt.want)
+			}
+			again, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Faults
+			if err := json.Unmarshal(again, &back); err != nil || back.Latency != got.Latency {
+				t.Errorf("round trip %s = %+v, %v", again, back, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,381 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// hcsNoHyperV is what HCS says when Hyper-V isolation is asked of a host
+// without Hyper-V (error 0x80370102 of the virtualization facility).
+const hcsNoHyperV = "Hyper-V is not installed: the virtual machine could not be started because a required feature is not installed. (0x80370102)"
+
+// EmulatedHost is an emulated HCS host whose state lives in one file. Any
+// number of EmulatedHost values, in any number of processes, may share a
+// state file: every call reads and writes it under a file lock, so each
+// call sees what the others did before it and nothing is lost. All methods
+// are safe for concurrent use; they block while another caller holds the
+// lock and return ctx's error if ctx is done first.
+type EmulatedHost struct {
+	st  *store
+	log *zap.Logger
+}
+
+var (
+	_ driver.Driver        = (*EmulatedHost)(nil)
+	_ driver.ProcessViewer = (*EmulatedHost)(nil)
+)
+
+// Open opens the emulated host whose state is at path, creating the parent
+// folders and a new state when the file is missing: Windows Server 2022
+// (build 20348, revision 1, SKU server) with Hyper-V, no systems, no
+// faults. It fails when the state cannot be read, and blocks while another
+// process holds the state's lock. A nil logger logs nothing. Close releases
+// what Open holds.
+func Open(path string, logger *zap.Logger) (*EmulatedHost, error) {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	st, err := openStore(path, logger)
+	if err != nil {
+		return nil, err
+	}
+	h := &EmulatedHost{st: st, log: logger}
+	ctx := context.Background()
+	created, err := st.initialize(ctx)
+	if err != nil {
+		_ = st.close()
+		return nil, fmt.Errorf("open emulated host %s: %w", path, err)
+	}
+	if created {
+		logger.Debug("created emulated host state", zap.String("path", path), zap.Stringer("host", defaultHost))
+	}
+	if err := st.read(ctx, func(*model) error { return nil }); err != nil {
+		_ = st.close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// Path is the state file's path.
+func (h *EmulatedHost) Path() string { return h.st.path }
+
+// Close releases the lock file's handle. Calls after Close fail with an
+// error wrapping os.ErrClosed. Idempotent.
+func (h *EmulatedHost) Close() error { return h.st.close() }
+
+// Host reports the emulated host.
+func (h *EmulatedHost) Host(ctx context.Context) (spec.Host, error) {
+	var host spec.Host
+	err := h.st.read(ctx, func(m *model) error {
+		host = m.host
+		return nil
+	})
+	if err != nil {
+		return spec.Host{}, fmt.Errorf("host: %w", err)
+	}
+	return host, nil
+}
+
+// List returns every compute system of every owner, sorted by ID.
+func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
+	var out []driver.System
+	err := h.st.read(ctx, func(m *model) error {
+		records := m.sortedSystems()
+		out = make([]driver.System, len(records))
+		for i, r := range records {
+			out[i] = r.system()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	return out, nil
+}
+
+// Create creates and starts a compute system for req, as HCS would. Its ID
+// is driver.SystemID(req.Name, req.SpecHash); a request without a spec hash
+// (a foreign container, as `reconciler sim create` makes) gets its name as
+// ID. The image's OS version is req.ImageVersion when known, else what
+// req.Spec's image tag or osVersion reveal; an unknown version is accepted
+// (HCS would judge the image's own os.version).
+//
+// Errors: driver.ErrIncompatible with HCS's own words when the host cannot
+// run the image in that isolation mode or has no Hyper-V for hyperv;
+// driver.ErrAlreadyExists for an existing ID; driver.ErrTransient while
+// injected transient failures last; a plain error for an isolation other
+// than process/hyperv, a malformed spec.osVersion, or a name in
+// Faults.FailNames. After the injected latency (slept without the lock),
+// either the system exists and is running or nothing changed.
+func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
+	id := req.Name
+	if req.SpecHash != "" {
+		id = driver.SystemID(req.Name, req.SpecHash)
+	}
+	img, err := checkRequest(req)
+	if err != nil {
+		return driver.System{}, fmt.Errorf("create %s: %w", id, err)
+	}
+	if err := h.sleepLatency(ctx); err != nil {
+		return driver.System{}, fmt.Errorf("create %s: %w", id, err)
+	}
+	var sys driver.System
+	err = h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		if err := h.consumeTransient(m, commit); err != nil {
+			return err
+		}
+		if m.faults.failsName(req.Name) {
+			return errors.New("injected permanent failure")
+		}
+		if _, ok := m.systems[id]; ok {
+			return driver.ErrAlreadyExists
+		}
+		if c := spec.CheckCompatibility(m.host, img, req.Isolation); c.Verdict == spec.Incompatible {
+			words := spec.HCSOSMismatch
+			if req.Isolation == spec.IsolationHyperV && !m.host.HyperV {
+				words = hcsNoHyperV
+			}
+			if strings.Contains(c.Message, words) { // the message quotes HCS already
+				return fmt.Errorf("%w: %s", driver.ErrIncompatible, c.Message)
+			}
+			return fmt.Errorf("%w: %s: %s", driver.ErrIncompatible, words, c.Message)
+		}
+		pids := pidCounter{next: m.nextPID}
+		inside, worker := startProcesses(req.Isolation, id, req.Spec.Command, &pids)
+		r := &systemRecord{
+			ID:        id,
+			Name:      req.Name,
+			Owner:     req.Owner,
+			Isolation: req.Isolation,
+			Image:     req.Spec.Image,
+			State:     driver.StateRunning,
+			SpecHash:  req.SpecHash,
+			Created:   time.Now().UTC(),
+			Processes: inside,
+			VMWorker:  worker,
+			Spec:      req.Spec,
+		}
+		if err := commit(entry{Op: opPut, System: r, NextPID: pids.next}); err != nil {
+			return err
+		}
+		sys = r.system()
+		return nil
+	})
+	if err != nil {
+		return driver.System{}, fmt.Errorf("create %s: %w", id, err)
+	}
+	h.log.Debug("created system", zap.String("id", id), zap.String("owner", req.Owner),
+		zap.String("isolation", string(req.Isolation)), zap.String("image", req.Spec.Image))
+	return sys, nil
+}
+
+// checkRequest refuses what HCS would refuse before looking at the host,
+// and resolves the image's OS version.
+func checkRequest(req driver.CreateRequest) (spec.ImageVersion, error) {
+	if req.Name == "" {
+		return spec.ImageVersion{}, errors.New("no container name")
+	}
+	if req.Isolation != spec.IsolationProcess && req.Isolation != spec.IsolationHyperV {
+		return spec.ImageVersion{}, fmt.Errorf("isolation %q: want %s or %s", req.Isolation, spec.IsolationProcess, spec.IsolationHyperV)
+	}
+	if req.ImageVersion.Known {
+		return req.ImageVersion, nil
+	}
+	img, err := spec.ImageOSVersion(req.Spec.Image, req.Spec.OSVersion)
+	if err != nil {
+		return spec.ImageVersion{}, fmt.Errorf("image %s: %w", req.Spec.Image, err)
+	}
+	return img, nil
+}
+
+// Remove stops and deletes the compute system with this ID. The emulated
+// shutdown is immediate, so grace is never waited for. Errors:
+// driver.ErrNotFound when there is no such system, driver.ErrTransient
+// while injected transient failures last. The injected latency is slept
+// without the lock first.
+func (h *EmulatedHost) Remove(ctx context.Context, id string, grace time.Duration) error {
+	if err := h.sleepLatency(ctx); err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		if err := h.consumeTransient(m, commit); err != nil {
+			return err
+		}
+		if _, ok := m.systems[id]; !ok {
+			return driver.ErrNotFound
+		}
+		return commit(entry{Op: opDelete, ID: id})
+	})
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	h.log.Debug("removed system", zap.String("id", id), zap.Duration("grace", grace))
+	return nil
+}
+
+// Processes returns the processes of the system with this ID as seen from
+// inside it and from the host; both are empty once it stopped.
+// driver.ErrNotFound when there is no such system.
+func (h *EmulatedHost) Processes(ctx context.Context, id string) (driver.ProcessView, error) {
+	var view driver.ProcessView
+	err := h.st.read(ctx, func(m *model) error {
+		r, ok := m.systems[id]
+		if !ok {
+			return driver.ErrNotFound
+		}
+		view = r.processView()
+		return nil
+	})
+	if err != nil {
+		return driver.ProcessView{}, fmt.Errorf("processes %s: %w", id, err)
+	}
+	return view, nil
+}
+
+// sleepLatency sleeps the injected latency, holding no lock, or until ctx
+// is done.
+func (h *EmulatedHost) sleepLatency(ctx context.Context) error {
+	var latency time.Duration
+	if err := h.st.read(ctx, func(m *model) error {
+		latency = m.faults.Latency
+		return nil
+	}); err != nil {
+		return err
+	}
+	if latency <= 0 {
+		return nil
+	}
+	t := time.NewTimer(latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// consumeTransient fails the call with driver.ErrTransient, and records one
+// fewer pending failure, while injected transient failures last.
+func (h *EmulatedHost) consumeTransient(m *model, commit func(entry) error) error {
+	if m.faults.TransientFailures <= 0 {
+		return nil
+	}
+	f := m.faults
+	f.TransientFailures--
+	if err := commit(entry{Op: opFaults, Faults: &f}); err != nil {
+		return err
+	}
+	h.log.Debug("injected transient failure", zap.Int("left", f.TransientFailures))
+	return fmt.Errorf("%w: injected: the host is busy", driver.ErrTransient)
+}
+
+// SetHost changes the emulated host, as an OS upgrade or a role change
+// would. Running systems are left as they are. The host needs a build and
+// a valid SKU. Idempotent.
+func (h *EmulatedHost) SetHost(ctx context.Context, host spec.Host) error {
+	if host.Build == 0 {
+		return errors.New("set host: build must be > 0")
+	}
+	if host.SKU != spec.SKUServer && host.SKU != spec.SKUClient {
+		return fmt.Errorf("set host: sku %q: want %s or %s", host.SKU, spec.SKUServer, spec.SKUClient)
+	}
+	err := h.st.update(ctx, func(_ *model, commit func(entry) error) error {
+		return commit(entry{Op: opHost, Host: &host})
+	})
+	if err != nil {
+		return fmt.Errorf("set host: %w", err)
+	}
+	h.log.Debug("set host", zap.Stringer("host", host), zap.Bool("hyperv", host.HyperV))
+	return nil
+}
+
+// Kill makes the main process of the system named nameOrID (an ID, or a
+// name only one system carries) exit with exitCode, behind its owner's
+// back: the system stops (State stopped, ExitCode set) and its processes,
+// and a Hyper-V system's vmwp.exe, are gone. driver.ErrNotFound when no
+// system matches; a plain error when it is not running.
+func (h *EmulatedHost) Kill(ctx context.Context, nameOrID string, exitCode int) error {
+	var id string
+	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		r, err := m.lookup(nameOrID)
+		if err != nil {
+			return err
+		}
+		if r.State != driver.StateRunning {
+			return fmt.Errorf("%s is not running (state %s)", r.ID, r.State)
+		}
+		stopped := *r
+		stopped.State = driver.StateStopped
+		stopped.ExitCode = exitCode
+		stopped.Processes = []driver.Process{}
+		stopped.VMWorker = nil
+		id = r.ID
+		return commit(entry{Op: opPut, System: &stopped})
+	})
+	if err != nil {
+		return fmt.Errorf("kill %s: %w", nameOrID, err)
+	}
+	h.log.Debug("killed system", zap.String("id", id), zap.Int("exitCode", exitCode))
+	return nil
+}
+
+// Delete makes the system named nameOrID (an ID, or a name only one system
+// carries) disappear, as after a host reboot. driver.ErrNotFound when no
+// system matches.
+func (h *EmulatedHost) Delete(ctx context.Context, nameOrID string) error {
+	var id string
+	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		r, err := m.lookup(nameOrID)
+		if err != nil {
+			return err
+		}
+		id = r.ID
+		return commit(entry{Op: opDelete, ID: r.ID})
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", nameOrID, err)
+	}
+	h.log.Debug("deleted system", zap.String("id", id))
+	return nil
+}
+
+// SetFaults replaces the injected faults; they apply to every process
+// sharing the state file from its next call on. Idempotent.
+func (h *EmulatedHost) SetFaults(ctx context.Context, f Faults) error {
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("set faults: %w", err)
+	}
+	f.FailNames = slices.Clone(f.FailNames)
+	err := h.st.update(ctx, func(_ *model, commit func(entry) error) error {
+		return commit(entry{Op: opFaults, Faults: &f})
+	})
+	if err != nil {
+		return fmt.Errorf("set faults: %w", err)
+	}
+	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames))
+	return nil
+}
+
+// Faults reports the injected faults still pending.
+func (h *EmulatedHost) Faults(ctx context.Context) (Faults, error) {
+	var f Faults
+	err := h.st.read(ctx, func(m *model) error {
+		f = m.faults
+		f.FailNames = slices.Clone(f.FailNames)
+		return nil
+	})
+	if err != nil {
+		return Faults{}, fmt.Errorf("faults: %w", err)
+	}
+	return f, nil
+}

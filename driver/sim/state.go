@@ -1,0 +1,275 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// Faults are the failures the emulated host injects, persisted in its state
+// so that every process sharing the state file sees them.
+type Faults struct {
+	// Latency is added to every Create and Remove, slept without holding the
+	// state lock so that parallel calls overlap as they do on real HCS.
+	Latency time.Duration
+	// TransientFailures is how many of the next Create/Remove calls fail
+	// with driver.ErrTransient; each such call consumes one.
+	TransientFailures int
+	// FailNames are container names whose Create fails permanently (a
+	// plain error, not one of driver's classes).
+	FailNames []string
+}
+
+// faultsJSON is Faults on disk: latency as a Go duration string ("150ms")
+// so a person can read and edit it.
+type faultsJSON struct {
+	Latency           string   `json:"latency"`
+	TransientFailures int      `json:"transientFailures"`
+	FailNames         []string `json:"failNames,omitempty"`
+}
+
+// MarshalJSON renders the latency as a duration string.
+func (f Faults) MarshalJSON() ([]byte, error) {
+	return json.Marshal(faultsJSON{
+		Latency:           f.Latency.String(),
+		TransientFailures: f.TransientFailures,
+		FailNames:         f.FailNames,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (f *Faults) UnmarshalJSON(b []byte) error {
+	var j faultsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	var latency time.Duration
+	if j.Latency != "" {
+		var err error
+		if latency, err = time.ParseDuration(j.Latency); err != nil {
+			return fmt.Errorf("faults latency: %w", err)
+		}
+	}
+	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames}
+	return nil
+}
+
+func (f Faults) validate() error {
+	if f.Latency < 0 {
+		return fmt.Errorf("faults: latency %s is negative", f.Latency)
+	}
+	if f.TransientFailures < 0 {
+		return fmt.Errorf("faults: transientFailures %d is negative", f.TransientFailures)
+	}
+	return nil
+}
+
+func (f Faults) failsName(name string) bool {
+	return slices.Contains(f.FailNames, name)
+}
+
+// systemRecord is one compute system in the state.
+type systemRecord struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Owner     string         `json:"owner"`
+	Isolation spec.Isolation `json:"isolation"`
+	Image     string         `json:"image"`
+	State     driver.State   `json:"state"`
+	SpecHash  string         `json:"specHash,omitempty"`
+	ExitCode  int            `json:"exitCode"`
+	Created   time.Time      `json:"created"`
+	// Processes are the processes inside the container: host PIDs for
+	// process isolation, utility VM PIDs for Hyper-V isolation.
+	Processes []driver.Process `json:"processes"`
+	// VMWorker is the host's vmwp.exe of a running Hyper-V-isolated system.
+	VMWorker *driver.Process `json:"vmWorker,omitempty"`
+	// Spec is the full requested spec, for status views.
+	Spec spec.ContainerSpec `json:"spec"`
+}
+
+func (r *systemRecord) system() driver.System {
+	return driver.System{
+		ID:        r.ID,
+		Name:      r.Name,
+		Owner:     r.Owner,
+		Isolation: r.Isolation,
+		Image:     r.Image,
+		State:     r.State,
+		SpecHash:  r.SpecHash,
+		ExitCode:  r.ExitCode,
+		Created:   r.Created,
+	}
+}
+
+// processView is what Processes reports: for process isolation the host
+// sees the container's own processes with the same PIDs, for Hyper-V
+// isolation only the utility VM's worker process.
+func (r *systemRecord) processView() driver.ProcessView {
+	view := driver.ProcessView{Container: slices.Clone(r.Processes), Host: []driver.Process{}}
+	if view.Container == nil {
+		view.Container = []driver.Process{}
+	}
+	switch {
+	case r.Isolation == spec.IsolationProcess:
+		view.Host = slices.Clone(view.Container)
+	case r.VMWorker != nil:
+		view.Host = []driver.Process{*r.VMWorker}
+	}
+	return view
+}
+
+// snapshot is the state file's content.
+type snapshot struct {
+	// Generation counts compactions; the journal's first line names the
+	// generation it extends, so a journal left over from before a crash
+	// mid-compaction is recognised as already folded in.
+	Generation uint64    `json:"generation"`
+	Host       spec.Host `json:"host"`
+	Faults     Faults    `json:"faults"`
+	// NextPID is the host-wide PID counter's next value.
+	NextPID uint32 `json:"nextPID"`
+	// Systems are sorted by ID.
+	Systems []*systemRecord `json:"systems"`
+}
+
+// model is the state in memory.
+type model struct {
+	generation uint64
+	host       spec.Host
+	faults     Faults
+	nextPID    uint32
+	systems    map[string]*systemRecord
+}
+
+// firstHostPID is where a new state's host PID counter starts; PIDs are
+// multiples of pidStep, as on Windows.
+const (
+	firstHostPID = 1000
+	pidStep      = 4
+)
+
+// defaultHost is a new state's host: Windows Server 2022 with Hyper-V.
+var defaultHost = spec.Host{Build: 20348, Revision: 1, SKU: spec.SKUServer, HyperV: true}
+
+func newModel() *model {
+	return &model{generation: 1, host: defaultHost, nextPID: firstHostPID, systems: map[string]*systemRecord{}}
+}
+
+func modelFromSnapshot(s snapshot) (*model, error) {
+	if s.Generation == 0 {
+		return nil, fmt.Errorf("generation is 0")
+	}
+	m := &model{generation: s.Generation, host: s.Host, faults: s.Faults, nextPID: s.NextPID, systems: make(map[string]*systemRecord, len(s.Systems))}
+	for _, r := range s.Systems {
+		if r == nil || r.ID == "" {
+			return nil, fmt.Errorf("a system without id")
+		}
+		if _, dup := m.systems[r.ID]; dup {
+			return nil, fmt.Errorf("system %s listed twice", r.ID)
+		}
+		m.systems[r.ID] = r
+	}
+	return m, nil
+}
+
+func (m *model) snapshot() snapshot {
+	s := snapshot{Generation: m.generation, Host: m.host, Faults: m.faults, NextPID: m.nextPID, Systems: m.sortedSystems()}
+	if s.Systems == nil {
+		s.Systems = []*systemRecord{}
+	}
+	return s
+}
+
+func (m *model) sortedSystems() []*systemRecord {
+	out := make([]*systemRecord, 0, len(m.systems))
+	for _, r := range m.systems {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *systemRecord) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// lookup finds a system by ID, else by name. A name that several systems
+// carry is ambiguous.
+func (m *model) lookup(nameOrID string) (*systemRecord, error) {
+	if r, ok := m.systems[nameOrID]; ok {
+		return r, nil
+	}
+	var found []string
+	var match *systemRecord
+	for _, r := range m.systems {
+		if r.Name == nameOrID {
+			found = append(found, r.ID)
+			match = r
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%s: %w", nameOrID, driver.ErrNotFound)
+	case 1:
+		return match, nil
+	default:
+		slices.Sort(found)
+		return nil, fmt.Errorf("%s: name is ambiguous, use one of the ids %s", nameOrID, strings.Join(found, ", "))
+	}
+}
+
+// The journal operations. Each entry sets absolute values, so applying it
+// twice is harmless.
+const (
+	opBegin  = "begin"  // first line: the snapshot generation this journal extends
+	opPut    = "put"    // a system created or changed (and the PID counter)
+	opDelete = "delete" // a system gone
+	opHost   = "host"   // the host changed
+	opFaults = "faults" // the faults changed
+)
+
+// entry is one journal line.
+type entry struct {
+	Op         string        `json:"op"`
+	Generation uint64        `json:"generation,omitempty"`
+	System     *systemRecord `json:"system,omitempty"`
+	ID         string        `json:"id,omitempty"`
+	NextPID    uint32        `json:"nextPID,omitempty"`
+	Host       *spec.Host    `json:"host,omitempty"`
+	Faults     *Faults       `json:"faults,omitempty"`
+}
+
+// apply changes m by e. It validates e first and changes nothing when e is
+// malformed.
+func (m *model) apply(e entry) error {
+	switch e.Op {
+	case opPut:
+		if e.System == nil || e.System.ID == "" {
+			return fmt.Errorf("put without a system")
+		}
+		m.systems[e.System.ID] = e.System
+		if e.NextPID != 0 {
+			m.nextPID = e.NextPID
+		}
+	case opDelete:
+		if e.ID == "" {
+			return fmt.Errorf("delete without an id")
+		}
+		delete(m.systems, e.ID)
+	case opHost:
+		if e.Host == nil {
+			return fmt.Errorf("host without a host")
+		}
+		m.host = *e.Host
+	case opFaults:
+		if e.Faults == nil {
+			return fmt.Errorf("faults without faults")
+		}
+		m.faults = *e.Faults
+	default:
+		return fmt.Errorf("unknown op %q", e.Op)
+	}
+	return nil
+}

@@ -1,0 +1,458 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// childStateEnv, when set, makes the test binary a child process that
+// creates childSystems systems in the state file it names and exits.
+const (
+	childStateEnv = "SIM_TEST_CHILD_STATE"
+	childSystems  = 20
+)
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childStateEnv); path != "" {
+		if err := runChild(path); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runChild creates childSystems systems, two goroutines at a time.
+func runChild(path string) error {
+	h, err := Open(path, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return createMany(h, "child", childSystems)
+}
+
+// createMany creates n systems named prefix-i from two goroutines.
+func createMany(h *EmulatedHost, prefix string, n int) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for i := g; i < n; i += 2 {
+				_, errs[i] = h.Create(context.Background(), createReq(fmt.Sprintf("%s-%d", prefix, i), spec.IsolationProcess, "nanoserver:ltsc2022"))
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	a := openTestHost(t, path)
+	b := openTestHost(t, path)
+
+	child := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childStateEnv+"="+path)
+	var childOut bytes.Buffer
+	child.Stdout, child.Stderr = &childOut, &childOut
+	if err := child.Start(); err != nil {
+		t.Fatalf("start child: %v", err)
+	}
+	const perHost = 20
+	var wg sync.WaitGroup
+	var errA, errB error
+	wg.Go(func() { errA = createMany(a, "a", perHost) })
+	wg.Go(func() { errB = createMany(b, "b", perHost) })
+	wg.Wait()
+	if err := child.Wait(); err != nil {
+		t.Fatalf("child: %v\n%s", err, childOut.String())
+	}
+	if errA != nil || errB != nil {
+		t.Fatalf("creates: %v, %v", errA, errB)
+	}
+
+	var want []string
+	for _, p := range []struct {
+		prefix string
+		n      int
+	}{{"a", perHost}, {"b", perHost}, {"child", childSystems}} {
+		for i := range p.n {
+			want = append(want, driver.SystemID(fmt.Sprintf("%s-%d", p.prefix, i), fmt.Sprintf("v1-%s-%d", p.prefix, i)))
+		}
+	}
+	slices.Sort(want)
+	for name, h := range map[string]*EmulatedHost{"a": a, "b": b, "reopened": openTestHost(t, path)} {
+		systems, err := h.List(t.Context())
+		if err != nil {
+			t.Fatalf("%s: List: %v", name, err)
+		}
+		if got := ids(systems); !slices.Equal(got, want) {
+			t.Errorf("%s: List has %d systems %v, want %d %v", name, len(got), got, len(want), want)
+		}
+	}
+	// Every process took its PIDs from the one host counter.
+	seen := map[uint32]string{}
+	for _, id := range want {
+		view, err := a.Processes(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range view.Host {
+			if other, dup := seen[p.PID]; dup {
+				t.Errorf("host PID %d used by %s and %s", p.PID, other, id)
+			}
+			seen[p.PID] = id
+		}
+	}
+}
+
+func ids(systems []driver.System) []string {
+	out := make([]string, len(systems))
+	for i, s := range systems {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// readSnapshot parses the state file as a person's tools would.
+func readSnapshot(t *testing.T, path string) snapshot {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		t.Fatalf("state file is not JSON: %v\n%s", err, data)
+	}
+	return snap
+}
+
+// journalLines returns the journal's lines, failing on a line that is not
+// a JSON object.
+func journalLines(t *testing.T, path string) []entry {
+	t.Helper()
+	f, err := os.Open(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("journal line %d %q: %v", len(out)+1, sc.Text(), err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestStateFileReadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	req := createReq("web", spec.IsolationHyperV, "mcr.microsoft.com/windows/servercore:ltsc2019")
+	req.Spec.Env = map[string]string{"LOG_LEVEL": "info"}
+	mustCreate(t, ctx, h, req)
+	mustCreate(t, ctx, h, createReq("api", spec.IsolationProcess, "mcr.microsoft.com/windows/nanoserver:ltsc2022"))
+	if err := h.SetFaults(ctx, Faults{Latency: 1500 * time.Millisecond, FailNames: []string{"bad"}}); err != nil {
+		t.Fatal(err)
+	}
+	compactNow(t, h)
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\n  \"host\": {", `"build": 20348`, `"latency": "1.5s"`, `"isolation": "hyperv"`, `"name": "vmwp.exe"`, `"image": "mcr.microsoft.com/windows/servercore:ltsc2019"`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("state file lacks %s:\n%s", want, data)
+		}
+	}
+	snap := readSnapshot(t, path)
+	if got := []string{snap.Systems[0].ID, snap.Systems[1].ID}; !slices.IsSorted(got) || len(snap.Systems) != 2 {
+		t.Errorf("snapshot systems %v, want api and web sorted by id", got)
+	}
+	if snap.Systems[1].Spec.Env["LOG_LEVEL"] != "info" {
+		t.Errorf("snapshot lost the requested spec: %+v", snap.Systems[1].Spec)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != stateFileMode {
+		t.Errorf("state file mode = %v (%v), want %v", info.Mode().Perm(), err, stateFileMode)
+	}
+
+	// Round trip: a new reader sees what the writer saw.
+	want, err := h.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopened := openTestHost(t, path)
+	got, err := reopened.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(got, want, func(a, b driver.System) bool { return a == b }) {
+		t.Errorf("reopened List = %+v, want %+v", got, want)
+	}
+	faults, err := reopened.Faults(ctx)
+	if err != nil || faults.Latency != 1500*time.Millisecond || !slices.Equal(faults.FailNames, []string{"bad"}) {
+		t.Errorf("reopened Faults = %+v, %v", faults, err)
+	}
+}
+
+// compactNow folds h's journal into its snapshot.
+func compactNow(t *testing.T, h *EmulatedHost) {
+	t.Helper()
+	err := h.st.locked(t.Context(), true, h.st.compact)
+	if err != nil {
+		t.Fatalf("compact: %v", err)
+	}
+}
+
+func TestJournalReplay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	writer := openTestHost(t, path)
+	reader := openTestHost(t, path)
+	ctx := t.Context()
+	if _, err := reader.List(ctx); err != nil { // reader has read the new state
+		t.Fatal(err)
+	}
+	snapBefore, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		mustCreate(t, ctx, writer, createReq(name, spec.IsolationProcess, "nanoserver:ltsc2022"))
+	}
+	if err := writer.Kill(ctx, "b", 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Delete(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	host := spec.Host{Build: 17763, Revision: 5329, SKU: spec.SKUServer, HyperV: true}
+	if err := writer.SetHost(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+
+	// The mutations went to the journal, not into a rewritten snapshot.
+	if snapAfter, err := os.ReadFile(path); err != nil || !bytes.Equal(snapAfter, snapBefore) {
+		t.Errorf("snapshot rewritten by 6 mutations (err %v)", err)
+	}
+	var ops []string
+	for _, e := range journalLines(t, path) {
+		ops = append(ops, e.Op)
+	}
+	if want := []string{opBegin, opPut, opPut, opPut, opPut, opDelete, opHost}; !slices.Equal(ops, want) {
+		t.Errorf("journal ops = %v, want %v", ops, want)
+	}
+
+	for name, h := range map[string]*EmulatedHost{"incremental reader": reader, "new reader": openTestHost(t, path)} {
+		systems, err := h.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+			t.Errorf("%s: List = %v, want %v", name, got, want)
+			continue
+		}
+		if systems[1].State != driver.StateStopped || systems[1].ExitCode != 3 {
+			t.Errorf("%s: b = %s exit %d, want stopped exit 3", name, systems[1].State, systems[1].ExitCode)
+		}
+		if got, err := h.Host(ctx); err != nil || got != host {
+			t.Errorf("%s: Host = %+v, %v; want %+v", name, got, err, host)
+		}
+	}
+}
+
+func TestJournalTail(t *testing.T) {
+	tests := []struct {
+		name    string
+		tail    string
+		wantErr bool
+	}{
+		{name: "torn line", tail: `{"op":"put","system":{"id":"x_v1-x","na`},
+		{name: "zeroed tail", tail: "\x00\x00\x00\x00"},
+		{name: "corrupt complete line", tail: "{\"op\":\"put\",\n", wantErr: true},
+		{name: "unknown op", tail: "{\"op\":\"explode\"}\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "host.json")
+			h := openTestHost(t, path)
+			mustCreate(t, t.Context(), h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			f, err := os.OpenFile(path+".journal", os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(tt.tail); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+
+			reader, err := Open(path, zap.NewNop())
+			if tt.wantErr {
+				if err == nil {
+					reader.Close()
+					t.Fatal("Open succeeded on a corrupt journal, want an error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer reader.Close()
+			// The torn line is ignored, and the next write cuts it off.
+			mustCreate(t, t.Context(), reader, createReq("b", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			if len(journalLines(t, path)) != 3 {
+				t.Errorf("journal has %d lines, want begin and two puts", len(journalLines(t, path)))
+			}
+			for name, host := range map[string]*EmulatedHost{"writer": h, "reader": reader} {
+				systems, err := host.List(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+					t.Errorf("%s: List = %v, want %v", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCompaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	other := openTestHost(t, path)
+	ctx := t.Context()
+	if _, err := other.List(ctx); err != nil { // other has read generation 1
+		t.Fatal(err)
+	}
+	// The journal may grow to max(minCompaction, number of systems)
+	// entries: creates alone never outgrow the systems they add.
+	n := minCompaction + 1
+	for i := range n {
+		mustCreate(t, ctx, h, createReq(fmt.Sprintf("c%03d", i), spec.IsolationProcess, "nanoserver:ltsc2022"))
+	}
+	if snap := readSnapshot(t, path); snap.Generation != 1 || len(snap.Systems) != 0 {
+		t.Errorf("after %d creates: snapshot generation %d with %d systems, want the new state's (1, none)", n, snap.Generation, len(snap.Systems))
+	}
+	if lines := journalLines(t, path); len(lines) != n+1 {
+		t.Errorf("journal has %d lines, want %d", len(lines), n+1)
+	}
+
+	// One more entry than systems: folded into a new snapshot.
+	if err := h.Kill(ctx, "c000", 9); err != nil {
+		t.Fatal(err)
+	}
+	snap := readSnapshot(t, path)
+	if snap.Generation != 2 || len(snap.Systems) != n {
+		t.Errorf("after %d entries: snapshot generation %d with %d systems, want generation 2 with %d", n+1, snap.Generation, len(snap.Systems), n)
+	}
+	if len(snap.Systems) > 0 && (snap.Systems[0].State != driver.StateStopped || snap.Systems[0].ExitCode != 9) {
+		t.Errorf("snapshot has c000 %s exit %d, want stopped exit 9", snap.Systems[0].State, snap.Systems[0].ExitCode)
+	}
+	if snap.NextPID != firstHostPID+uint32(n*3*pidStep) {
+		t.Errorf("snapshot nextPID = %d, want %d after %d systems of 3 processes", snap.NextPID, firstHostPID+n*3*pidStep, n)
+	}
+	if lines := journalLines(t, path); len(lines) != 1 || lines[0].Op != opBegin || lines[0].Generation != 2 {
+		t.Errorf("journal after compaction = %+v, want only the begin line of generation 2", lines)
+	}
+
+	// A reader that last saw generation 1 catches up.
+	systems, err := other.List(ctx)
+	if err != nil || len(systems) != n || systems[0].State != driver.StateStopped {
+		t.Errorf("other reader: List = %d systems, %v; want %d, the first stopped", len(systems), err, n)
+	}
+}
+
+// A crash after the new snapshot was written but before the journal was
+// reset leaves a journal of the previous generation: it is already in the
+// snapshot and must not be replayed over it.
+func TestStaleJournalAfterCrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	mustCreate(t, ctx, h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	mustCreate(t, ctx, h, createReq("b", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	stale, err := os.ReadFile(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	compactNow(t, h)
+	// The crash: the generation 1 journal (which still creates a) survived.
+	if err := os.WriteFile(path+".journal", stale, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	reopened := openTestHost(t, path)
+	for name, host := range map[string]*EmulatedHost{"reopened": reopened, "writer": h} {
+		systems, err := host.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ids(systems), []string{"b_v1-b"}; !slices.Equal(got, want) {
+			t.Errorf("%s: List = %v, want %v", name, got, want)
+		}
+	}
+	mustCreate(t, ctx, reopened, createReq("c", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	lines := journalLines(t, path)
+	if len(lines) != 2 || lines[0].Generation != 2 || lines[1].System == nil || lines[1].System.Name != "c" {
+		t.Errorf("journal after the next write = %+v, want a fresh generation 2 journal with c", lines)
+	}
+	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{"b_v1-b", "c_v1-c"}) {
+		t.Errorf("writer: List = %v, %v", ids(systems), err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		wantErr string
+	}{
+		{name: "not json", content: "hello", wantErr: "snapshot"},
+		{name: "unknown field", content: `{"generation":1,"hosts":{}}`, wantErr: "unknown field"},
+		{name: "generation 0", content: `{"generation":0,"systems":[]}`, wantErr: "generation is 0"},
+		{name: "duplicate system", content: `{"generation":1,"systems":[{"id":"a"},{"id":"a"}]}`, wantErr: "listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "host.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h, err := Open(path, zap.NewNop())
+			if err == nil {
+				h.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Errorf("Open error %q, want it to name %s and say %q", err, path, tt.wantErr)
+			}
+		})
+	}
+}
