@@ -1,0 +1,63 @@
+//go:build windows
+
+package hcs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"golang.org/x/sys/windows"
+
+	"github.com/reconciler/reconciler/driver/drivertest"
+)
+
+// requireContainerHost skips unless the test runs elevated on a host with
+// the Containers feature.
+func requireContainerHost(t *testing.T) {
+	t.Helper()
+	const how = "run elevated (as Administrator) on Windows with the Containers feature; " +
+		"set RECONCILER_HCS_TEST_IMAGE to an image matching the host build (e.g. mcr.microsoft.com/windows/nanoserver:ltsc2022) " +
+		"and RECONCILER_HCS_TEST_OLD_IMAGE to an older one (e.g. mcr.microsoft.com/windows/nanoserver:ltsc2019), then go test ./driver/hcs/"
+	if !windows.GetCurrentProcessToken().IsElevated() {
+		t.Skip("not elevated: " + how)
+	}
+	if err := windows.NewLazySystemDLL("vmcompute.dll").Load(); err != nil {
+		t.Skip("no Host Compute Service (vmcompute.dll): " + how)
+	}
+}
+
+// testDataDir is where the layer store lives across runs, so images are
+// pulled once: RECONCILER_HCS_TEST_DATA or a folder under the temp dir.
+func testDataDir(t *testing.T) string {
+	if d := os.Getenv("RECONCILER_HCS_TEST_DATA"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "reconciler-hcs-test")
+}
+
+func TestConformance(t *testing.T) {
+	requireContainerHost(t)
+	drivertest.Run(t, func(t *testing.T) drivertest.Harness {
+		owner := fmt.Sprintf("reconciler-test-%d", time.Now().UnixNano())
+		d, err := New(t.Context(), Options{
+			Owner:       owner,
+			DataDir:     testDataDir(t),
+			Logger:      zaptest.NewLogger(t),
+			StopTimeout: 10 * time.Second,
+		})
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		t.Cleanup(func() { _ = d.Close() })
+		return drivertest.Harness{
+			Driver:          d,
+			Owner:           owner,
+			ProcessImage:    os.Getenv("RECONCILER_HCS_TEST_IMAGE"),
+			HyperVOnlyImage: os.Getenv("RECONCILER_HCS_TEST_OLD_IMAGE"),
+		}
+	})
+}

@@ -1,0 +1,111 @@
+package hcs
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+// endpointPlan says how a container is networked. Exactly one of
+// NetworkType (create an endpoint on the host network of that HNS type) and
+// Namespace (attach the endpoints already in that HNS namespace) is set,
+// or neither (mode none: no network).
+type endpointPlan struct {
+	NetworkType string
+	Namespace   string
+	// Policies are the HNS v1 endpoint policies (port mappings) to create
+	// the endpoint with.
+	Policies []json.RawMessage
+}
+
+// natPolicy mirrors hcsshim's HNS v1 NatPolicy: one published port.
+type natPolicy struct {
+	Type         string `json:"Type"`
+	Protocol     string `json:",omitempty"`
+	InternalPort uint16 `json:",omitempty"`
+	ExternalPort uint16 `json:",omitempty"`
+}
+
+// hnsNetworkTypes maps the manifest's network modes onto HNS network types.
+var hnsNetworkTypes = map[string]string{
+	"":            "NAT",
+	"nat":         "NAT",
+	"transparent": "Transparent",
+	"l2bridge":    "L2Bridge",
+}
+
+// planEndpoint decides the container's networking. Published ports need a
+// NAT endpoint of the driver's own; joining a namespace shares endpoints
+// that already exist and cannot publish ports.
+func planEndpoint(n spec.Network, ports []spec.Port) (endpointPlan, error) {
+	mode := strings.ToLower(n.Mode)
+	if n.Namespace != "" {
+		if len(ports) > 0 {
+			return endpointPlan{}, fmt.Errorf("network namespace %s: ports cannot be published into a shared namespace; publish them where the namespace was created", n.Namespace)
+		}
+		return endpointPlan{Namespace: n.Namespace}, nil
+	}
+	if mode == "none" {
+		if len(ports) > 0 {
+			return endpointPlan{}, fmt.Errorf("network mode none cannot publish ports; use mode nat")
+		}
+		return endpointPlan{}, nil
+	}
+	typ, ok := hnsNetworkTypes[mode]
+	if !ok {
+		return endpointPlan{}, fmt.Errorf("network mode %q: valid modes are nat, transparent, l2bridge, none", n.Mode)
+	}
+	if len(ports) > 0 && typ != "NAT" {
+		return endpointPlan{}, fmt.Errorf("network mode %s cannot publish ports (the container has its own address there); use mode nat", mode)
+	}
+	plan := endpointPlan{NetworkType: typ}
+	for _, p := range ports {
+		proto := strings.ToUpper(p.Protocol)
+		if proto == "" {
+			proto = "TCP"
+		}
+		if proto != "TCP" && proto != "UDP" {
+			return endpointPlan{}, fmt.Errorf("port %d: protocol %q: valid are tcp, udp", p.HostPort, p.Protocol)
+		}
+		if p.HostPort < 1 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
+			return endpointPlan{}, fmt.Errorf("port %d:%d out of range 1-65535", p.HostPort, p.ContainerPort)
+		}
+		raw, err := json.Marshal(natPolicy{Type: "NAT", Protocol: proto, InternalPort: uint16(p.ContainerPort), ExternalPort: uint16(p.HostPort)})
+		if err != nil {
+			return endpointPlan{}, fmt.Errorf("port policy: %w", err)
+		}
+		plan.Policies = append(plan.Policies, raw)
+	}
+	return plan, nil
+}
+
+// hnsNetwork is what choosing a network needs of an HNS network.
+type hnsNetwork struct {
+	ID   string
+	Name string
+	Type string
+}
+
+// pickNetwork chooses the host network of HNS type typ: the one named like
+// the type in lower case (docker's "nat") if present, else the first by
+// name. None of that type is an error that says how to make one.
+func pickNetwork(nets []hnsNetwork, typ string) (hnsNetwork, error) {
+	var found []hnsNetwork
+	for _, n := range nets {
+		if strings.EqualFold(n.Type, typ) {
+			if strings.EqualFold(n.Name, typ) {
+				return n, nil
+			}
+			found = append(found, n)
+		}
+	}
+	if len(found) == 0 {
+		return hnsNetwork{}, fmt.Errorf("the host has no HNS network of type %s (create one, e.g. New-HnsNetwork -Type %s -Name %s, or choose another network mode)",
+			typ, typ, strings.ToLower(typ))
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
+	return found[0], nil
+}

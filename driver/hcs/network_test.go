@@ -1,0 +1,96 @@
+package hcs
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+func TestPlanEndpoint(t *testing.T) {
+	tests := []struct {
+		name         string
+		net          spec.Network
+		ports        []spec.Port
+		wantType     string
+		wantNS       string
+		wantPolicies int
+		wantErr      string
+	}{
+		{name: "default is nat", wantType: "NAT"},
+		{name: "nat with ports", net: spec.Network{Mode: "nat"}, ports: []spec.Port{{HostPort: 8080, ContainerPort: 80}, {HostPort: 53, ContainerPort: 53, Protocol: "udp"}},
+			wantType: "NAT", wantPolicies: 2},
+		{name: "transparent", net: spec.Network{Mode: "Transparent"}, wantType: "Transparent"},
+		{name: "l2bridge", net: spec.Network{Mode: "l2bridge"}, wantType: "L2Bridge"},
+		{name: "none", net: spec.Network{Mode: "none"}},
+		{name: "namespace", net: spec.Network{Namespace: "b9c7e1f4-0d2a-4c6b-8e3f-5a7d9c1b3e5f"}, wantNS: "b9c7e1f4-0d2a-4c6b-8e3f-5a7d9c1b3e5f"},
+		{name: "namespace with ports", net: spec.Network{Namespace: "ns"}, ports: []spec.Port{{HostPort: 1, ContainerPort: 1}}, wantErr: "shared namespace"},
+		{name: "none with ports", net: spec.Network{Mode: "none"}, ports: []spec.Port{{HostPort: 1, ContainerPort: 1}}, wantErr: "mode none"},
+		{name: "transparent with ports", net: spec.Network{Mode: "transparent"}, ports: []spec.Port{{HostPort: 1, ContainerPort: 1}}, wantErr: "use mode nat"},
+		{name: "unknown mode", net: spec.Network{Mode: "overlay"}, wantErr: "valid modes"},
+		{name: "bad protocol", ports: []spec.Port{{HostPort: 1, ContainerPort: 1, Protocol: "sctp"}}, wantErr: "protocol"},
+		{name: "port out of range", ports: []spec.Port{{HostPort: 70000, ContainerPort: 1}}, wantErr: "out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := planEndpoint(tt.net, tt.ports)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.NetworkType != tt.wantType || got.Namespace != tt.wantNS || len(got.Policies) != tt.wantPolicies {
+				t.Errorf("got %+v, want type %q namespace %q with %d policies", got, tt.wantType, tt.wantNS, tt.wantPolicies)
+			}
+		})
+	}
+}
+
+func TestPlanEndpointGolden(t *testing.T) {
+	plan, err := planEndpoint(spec.Network{}, []spec.Port{
+		{HostPort: 8080, ContainerPort: 80},
+		{HostPort: 5353, ContainerPort: 53, Protocol: "udp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.MarshalIndent(plan.Policies, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("network", "nat-ports.json"), append(got, '\n'))
+}
+
+func TestPickNetwork(t *testing.T) {
+	nets := []hnsNetwork{
+		{ID: "1", Name: "Default Switch", Type: "ICS"},
+		{ID: "2", Name: "zeta", Type: "Transparent"},
+		{ID: "3", Name: "alpha", Type: "transparent"},
+		{ID: "4", Name: "mynat", Type: "NAT"},
+		{ID: "5", Name: "nat", Type: "NAT"},
+	}
+	tests := []struct {
+		name    string
+		typ     string
+		wantID  string
+		wantErr bool
+	}{
+		{"nat prefers the one named nat", "NAT", "5", false},
+		{"transparent: first by name, type case-insensitive", "Transparent", "3", false},
+		{"none of that type", "L2Bridge", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickNetwork(nets, tt.typ)
+			if (err != nil) != tt.wantErr || got.ID != tt.wantID {
+				t.Errorf("pickNetwork(%s) = %+v, %v; want ID %q, error %v", tt.typ, got, err, tt.wantID, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package hcs
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+func TestParseComputeSystemsFixtures(t *testing.T) {
+	tests := []struct {
+		file string
+		want []driver.System
+	}{
+		{
+			file: "mixed-owners.json",
+			want: []driver.System{
+				{ID: "3f6e2a1b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f", Name: "3f6e2a1b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f",
+					Owner: "docker", Isolation: spec.IsolationProcess, State: driver.StateRunning},
+				{ID: "api_v1-0a1b2c3d4e5f6789", Name: "api", Owner: "reconciler", Isolation: spec.IsolationHyperV,
+					State: driver.StateRunning, SpecHash: "v1-0a1b2c3d4e5f6789"},
+				{ID: "db_v1-1122334455667788", Name: "db", Owner: "reconciler", Isolation: spec.IsolationProcess,
+					State: driver.StateStopped, SpecHash: "v1-1122334455667788"},
+				{ID: "web_v1-9c1d0e6f2a4b7c38", Name: "web", Owner: "reconciler", Isolation: spec.IsolationProcess,
+					State: driver.StateRunning, SpecHash: "v1-9c1d0e6f2a4b7c38"},
+				{ID: "web_v1-aaaabbbbccccdddd", Name: "web", Owner: "ops-tool", Isolation: spec.IsolationProcess,
+					State: driver.StateCreated, SpecHash: "v1-aaaabbbbccccdddd"},
+			},
+		},
+		{
+			file: "hyperv-no-runtime-id.json",
+			want: []driver.System{
+				{ID: "cache_v1-00ff00ff00ff00ff", Name: "cache", Owner: "reconciler", Isolation: spec.IsolationHyperV,
+					State: driver.StateRunning, SpecHash: "v1-00ff00ff00ff00ff"},
+			},
+		},
+		{file: "empty.json", want: []driver.System{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "properties", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := parseComputeSystems(raw)
+			if err != nil {
+				t.Fatalf("parseComputeSystems: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseComputeSystemsInvalid(t *testing.T) {
+	for _, raw := range []string{"", "{", `{"Id":"x"}`, `[{"Id": 3}]`} {
+		if _, err := parseComputeSystems([]byte(raw)); err == nil {
+			t.Errorf("parseComputeSystems(%q) succeeded, want an error", raw)
+		}
+	}
+}
+
+func TestIsolationOf(t *testing.T) {
+	tests := []struct {
+		name string
+		p    containerProperties
+		want spec.Isolation
+	}{
+		{"no runtime id", containerProperties{}, spec.IsolationProcess},
+		{"zero guid", containerProperties{RuntimeID: zeroGUID}, spec.IsolationProcess},
+		{"braced zero guid", containerProperties{RuntimeID: "{" + zeroGUID + "}"}, spec.IsolationProcess},
+		{"runtime id", containerProperties{RuntimeID: "5d9b4f3e-1a2c-4b6d-8e0f-a1b2c3d4e5f6"}, spec.IsolationHyperV},
+		{"image path only", containerProperties{RuntimeImagePath: `C:\x\UtilityVM`}, spec.IsolationHyperV},
+		{"zero id with image path", containerProperties{RuntimeID: zeroGUID, RuntimeImagePath: `C:\x\UtilityVM`}, spec.IsolationHyperV},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isolationOf(tt.p); got != tt.want {
+				t.Errorf("isolationOf(%+v) = %s, want %s", tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStateOf(t *testing.T) {
+	tests := []struct {
+		name string
+		p    containerProperties
+		want driver.State
+	}{
+		{"running", containerProperties{State: "Running"}, driver.StateRunning},
+		{"paused", containerProperties{State: "Paused"}, driver.StateRunning},
+		{"created", containerProperties{State: "Created"}, driver.StateCreated},
+		{"stopped", containerProperties{State: "Stopped"}, driver.StateStopped},
+		{"stopped flag wins", containerProperties{State: "Running", Stopped: true}, driver.StateStopped},
+		{"unknown", containerProperties{State: "SavedAsTemplate"}, driver.StateCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stateOf(tt.p); got != tt.want {
+				t.Errorf("stateOf(%+v) = %s, want %s", tt.p, got, tt.want)
+			}
+		})
+	}
+}
