@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -56,7 +57,7 @@ type Origin struct {
 // String renders "file:line" or "file".
 func (o Origin) String() string {
 	if o.Line > 0 {
-		return fmt.Sprintf("%s:%d", o.File, o.Line)
+		return o.File + ":" + strconv.Itoa(o.Line)
 	}
 	return o.File
 }
