@@ -1,0 +1,260 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+// racyWindow is how long after a file's mtime its size and mtime stop being
+// trusted alone: a write within the same timestamp tick as the previous one
+// (coarse kernel clocks, FAT's 2 s, clock skew on shares) can leave both
+// unchanged, so a file read less than racyWindow after its mtime is read
+// and hashed again on the next Snapshot (as git does with "racily clean"
+// index entries). It costs a read, never a parse, of recently written files.
+const racyWindow = 2 * time.Second
+
+// folderCache is what Snapshot keeps between calls.
+type folderCache struct {
+	files    map[string]*folderFile // by path relative to the folder, slash-separated
+	lastGood LastGood
+	// last is the desired set of the last Snapshot that saw the whole
+	// folder, served while the folder cannot be read.
+	last []spec.Container
+	// holding is the reason of the hold in force, "" when none (logged on
+	// change only).
+	holding string
+}
+
+// folderFile is one manifest file as last seen.
+type folderFile struct {
+	size  int64
+	mtime time.Time
+	// checked is when size and mtime were last matched against content
+	// (taken before the stat that preceded the read).
+	checked    time.Time
+	hash       [sha256.Size]byte
+	containers []spec.Container
+	problems   []spec.Problem
+	// unreadable marks an entry made from a read failure: it is never
+	// reused.
+	unreadable bool
+}
+
+// trusted reports whether fi still describes the content this entry was
+// made from, without reading the file.
+func (e *folderFile) trusted(fi fs.FileInfo) bool {
+	return !e.unreadable && fi.Size() == e.size && fi.ModTime().Equal(e.mtime) &&
+		e.checked.Sub(e.mtime) >= racyWindow
+}
+
+// Snapshot walks the folder and returns its full desired set. Files whose
+// size and mtime are unchanged are not read; files whose content hash is
+// unchanged are not parsed; the rest are read and parsed in parallel. A file
+// that is invalid keeps the containers of its last valid version (see
+// LastGood) and its problems are in Errors, with File relative to the
+// folder (slash-separated). Names must be unique across the folder.
+//
+// While the folder cannot be read (it vanished, or a subfolder cannot be
+// listed), Snapshot returns the containers of the last complete Snapshot
+// with HoldRemovals set; so it does, briefly, while Run has seen changes
+// it has not yet notified (an editor may be half-way through a save).
+//
+// Snapshot blocks for the walk; concurrent calls are serialised. It returns
+// an error only when ctx is done. Callers must not modify the returned
+// containers.
+func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+	}
+	f.stats.scans.Add(1)
+
+	paths, err := spec.ManifestFiles(f.dir)
+	if err != nil {
+		reason := fmt.Sprintf("folder %s cannot be read, keeping its last good containers and holding every removal: %v", f.path, err)
+		f.setHold(reason)
+		return Snapshot{
+			Containers:   slices.Clone(f.cache.last),
+			HoldRemovals: true,
+			HoldReason:   reason,
+		}, nil
+	}
+	rels := make([]string, len(paths))
+	for i, p := range paths {
+		if rels[i], err = f.relative(p); err != nil {
+			return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+		}
+	}
+
+	loaded, err := f.loadFiles(ctx, rels, f.cache.files)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+	}
+
+	var (
+		snap  Snapshot
+		all   = make([]spec.Container, 0, len(f.cache.last))
+		files = make(map[string]*folderFile, len(rels))
+	)
+	for i, rel := range rels {
+		e := loaded[i]
+		if e == nil { // gone between the walk and the stat
+			continue
+		}
+		files[rel] = e
+		all = append(all, f.cache.lastGood.Update(rel, e.containers, e.problems)...)
+		snap.Errors = append(snap.Errors, e.problems...)
+	}
+	for _, rel := range f.cache.lastGood.Files() {
+		if _, ok := files[rel]; !ok {
+			f.cache.lastGood.Forget(rel)
+		}
+	}
+	f.cache.files = files
+
+	unique, dups := spec.CheckUnique(all)
+	snap.Containers = unique
+	snap.Errors = append(snap.Errors, dups...)
+	f.cache.last = unique
+	f.setHold("")
+
+	if f.pending.Load() {
+		snap.HoldRemovals = true
+		snap.HoldReason = fmt.Sprintf("folder %s is changing, removals wait until it has been quiet for %s", f.path, f.debounce)
+	}
+	return snap, nil
+}
+
+// setHold logs a change of hold reason once.
+func (f *FolderSource) setHold(reason string) {
+	if reason == f.cache.holding {
+		return
+	}
+	switch {
+	case reason != "" && f.cache.holding == "":
+		f.log.Warn("holding removals", zap.String("reason", reason))
+	case reason == "":
+		f.log.Info("folder readable again, removals no longer held")
+	}
+	f.cache.holding = reason
+}
+
+// relative turns a path from spec.ManifestFiles into the slash-separated
+// path relative to the folder.
+func (f *FolderSource) relative(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return filepath.ToSlash(filepath.Clean(p)), nil
+	}
+	rel, err := filepath.Rel(f.dir, p)
+	if err != nil {
+		return "", fmt.Errorf("manifest %s outside the folder: %w", p, err)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// loadFiles brings each file up to date against its previous entry, in
+// parallel across f.workers goroutines. A nil result means the file is
+// gone. It blocks until every worker has returned.
+func (f *FolderSource) loadFiles(ctx context.Context, rels []string, prev map[string]*folderFile) ([]*folderFile, error) {
+	out := make([]*folderFile, len(rels))
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(f.workers, len(rels)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(rels) {
+					return
+				}
+				out[i] = f.loadFile(rels[i], prev[rels[i]])
+			}
+		})
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+// loadFile returns the entry for one file: old itself when its size and
+// mtime are unchanged and trusted, old with a new stat when its content
+// hash is unchanged, else a parse of the bytes just hashed. nil when the
+// file is gone. A file never seen before is not stat'ed apart from its
+// read.
+func (f *FolderSource) loadFile(rel string, old *folderFile) *folderFile {
+	path := filepath.Join(f.dir, filepath.FromSlash(rel))
+	checked := time.Now()
+	if old != nil {
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return unreadableFile(rel, err)
+		case old.trusted(fi):
+			return old
+		}
+	}
+
+	f.stats.reads.Add(1)
+	fi, data, err := readManifest(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return unreadableFile(rel, err)
+	}
+	e := &folderFile{size: fi.Size(), mtime: fi.ModTime(), checked: checked, hash: sha256.Sum256(data)}
+	if old != nil && !old.unreadable && old.hash == e.hash {
+		e.containers, e.problems = old.containers, old.problems
+		return e
+	}
+
+	f.stats.parses.Add(1)
+	e.containers, e.problems = spec.Parse(bytes.NewReader(data), rel)
+	return e
+}
+
+// unreadableFile is the entry of a file that cannot be read: an error, and
+// no containers of its own (LastGood keeps the previous ones).
+func unreadableFile(rel string, err error) *folderFile {
+	return &folderFile{
+		unreadable: true,
+		problems:   []spec.Problem{{File: rel, Message: fmt.Sprintf("cannot read: %v", err)}},
+	}
+}
+
+// readManifest stats and reads path, up to one byte over spec.MaxFileSize
+// (enough for spec.Parse to refuse it).
+func readManifest(path string) (fs.FileInfo, []byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, spec.MaxFileSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return fi, data, nil
+}

@@ -1,0 +1,259 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+// gitView turns head commits into snapshots. It remembers what it needs to
+// hold broken files at their last good version (per-file mode) or the last
+// good commit (atomic mode), and a parse cache keyed by file and blob hash
+// so that a commit costs one parse per changed file only. It is owned by
+// Run's goroutine.
+type gitView struct {
+	atomic bool
+	// head is the last head commit handled (applied or rejected).
+	head plumbing.Hash
+	// current is the last snapshot published, held the files at older
+	// commits (file → commit).
+	current Snapshot
+	held    map[string]string
+	// Per-file mode: each file's last valid containers and their commit.
+	lastGood LastGood
+	goodAt   map[string]plumbing.Hash
+	// cache maps file+"\x00"+blob hash to that file version's parse.
+	cache map[string]gitFileParse
+}
+
+// gitFileParse is the parse of one version of one file. Its problems are
+// not yet prefixed with a commit id.
+type gitFileParse struct {
+	containers []spec.Container
+	errs       []spec.Problem
+}
+
+// gitResult is one evaluation: the snapshot to publish, the held files, and
+// how many files were parsed (cache misses).
+type gitResult struct {
+	snap   Snapshot
+	held   map[string]string
+	parsed int
+}
+
+func newGitView(atomic bool) gitView {
+	return gitView{
+		atomic:  atomic,
+		current: Snapshot{HoldRemovals: true, HoldReason: "git: no valid commit yet"},
+		goodAt:  make(map[string]plumbing.Hash),
+		cache:   make(map[string]gitFileParse),
+	}
+}
+
+// rejected keeps what is in force and reports why head is not applied.
+func (v *gitView) rejected(head plumbing.Hash, err error) gitResult {
+	v.head = head
+	return v.keep([]spec.Problem{{Message: fmt.Sprintf("commit %s: not applied: %v", short(head), err)}}, nil)
+}
+
+// keep publishes the snapshot in force again with the problems of a head
+// commit that is not applied.
+func (v *gitView) keep(errs, warns []spec.Problem) gitResult {
+	s := v.current
+	s.Errors, s.Warnings = errs, warns
+	v.current = s
+	return gitResult{snap: s, held: v.held}
+}
+
+// apply evaluates commit c (manifests under root) and returns the snapshot
+// to publish: see GitOptions.Atomic for what an invalid commit does.
+func (v *gitView) apply(st storer.EncodedObjectStorer, c *object.Commit, root string) gitResult {
+	v.head = c.Hash
+	id := short(c.Hash)
+	files, warns, err := v.readCommit(st, c, root)
+	warns = atCommit(id, warns)
+	if err != nil {
+		// The commit cannot be read as a whole (no such path): nothing of
+		// it applies and nothing is removed on its account.
+		return v.keep([]spec.Problem{{File: root, Message: fmt.Sprintf("commit %s: %v", id, err)}}, warns)
+	}
+	parsed := 0
+	for _, f := range files {
+		if f.miss {
+			parsed++
+		}
+	}
+	var res gitResult
+	if v.atomic {
+		res = v.applyAtomic(c.Hash, files, warns)
+	} else {
+		res = v.applyPerFile(c.Hash, files, warns)
+	}
+	res.parsed = parsed
+	return res
+}
+
+// applyAtomic applies a commit whole or keeps the last good commit.
+func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile, warns []spec.Problem) gitResult {
+	id := short(commit)
+	var all []spec.Container
+	var errs []spec.Problem
+	for _, f := range files {
+		all = append(all, f.parse.containers...)
+		errs = append(errs, atCommit(id, f.parse.errs)...)
+	}
+	all, dup := spec.CheckUnique(all)
+	errs = append(errs, atCommit(id, dup)...)
+	if len(errs) > 0 {
+		return v.keep(errs, warns)
+	}
+	v.current = Snapshot{Containers: all, Warnings: warns, Revision: commit.String()}
+	v.held = nil
+	return gitResult{snap: v.current}
+}
+
+// applyPerFile applies the valid files of a commit and holds each invalid
+// file at its last good version.
+func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile, warns []spec.Problem) gitResult {
+	id := short(commit)
+	var all []spec.Container
+	var errs []spec.Problem
+	held := make(map[string]string)
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		seen[f.path] = true
+		if len(f.parse.errs) == 0 {
+			v.goodAt[f.path] = commit
+		} else {
+			errs = append(errs, atCommit(id, f.parse.errs)...)
+		}
+		cs := v.lastGood.Update(f.path, f.parse.containers, f.parse.errs)
+		if len(f.parse.errs) > 0 && cs != nil {
+			held[f.path] = v.goodAt[f.path].String()
+		}
+		all = append(all, cs...)
+	}
+	for _, f := range v.lastGood.Files() {
+		if !seen[f] {
+			v.lastGood.Forget(f)
+			delete(v.goodAt, f)
+		}
+	}
+	all, dup := spec.CheckUnique(all)
+	errs = append(errs, atCommit(id, dup)...)
+	v.current = Snapshot{Containers: all, Errors: errs, Warnings: warns, Revision: commit.String()}
+	v.held = held
+	return gitResult{snap: v.current, held: held}
+}
+
+// gitFile is one manifest file of a commit with its parse.
+type gitFile struct {
+	path  string
+	parse gitFileParse
+	miss  bool // parsed now, not found in the cache
+}
+
+// errNoPath is returned when the commit has no folder at the source's path.
+var errNoPath = errors.New("no such folder in the commit")
+
+// readCommit lists the manifest files under root in c's tree (skipping
+// ignored files and folders) and parses each one whose blob is not in the
+// cache. Files are sorted by path. The cache is left holding this commit's
+// files only.
+func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, root string) ([]gitFile, []spec.Problem, error) {
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read tree: %w", err)
+	}
+	if root != "" {
+		if tree, err = tree.Tree(root); err != nil {
+			if errors.Is(err, object.ErrDirectoryNotFound) {
+				return nil, nil, fmt.Errorf("%q: %w", root, errNoPath)
+			}
+			return nil, nil, fmt.Errorf("read %q: %w", root, err)
+		}
+	}
+	var files []gitFile
+	var warns []spec.Problem
+	next := make(map[string]gitFileParse, len(v.cache))
+	var walk func(t *object.Tree, dir string) error
+	walk = func(t *object.Tree, dir string) error {
+		for _, e := range t.Entries {
+			p := path.Join(dir, e.Name)
+			switch {
+			case e.Mode == filemode.Dir:
+				if spec.Ignored(e.Name) {
+					continue
+				}
+				sub, err := object.GetTree(st, e.Hash)
+				if err != nil {
+					return fmt.Errorf("read %q: %w", p, err)
+				}
+				if err := walk(sub, p); err != nil {
+					return err
+				}
+			case !spec.IsManifest(e.Name):
+			case e.Mode == filemode.Symlink:
+				warns = append(warns, spec.Problem{File: p, Message: "symbolic link not followed"})
+			case e.Mode.IsFile():
+				key := p + "\x00" + e.Hash.String()
+				fp, ok := v.cache[key]
+				if !ok {
+					fp = parseBlob(st, p, e.Hash)
+				}
+				next[key] = fp
+				files = append(files, gitFile{path: p, parse: fp, miss: !ok})
+			}
+		}
+		return nil
+	}
+	if err := walk(tree, root); err != nil {
+		return nil, nil, err
+	}
+	v.cache = next
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	return files, warns, nil
+}
+
+// parseBlob parses one file version; a file over spec.MaxFileSize or that
+// cannot be read is one error of that file.
+func parseBlob(st storer.EncodedObjectStorer, file string, h plumbing.Hash) gitFileParse {
+	fail := func(msg string) gitFileParse {
+		return gitFileParse{errs: []spec.Problem{{File: file, Message: msg}}}
+	}
+	blob, err := object.GetBlob(st, h)
+	if err != nil {
+		return fail(fmt.Sprintf("cannot read: %v", err))
+	}
+	if blob.Size > spec.MaxFileSize {
+		return fail(fmt.Sprintf("file is %d bytes, over the %d-byte limit", blob.Size, spec.MaxFileSize))
+	}
+	r, err := blob.Reader()
+	if err != nil {
+		return fail(fmt.Sprintf("cannot read: %v", err))
+	}
+	defer r.Close()
+	cs, errs := spec.Parse(r, file)
+	return gitFileParse{containers: cs, errs: errs}
+}
+
+// atCommit prefixes each problem's message with "commit <short id>: ".
+func atCommit(id string, ps []spec.Problem) []spec.Problem {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]spec.Problem, len(ps))
+	for i, p := range ps {
+		p.Message = "commit " + id + ": " + p.Message
+		out[i] = p
+	}
+	return out
+}
