@@ -1,0 +1,185 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/reconcile/source"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// memSource is a source whose desired set the test sets.
+type memSource struct {
+	mu      sync.Mutex
+	snap    source.Snapshot
+	notify  func()
+	ready   chan struct{}
+	runErr  error
+	started sync.Once
+}
+
+func newMemSource(cs ...spec.Container) *memSource {
+	return &memSource{snap: source.Snapshot{Containers: cs}, ready: make(chan struct{})}
+}
+
+func (m *memSource) String() string { return "mem" }
+
+func (m *memSource) Run(ctx context.Context, notify func()) error {
+	if m.runErr != nil {
+		return m.runErr
+	}
+	m.mu.Lock()
+	m.notify = notify
+	m.mu.Unlock()
+	m.started.Do(func() { close(m.ready) })
+	<-ctx.Done()
+	return nil
+}
+
+func (m *memSource) Snapshot(context.Context) (source.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.snap, nil
+}
+
+func (m *memSource) set(s source.Snapshot) {
+	m.mu.Lock()
+	m.snap = s
+	notify := m.notify
+	m.mu.Unlock()
+	notify()
+}
+
+// passes collects the agent's plans.
+type passes struct {
+	mu    sync.Mutex
+	plans []Plan
+	ch    chan Plan
+}
+
+func newPasses() *passes { return &passes{ch: make(chan Plan, 100)} }
+
+func (p *passes) add(plan Plan) {
+	p.mu.Lock()
+	p.plans = append(p.plans, plan)
+	p.mu.Unlock()
+	p.ch <- plan
+}
+
+// next waits for a pass that satisfies ok.
+func (p *passes) next(t *testing.T, what string, ok func(Plan) bool) Plan {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case plan := <-p.ch:
+			if ok(plan) {
+				return plan
+			}
+		case <-deadline:
+			t.Fatalf("no pass where %s", what)
+		}
+	}
+}
+
+func startAgent(t *testing.T, a *Agent) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+func TestAgentConvergesAndRestoresWhatHappensBehindItsBack(t *testing.T) {
+	h := newHost(t)
+	src := newMemSource(ctr("web", img2022, spec.IsolationProcess), ctr("db", img2022, spec.IsolationProcess))
+	got := newPasses()
+	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+		Policy: Policy{Owner: "reconciler"}, Resync: 100 * time.Millisecond, Logger: zaptest.NewLogger(t), OnPass: got.add}
+	stop := startAgent(t, a)
+
+	got.next(t, "both are created", func(p Plan) bool { return p.Counts().Create == 2 })
+	<-src.ready
+	src.set(source.Snapshot{Containers: []spec.Container{ctr("web", img2022, spec.IsolationHyperV), ctr("db", img2022, spec.IsolationProcess)}})
+	got.next(t, "web is recreated", func(p Plan) bool { return p.Counts().Recreate == 1 })
+
+	if err := h.Kill(context.Background(), "db", 1); err != nil {
+		t.Fatal(err)
+	}
+	plan := got.next(t, "the resync restores db", func(p Plan) bool { return p.Counts().Recreate == 1 })
+	if plan.Actions[0].Name != "db" || plan.Actions[0].Status != StatusDone {
+		t.Errorf("resync plan %+v", plan.Actions)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run returned %v, want nil on a clean stop", err)
+	}
+}
+
+func TestAgentCoalescesTriggers(t *testing.T) {
+	h := newHost(t)
+	if err := h.SetFaults(context.Background(), sim.Faults{Latency: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	src := newMemSource(names(2)...)
+	got := newPasses()
+	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zaptest.NewLogger(t), OnPass: got.add}
+	startAgent(t, a)
+	<-src.ready
+	// The first pass is slow (latency); 50 triggers meanwhile make one more pass.
+	for range 50 {
+		a.Trigger()
+	}
+	got.next(t, "the first pass creates", func(p Plan) bool { return p.Counts().Create == 2 })
+	got.next(t, "a second pass finds nothing to do", func(p Plan) bool { return len(p.Actions) == 0 })
+	time.Sleep(200 * time.Millisecond)
+	got.mu.Lock()
+	n := len(got.plans)
+	got.mu.Unlock()
+	if n != 2 {
+		t.Errorf("%d passes, want 2: triggers during a pass coalesce into one more", n)
+	}
+}
+
+func TestAgentReturnsASourceThatCannotWork(t *testing.T) {
+	h := newHost(t)
+	src := newMemSource()
+	src.runErr = errors.New("bad configuration")
+	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+		Policy: Policy{Owner: "reconciler"}, Logger: zaptest.NewLogger(t)}
+	err := a.Run(context.Background())
+	if err == nil || !errors.Is(err, src.runErr) {
+		t.Errorf("Run = %v, want the source's error", err)
+	}
+}
+
+func TestMergeKeepsNamesUniqueAcrossSources(t *testing.T) {
+	a := source.Snapshot{Containers: []spec.Container{ctr("web", img2022, "")}}
+	b := source.Snapshot{Containers: []spec.Container{ctr("web", img2019, ""), ctr("db", img2022, "")}, HoldRemovals: true, HoldReason: "folder gone"}
+	d := Merge([]source.Snapshot{a, b})
+	if len(d.Containers) != 1 || d.Containers[0].Metadata.Name != "db" {
+		t.Errorf("containers %v, want only db", d.Containers)
+	}
+	if len(d.Errors) != 1 {
+		t.Errorf("errors %v, want one duplicate-name error", d.Errors)
+	}
+	if !d.HoldRemovals || d.HoldReason != "folder gone" {
+		t.Errorf("hold %v %q", d.HoldRemovals, d.HoldReason)
+	}
+}

@@ -1,0 +1,183 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/driver"
+)
+
+// Executor defaults.
+const (
+	DefaultParallel  = 4
+	DefaultTimeout   = 10 * time.Minute
+	DefaultStopGrace = 30 * time.Second
+	DefaultRetries   = 5
+)
+
+// Executor applies plans to a host.
+type Executor struct {
+	Driver driver.Driver
+	// Parallel bounds how many actions run at once (DefaultParallel if 0).
+	Parallel int
+	// Timeout bounds each driver call, retries included (DefaultTimeout if
+	// 0).
+	Timeout time.Duration
+	// StopGrace is how long a removed container gets to shut down before
+	// it is terminated (DefaultStopGrace if 0).
+	StopGrace time.Duration
+	// Retries is how many times a transient failure is tried (DefaultRetries
+	// if 0).
+	Retries uint
+	// NewBackOff makes the wait between retries; exponential from 200 ms if
+	// nil.
+	NewBackOff func() backoff.BackOff
+	Logger     *zap.Logger
+	// Observe, if set, is called as each action finishes (one call at a
+	// time), for progress reporting.
+	Observe func(Action)
+}
+
+// Apply executes the plan's actions and records each one's outcome in it.
+// Removals run first, then recreates and creates, at most Parallel at a
+// time. When ctx is done no further action starts (those left are marked
+// failed); the ones in flight run to completion or to their own timeout,
+// so a stop never leaves a half-made change behind that the next pass
+// could not see. Apply returns once nothing is in flight.
+func (e *Executor) Apply(ctx context.Context, plan *Plan) {
+	var removals, rest []int
+	for i, a := range plan.Actions {
+		if a.Kind == ActionRemove {
+			removals = append(removals, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	var mu sync.Mutex // serialises Observe and writes to plan.Actions
+	for _, phase := range [][]int{removals, rest} {
+		e.runPhase(ctx, plan, phase, &mu)
+	}
+}
+
+func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync.Mutex) {
+	parallel := e.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, i := range idx {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			mu.Lock()
+			plan.Actions[i].Status = StatusFailed
+			plan.Actions[i].Err = fmt.Errorf("not started: %w", context.Cause(ctx))
+			mu.Unlock()
+			continue
+		}
+		wg.Add(1)
+		go func(a Action) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			start := time.Now()
+			err := e.apply(ctx, a)
+			a.Duration = time.Since(start)
+			a.Status, a.Err = StatusDone, err
+			if err != nil {
+				a.Status = StatusFailed
+			}
+			e.log(a)
+			mu.Lock()
+			defer mu.Unlock()
+			plan.Actions[i] = a
+			if e.Observe != nil {
+				e.Observe(a)
+			}
+		}(plan.Actions[i])
+	}
+	wg.Wait()
+}
+
+// apply carries out one action. Its driver calls are not cancelled with
+// ctx: each is bounded by its own timeout instead.
+func (e *Executor) apply(ctx context.Context, a Action) error {
+	for _, s := range a.remove {
+		err := e.call(ctx, "remove "+s.ID, func(ctx context.Context) error {
+			return e.Driver.Remove(ctx, s.ID, or(e.StopGrace, DefaultStopGrace))
+		})
+		if err != nil && !errors.Is(err, driver.ErrNotFound) {
+			return err
+		}
+	}
+	if a.Kind == ActionRemove {
+		return nil
+	}
+	return e.call(ctx, "create "+a.Name, func(ctx context.Context) error {
+		_, err := e.Driver.Create(ctx, *a.request)
+		return err
+	})
+}
+
+// call runs one driver operation with its own timeout, retrying transient
+// failures with backoff.
+func (e *Executor) call(ctx context.Context, what string, op func(context.Context) error) error {
+	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), or(e.Timeout, DefaultTimeout))
+	defer cancel()
+	var b backoff.BackOff
+	if e.NewBackOff != nil {
+		b = e.NewBackOff()
+	} else {
+		eb := backoff.NewExponentialBackOff()
+		eb.InitialInterval = 200 * time.Millisecond
+		eb.MaxInterval = 5 * time.Second
+		b = eb
+	}
+	tries := e.Retries
+	if tries == 0 {
+		tries = DefaultRetries
+	}
+	_, err := backoff.Retry(opCtx, func() (struct{}, error) {
+		err := op(opCtx)
+		if err != nil && !errors.Is(err, driver.ErrTransient) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(b), backoff.WithMaxTries(tries), backoff.WithNotify(func(err error, wait time.Duration) {
+		e.logger().Info("transient failure, retrying", zap.String("operation", what), zap.Error(err), zap.Duration("wait", wait))
+	}))
+	return err
+}
+
+// log reports one action's outcome, with its reason.
+func (e *Executor) log(a Action) {
+	fields := []zap.Field{zap.String("action", string(a.Kind)), zap.String("name", a.Name),
+		zap.String("isolation", string(a.Isolation)), zap.String("reason", a.Reason), zap.Duration("duration", a.Duration)}
+	if a.Err != nil {
+		e.logger().Error("action failed", append(fields, zap.Error(a.Err))...)
+		return
+	}
+	e.logger().Info("action done", fields...)
+}
+
+func (e *Executor) logger() *zap.Logger {
+	if e.Logger == nil {
+		return zap.NewNop()
+	}
+	return e.Logger
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

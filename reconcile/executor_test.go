@@ -1,0 +1,227 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// newHost opens a fresh emulated host (Windows Server 2022).
+func newHost(t *testing.T) *sim.EmulatedHost {
+	t.Helper()
+	h, err := sim.Open(filepath.Join(t.TempDir(), "host.json"), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// concurrency wraps a driver and records the most calls in flight at once.
+type concurrency struct {
+	driver.Driver
+	inFlight, most atomic.Int32
+}
+
+func (c *concurrency) track() func() {
+	n := c.inFlight.Add(1)
+	for {
+		m := c.most.Load()
+		if n <= m || c.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return func() { c.inFlight.Add(-1) }
+}
+
+func (c *concurrency) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
+	defer c.track()()
+	return c.Driver.Create(ctx, req)
+}
+
+func (c *concurrency) Remove(ctx context.Context, id string, grace time.Duration) error {
+	defer c.track()()
+	return c.Driver.Remove(ctx, id, grace)
+}
+
+func fastBackOff() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }
+
+// planFor plans the containers against the host's live state.
+func planFor(t *testing.T, d driver.Driver, cs ...spec.Container) Plan {
+	t.Helper()
+	ctx := context.Background()
+	host, err := d.Host(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observed, err := d.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ComputePlan(Desired{Containers: cs}, observed, host, Policy{Owner: "reconciler", AllowMassRemoval: true})
+}
+
+func names(n int) []spec.Container {
+	out := make([]spec.Container, n)
+	for i := range out {
+		out[i] = ctr(string(rune('a'+i))+"-app", img2022, spec.IsolationProcess)
+	}
+	return out
+}
+
+func statuses(p Plan) map[string]Status {
+	out := map[string]Status{}
+	for _, a := range p.Actions {
+		out[string(a.Kind)+" "+a.Name] = a.Status
+	}
+	return out
+}
+
+func TestExecutorAppliesWithBoundedParallelism(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.SetFaults(ctx, sim.Faults{Latency: 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	d := &concurrency{Driver: h}
+	plan := planFor(t, d, names(8)...)
+	var observed []string
+	ex := &Executor{Driver: d, Parallel: 3, Logger: zaptest.NewLogger(t), Observe: func(a Action) { observed = append(observed, a.Name) }}
+	ex.Apply(ctx, &plan)
+	for k, s := range statuses(plan) {
+		if s != StatusDone {
+			t.Errorf("%s: %s", k, s)
+		}
+	}
+	if len(observed) != 8 {
+		t.Errorf("observed %d outcomes, want 8", len(observed))
+	}
+	if m := d.most.Load(); m > 3 || m < 2 {
+		t.Errorf("at most %d calls in flight, want 2..3 (Parallel 3)", m)
+	}
+	live, _ := h.List(ctx)
+	if len(live) != 8 {
+		t.Errorf("%d systems live, want 8", len(live))
+	}
+}
+
+func TestExecutorRetriesTransientFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		faults     sim.Faults
+		retries    uint
+		wantStatus Status
+		wantErr    error
+	}{
+		{name: "transient failures are retried", faults: sim.Faults{TransientFailures: 2}, retries: 5, wantStatus: StatusDone},
+		{name: "retries run out", faults: sim.Faults{TransientFailures: 5}, retries: 2, wantStatus: StatusFailed, wantErr: driver.ErrTransient},
+		{name: "permanent failures are not retried", faults: sim.Faults{FailNames: []string{"a-app"}}, retries: 5, wantStatus: StatusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t)
+			ctx := context.Background()
+			if err := h.SetFaults(ctx, tt.faults); err != nil {
+				t.Fatal(err)
+			}
+			plan := planFor(t, h, names(1)...)
+			ex := &Executor{Driver: h, Retries: tt.retries, NewBackOff: fastBackOff, Logger: zaptest.NewLogger(t)}
+			ex.Apply(ctx, &plan)
+			a := plan.Actions[0]
+			if a.Status != tt.wantStatus {
+				t.Fatalf("status %s (%v), want %s", a.Status, a.Err, tt.wantStatus)
+			}
+			if tt.wantErr != nil && !errors.Is(a.Err, tt.wantErr) {
+				t.Errorf("error %v, want %v", a.Err, tt.wantErr)
+			}
+			if tt.wantStatus == StatusFailed {
+				if live, _ := h.List(ctx); len(live) != 0 {
+					t.Errorf("a failed create left %v", live)
+				}
+			}
+		})
+	}
+}
+
+func TestExecutorRecreateReplacesTheOldSystem(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	ex := &Executor{Driver: h, Logger: zaptest.NewLogger(t)}
+	plan := planFor(t, h, ctr("web", img2022, spec.IsolationProcess))
+	ex.Apply(ctx, &plan)
+	plan = planFor(t, h, ctr("web", img2022, spec.IsolationHyperV))
+	if got := statuses(plan); got["recreate web"] != StatusPlanned {
+		t.Fatalf("plan %v, want a recreate", got)
+	}
+	ex.Apply(ctx, &plan)
+	if plan.Actions[0].Status != StatusDone {
+		t.Fatalf("recreate: %v", plan.Actions[0].Err)
+	}
+	live, _ := h.List(ctx)
+	if len(live) != 1 || live[0].Isolation != spec.IsolationHyperV {
+		t.Errorf("live %+v, want one hyperv web", live)
+	}
+}
+
+func TestExecutorStopsStartingWhenCancelled(t *testing.T) {
+	h := newHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	plan := planFor(t, h, names(3)...)
+	(&Executor{Driver: h, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
+	for _, a := range plan.Actions {
+		if a.Status != StatusFailed || !errors.Is(a.Err, context.Canceled) {
+			t.Errorf("%s: %s %v, want failed: not started", a, a.Status, a.Err)
+		}
+	}
+	if live, _ := h.List(context.Background()); len(live) != 0 {
+		t.Errorf("created %v after cancel", live)
+	}
+}
+
+func TestExecutorLetsInFlightOperationsFinish(t *testing.T) {
+	h := newHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := h.SetFaults(ctx, sim.Faults{Latency: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	plan := planFor(t, h, names(2)...)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&Executor{Driver: h, Parallel: 2, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	for _, a := range plan.Actions {
+		if a.Status != StatusDone {
+			t.Errorf("%s: %s %v, want done: in-flight work finishes after cancel", a, a.Status, a.Err)
+		}
+	}
+}
+
+func TestExecutorTimesOutEachOperation(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.SetFaults(ctx, sim.Faults{Latency: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	plan := planFor(t, h, names(1)...)
+	(&Executor{Driver: h, Timeout: 50 * time.Millisecond, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
+	if a := plan.Actions[0]; a.Status != StatusFailed || !errors.Is(a.Err, context.DeadlineExceeded) {
+		t.Errorf("%s: %s %v, want failed with deadline exceeded", a, a.Status, a.Err)
+	}
+}

@@ -1,0 +1,478 @@
+package reconcile
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
+)
+
+// ActionKind is what an action does to a container.
+type ActionKind string
+
+// The action kinds.
+const (
+	ActionCreate   ActionKind = "create"
+	ActionRecreate ActionKind = "recreate"
+	ActionRemove   ActionKind = "remove"
+)
+
+// Status is an action's outcome.
+type Status string
+
+// The action statuses.
+const (
+	StatusPlanned Status = "planned"
+	StatusDone    Status = "done"
+	StatusFailed  Status = "failed"
+)
+
+// Action is one change the plan makes to the host.
+type Action struct {
+	Kind      ActionKind
+	Name      string
+	Isolation spec.Isolation
+	Image     string
+	// Reason says why, in words: "isolation process → hyperv".
+	Reason string
+	// Source is the manifest (file:line) that asks for the container;
+	// empty for removals.
+	Source string
+	Status Status
+	Err    error
+	// Duration is how long applying the action took.
+	Duration time.Duration
+
+	// request is what create and recreate ask of the driver.
+	request *driver.CreateRequest
+	// remove lists the systems that remove and recreate take down first.
+	remove []driver.System
+}
+
+// String renders the action for logs: "recreate web (isolation process →
+// hyperv)".
+func (a Action) String() string {
+	return fmt.Sprintf("%s %s (%s)", a.Kind, a.Name, a.Reason)
+}
+
+// Plan is what one pass will do, or did. It is a value: the text and JSON
+// renderings and dry run are views of it.
+type Plan struct {
+	DryRun    bool
+	Host      spec.Host
+	Actions   []Action
+	Unchanged []string
+	Errors    []spec.Problem
+	Warnings  []spec.Problem
+}
+
+// Counts summarises a plan.
+type Counts struct {
+	Create, Recreate, Remove, Unchanged, Errors, Warnings, Failed int
+}
+
+// Counts counts the plan's actions by kind, its problems and its failed
+// actions.
+func (p *Plan) Counts() Counts {
+	c := Counts{Unchanged: len(p.Unchanged), Errors: len(p.Errors), Warnings: len(p.Warnings)}
+	for _, a := range p.Actions {
+		switch a.Kind {
+		case ActionCreate:
+			c.Create++
+		case ActionRecreate:
+			c.Recreate++
+		case ActionRemove:
+			c.Remove++
+		}
+		if a.Status == StatusFailed {
+			c.Failed++
+		}
+	}
+	return c
+}
+
+// Failed reports whether the plan has an error or a failed action: the
+// one-shot command exits 1 then.
+func (p *Plan) Failed() bool {
+	c := p.Counts()
+	return c.Errors > 0 || c.Failed > 0
+}
+
+// Desired is the full desired set of one pass.
+type Desired struct {
+	Containers []spec.Container
+	Errors     []spec.Problem
+	Warnings   []spec.Problem
+	// HoldRemovals is set when some source cannot see its whole input;
+	// HoldReason says why.
+	HoldRemovals bool
+	HoldReason   string
+}
+
+// Policy is the operator's choices that shape a plan.
+type Policy struct {
+	// Owner is the HCS owner of the containers this agent manages.
+	Owner string
+	// AllowMassRemoval lets a plan remove more than half of the owned
+	// containers.
+	AllowMassRemoval bool
+	// Strict turns warnings about unknown image OS versions into errors.
+	Strict bool
+	// DenyHostAccess refuses manifests that pierce the isolation boundary.
+	DenyHostAccess bool
+}
+
+// problemAt builds a problem about container c.
+func problemAt(c *spec.Container, msg string) spec.Problem {
+	return spec.Problem{File: c.Origin.File, Line: c.Origin.Line, Name: c.Metadata.Name, Message: msg}
+}
+
+// ComputePlan is the planner: a pure function from the desired set, the
+// live compute systems, the host and the policy to a plan. Decisions come
+// from live state only.
+//
+// Safety rules: a compute system of another owner is never touched (a
+// desired name it holds is an error for that container); no removal while
+// any manifest of the set is invalid or a source holds removals; removals
+// of more than half the owned containers are held unless
+// AllowMassRemoval; a new spec that the host cannot run never tears down
+// the running old one.
+//
+// It walks the desired containers and the observed systems sorted by name
+// side by side, so a plan costs O(n log n) and no map.
+func ComputePlan(d Desired, observed []driver.System, host spec.Host, p Policy) Plan {
+	plan := Plan{
+		Host:      host,
+		Actions:   make([]Action, 0, len(d.Containers)),
+		Unchanged: []string{},
+		Errors:    append([]spec.Problem{}, d.Errors...),
+		Warnings:  append([]spec.Problem{}, d.Warnings...),
+	}
+	desired := make([]*spec.Container, len(d.Containers))
+	for i := range d.Containers {
+		desired[i] = &d.Containers[i]
+	}
+	slices.SortFunc(desired, func(a, b *spec.Container) int { return cmp.Compare(a.Metadata.Name, b.Metadata.Name) })
+	live := slices.Clone(observed)
+	slices.SortFunc(live, func(a, b driver.System) int { return cmp.Compare(a.Name, b.Name) })
+
+	checks := imageChecks{host: host, policy: p}
+	var removals []Action
+	owned, undeclared := 0, 0
+	for i, j := 0, 0; i < len(desired) || j < len(live); {
+		// The next name, and the desired container and live systems that carry it.
+		var c *spec.Container
+		name := ""
+		switch {
+		case j == len(live) || (i < len(desired) && desired[i].Metadata.Name <= live[j].Name):
+			c, name = desired[i], desired[i].Metadata.Name
+			i++
+		default:
+			name = live[j].Name
+		}
+		k := j
+		for k < len(live) && live[k].Name == name {
+			k++
+		}
+		mine, foreign := splitByOwner(live[j:k], p.Owner)
+		j = k
+		owned += len(mine)
+		if c == nil {
+			for _, s := range mine {
+				removals = append(removals, removeAction(s, "no longer declared"))
+				undeclared++
+			}
+			continue
+		}
+		removals = plan.planContainer(c, mine, foreign, &checks, removals)
+	}
+	plan.holdRemovals(d, removals, undeclared, owned, p)
+	sortActions(plan.Actions)
+	return plan
+}
+
+// splitByOwner splits the systems of one name into this owner's and the
+// others'. It allocates only when both are there.
+func splitByOwner(systems []driver.System, owner string) (mine, foreign []driver.System) {
+	n := 0
+	for _, s := range systems {
+		if s.Owner == owner {
+			n++
+		}
+	}
+	switch n {
+	case len(systems):
+		return systems, nil
+	case 0:
+		return nil, systems
+	}
+	for _, s := range systems {
+		if s.Owner == owner {
+			mine = append(mine, s)
+		} else {
+			foreign = append(foreign, s)
+		}
+	}
+	return mine, foreign
+}
+
+// planContainer plans one desired container against the live systems of
+// its name, and returns removals with its duplicates added.
+func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System, checks *imageChecks, removals []Action) []Action {
+	name := c.Metadata.Name
+	if len(foreign) > 0 {
+		plan.Errors = append(plan.Errors, problemAt(c, fmt.Sprintf(
+			"the name %q is taken by compute system %s owned by %q; this agent never touches it: rename the container or remove that system",
+			name, foreign[0].ID, foreign[0].Owner)))
+		return removals
+	}
+	req, problems, ok := checks.request(c)
+	for _, pr := range problems {
+		if pr.isError {
+			plan.Errors = append(plan.Errors, problemAt(c, pr.message))
+		} else {
+			plan.Warnings = append(plan.Warnings, problemAt(c, pr.message))
+		}
+	}
+	if !ok {
+		return removals
+	}
+	keeper, dups := pickKeeper(mine, &req)
+	for _, s := range dups {
+		removals = append(removals, removeAction(s, "duplicate of "+name+" (id "+keeper.ID+")"))
+	}
+	a := Action{
+		Name:      name,
+		Isolation: req.Isolation,
+		Image:     c.Spec.Image,
+		Source:    c.Origin.String(),
+		Status:    StatusPlanned,
+	}
+	switch {
+	case keeper == nil:
+		a.Kind, a.Reason = ActionCreate, "not running"
+	default:
+		a.Reason = recreateReason(*keeper, &req, c.Spec.RestartPolicy)
+		if a.Reason == "" {
+			plan.Unchanged = append(plan.Unchanged, name)
+			return removals
+		}
+		a.Kind, a.remove = ActionRecreate, []driver.System{*keeper}
+	}
+	queued := req // only actions keep a request on the heap
+	a.request = &queued
+	plan.Actions = append(plan.Actions, a)
+	return removals
+}
+
+// holdRemovals adds the removals to the plan unless a safety rule holds
+// them, in which case each held removal becomes a warning.
+func (p *Plan) holdRemovals(d Desired, removals []Action, undeclared, owned int, policy Policy) {
+	var why string
+	switch {
+	case len(removals) == 0:
+		return
+	case d.HoldRemovals:
+		why = d.HoldReason
+	case len(d.Errors) > 0:
+		why = fmt.Sprintf("%d manifest error(s) in the desired set: a partial view never deletes; fix them first", len(d.Errors))
+	case !policy.AllowMassRemoval && undeclared*2 > owned:
+		why = fmt.Sprintf("it would remove %d of the %d owned containers (more than half); pass --allow-mass-removal if that is intended", undeclared, owned)
+	}
+	if why == "" {
+		p.Actions = append(p.Actions, removals...)
+		return
+	}
+	for _, a := range removals {
+		p.Warnings = append(p.Warnings, spec.Problem{Name: a.Name, Message: fmt.Sprintf("removal held (%s): %s", a.Reason, why)})
+	}
+}
+
+type problem struct {
+	message string
+	isError bool
+}
+
+// imageChecks resolves image OS versions and their compatibility with the
+// host once per (image, osVersion, isolation) within one plan: most
+// containers of a host share a handful of images.
+type imageChecks struct {
+	host   spec.Host
+	policy Policy
+	memo   map[imageKey]imageCheck
+}
+
+type imageKey struct {
+	image, osVersion string
+	isolation        spec.Isolation
+}
+
+type imageCheck struct {
+	version  spec.ImageVersion
+	compat   spec.Compatibility
+	problems []problem
+	ok       bool
+}
+
+func (ic *imageChecks) check(image, osVersion string, iso spec.Isolation) imageCheck {
+	key := imageKey{image, osVersion, iso}
+	if r, ok := ic.memo[key]; ok {
+		return r
+	}
+	r := imageCheck{ok: true}
+	img, err := spec.ImageOSVersion(image, osVersion)
+	if err != nil {
+		r.problems, r.ok = []problem{{isError: true, message: err.Error()}}, false
+	} else {
+		r.version = img
+		r.compat = spec.CheckCompatibility(ic.host, img, iso)
+		switch {
+		case r.compat.Verdict == spec.Incompatible:
+			r.problems, r.ok = []problem{{isError: true, message: r.compat.Message}}, false
+		case r.compat.Verdict == spec.CompatibleWithWarning && ic.policy.Strict && !img.Known:
+			r.problems, r.ok = []problem{{isError: true, message: r.compat.Message + " (an error under --strict)"}}, false
+		case r.compat.Verdict == spec.CompatibleWithWarning:
+			r.problems = []problem{{message: r.compat.Message}}
+		}
+	}
+	if ic.memo == nil {
+		ic.memo = make(map[imageKey]imageCheck)
+	}
+	ic.memo[key] = r
+	return r
+}
+
+// request resolves what the driver would be asked for c on this host, and
+// checks it against the host and the policy. ok is false when c must not
+// be created (its running system, if any, is kept).
+func (ic *imageChecks) request(c *spec.Container) (driver.CreateRequest, []problem, bool) {
+	r := ic.check(c.Spec.Image, c.Spec.OSVersion, c.Spec.Isolation)
+	problems, ok := r.problems, r.ok
+	if ic.policy.DenyHostAccess {
+		if access := c.Spec.HostAccess(); len(access) > 0 {
+			problems = append(slices.Clip(problems), problem{isError: true, message: fmt.Sprintf(
+				"pierces the isolation boundary (%s), which this agent's policy denies (--deny-host-access)", strings.Join(access, "; "))})
+			ok = false
+		}
+	}
+	if !ok {
+		return driver.CreateRequest{}, problems, false
+	}
+	return driver.CreateRequest{
+		Name:         c.Metadata.Name,
+		Owner:        ic.policy.Owner,
+		SpecHash:     c.Spec.Hash(),
+		Isolation:    r.compat.Isolation,
+		ImageVersion: r.version,
+		Spec:         c.Spec,
+	}, problems, true
+}
+
+// pickKeeper chooses, among the owned systems of one name, the one to keep:
+// a running system that matches the request, else the newest. The others
+// are duplicates.
+func pickKeeper(owned []driver.System, req *driver.CreateRequest) (*driver.System, []driver.System) {
+	switch len(owned) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &owned[0], nil
+	}
+	best := 0
+	for i := 1; i < len(owned); i++ {
+		if better(owned[i], owned[best], req) {
+			best = i
+		}
+	}
+	dups := make([]driver.System, 0, len(owned)-1)
+	for i, s := range owned {
+		if i != best {
+			dups = append(dups, s)
+		}
+	}
+	return &owned[best], dups
+}
+
+// better reports whether a is a better system to keep than b.
+func better(a, b driver.System, req *driver.CreateRequest) bool {
+	score := func(s driver.System) int {
+		n := 0
+		if s.SpecHash == req.SpecHash && s.Isolation == req.Isolation {
+			n += 2
+		}
+		if s.State == driver.StateRunning {
+			n++
+		}
+		return n
+	}
+	if sa, sb := score(a), score(b); sa != sb {
+		return sa > sb
+	}
+	if !a.Created.Equal(b.Created) {
+		return a.Created.After(b.Created)
+	}
+	return a.ID < b.ID
+}
+
+// recreateReason says why the running system s must be recreated for req,
+// or "" when it matches.
+func recreateReason(s driver.System, req *driver.CreateRequest, restart spec.RestartPolicy) string {
+	var reasons []string
+	if s.Isolation != req.Isolation {
+		reasons = append(reasons, fmt.Sprintf("isolation %s → %s", s.Isolation, req.Isolation))
+	}
+	if s.SpecHash != req.SpecHash {
+		if s.Image != "" && s.Image != req.Spec.Image {
+			reasons = append(reasons, fmt.Sprintf("image %s → %s", s.Image, req.Spec.Image))
+		} else {
+			reasons = append(reasons, fmt.Sprintf("spec changed (%s → %s)", orNone(s.SpecHash), req.SpecHash))
+		}
+	}
+	if len(reasons) > 0 {
+		return strings.Join(reasons, "; ")
+	}
+	switch s.State {
+	case driver.StateRunning:
+		return ""
+	case driver.StateStopped:
+		switch {
+		case restart == spec.RestartNever:
+			return ""
+		case restart == spec.RestartOnFailure && s.ExitCode == 0:
+			return ""
+		}
+		return fmt.Sprintf("exited with code %d (restartPolicy %s)", s.ExitCode, orDefault(restart))
+	default:
+		return fmt.Sprintf("%s, not running", s.State)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func orDefault(r spec.RestartPolicy) spec.RestartPolicy {
+	if r == "" {
+		return spec.RestartAlways
+	}
+	return r
+}
+
+func removeAction(s driver.System, reason string) Action {
+	return Action{
+		Kind:      ActionRemove,
+		Name:      s.Name,
+		Isolation: s.Isolation,
+		Image:     s.Image,
+		Reason:    reason,
+		Status:    StatusPlanned,
+		remove:    []driver.System{s},
+	}
+}

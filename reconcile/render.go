@@ -1,0 +1,187 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+// The JSON view of a plan (DESIGN §6), stable for scripts.
+type (
+	planJSON struct {
+		DryRun    bool          `json:"dryRun"`
+		Host      HostJSON      `json:"host"`
+		Actions   []actionJSON  `json:"actions"`
+		Unchanged []string      `json:"unchanged"`
+		Errors    []errorJSON   `json:"errors"`
+		Warnings  []warningJSON `json:"warnings"`
+	}
+	// HostJSON is the JSON view of a host, shared by plans and status.
+	HostJSON struct {
+		Build            uint32         `json:"build"`
+		Revision         uint32         `json:"revision"`
+		SKU              spec.SKU       `json:"sku"`
+		DefaultIsolation spec.Isolation `json:"defaultIsolation"`
+	}
+	actionJSON struct {
+		Action    ActionKind     `json:"action"`
+		Name      string         `json:"name"`
+		Isolation spec.Isolation `json:"isolation"`
+		Image     string         `json:"image"`
+		Reason    string         `json:"reason"`
+		Source    string         `json:"source"`
+		Status    Status         `json:"status"`
+		Error     string         `json:"error"`
+	}
+	errorJSON struct {
+		Source  string `json:"source"`
+		Line    int    `json:"line"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+	}
+	warningJSON struct {
+		Source  string `json:"source"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+	}
+)
+
+// HostView is the JSON view of a host.
+func HostView(h spec.Host) HostJSON {
+	return HostJSON{Build: h.Build, Revision: h.Revision, SKU: h.SKU, DefaultIsolation: h.DefaultIsolation()}
+}
+
+// problemMessage puts the field path in front of the message.
+func problemMessage(p spec.Problem) string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
+}
+
+// WriteJSON writes the plan as the JSON of DESIGN §6, one document and a
+// newline.
+func WriteJSON(w io.Writer, p Plan) error {
+	out := planJSON{
+		DryRun:    p.DryRun,
+		Host:      HostView(p.Host),
+		Actions:   make([]actionJSON, 0, len(p.Actions)),
+		Unchanged: p.Unchanged,
+		Errors:    make([]errorJSON, 0, len(p.Errors)),
+		Warnings:  make([]warningJSON, 0, len(p.Warnings)),
+	}
+	if out.Unchanged == nil {
+		out.Unchanged = []string{}
+	}
+	for _, a := range p.Actions {
+		aj := actionJSON{Action: a.Kind, Name: a.Name, Isolation: a.Isolation, Image: a.Image,
+			Reason: a.Reason, Source: a.Source, Status: a.Status}
+		if a.Err != nil {
+			aj.Error = a.Err.Error()
+		}
+		out.Actions = append(out.Actions, aj)
+	}
+	for _, e := range p.Errors {
+		out.Errors = append(out.Errors, errorJSON{Source: e.File, Line: e.Line, Name: e.Name, Message: problemMessage(e)})
+	}
+	for _, e := range p.Warnings {
+		out.Warnings = append(out.Warnings, warningJSON{Source: e.File, Name: e.Name, Message: problemMessage(e)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// ANSI colours for terminals.
+const (
+	colorReset  = "\x1b[0m"
+	colorRed    = "\x1b[31m"
+	colorGreen  = "\x1b[32m"
+	colorYellow = "\x1b[33m"
+)
+
+var actionMarks = map[ActionKind]struct{ mark, color string }{
+	ActionCreate:   {"+", colorGreen},
+	ActionRecreate: {"~", colorYellow},
+	ActionRemove:   {"-", colorRed},
+}
+
+// WriteText writes the plan for a person: one line per action (+ create,
+// ~ recreate, - remove) with its reason, one per error (!) and warning,
+// and a summary line. color adds ANSI colours (for terminals only).
+func WriteText(w io.Writer, p Plan, color bool) error {
+	paint := func(c, s string) string {
+		if !color {
+			return s
+		}
+		return c + s + colorReset
+	}
+	fmt.Fprintf(w, "host: %s, %s, default isolation %s\n", p.Host, p.Host.SKU, p.Host.DefaultIsolation())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, a := range p.Actions {
+		m := actionMarks[a.Kind]
+		line := fmt.Sprintf("%s %s\t%s\t%s\t%s", paint(m.color, m.mark), a.Name, a.Kind, a.Isolation, a.Reason)
+		switch a.Status {
+		case StatusDone:
+			line += "\tdone"
+		case StatusFailed:
+			line += "\t" + paint(colorRed, "failed: "+errString(a.Err))
+		default:
+			line += "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range p.Errors {
+		fmt.Fprintln(w, paint(colorRed, "! "+e.Error()))
+	}
+	for _, e := range p.Warnings {
+		fmt.Fprintln(w, paint(colorYellow, "warning: "+e.Error()))
+	}
+	_, err := fmt.Fprintln(w, Summary(p))
+	return err
+}
+
+// Summary is the plan's one-line summary.
+func Summary(p Plan) string {
+	c := p.Counts()
+	var b strings.Builder
+	if p.DryRun {
+		fmt.Fprintf(&b, "Plan: %d to create, %d to recreate, %d to remove, %d unchanged", c.Create, c.Recreate, c.Remove, c.Unchanged)
+	} else {
+		fmt.Fprintf(&b, "Applied: %d created, %d recreated, %d removed, %d unchanged", c.Create-failedOf(p, ActionCreate), c.Recreate-failedOf(p, ActionRecreate), c.Remove-failedOf(p, ActionRemove), c.Unchanged)
+		if c.Failed > 0 {
+			fmt.Fprintf(&b, ", %d failed", c.Failed)
+		}
+	}
+	fmt.Fprintf(&b, "; %d error(s), %d warning(s)", c.Errors, c.Warnings)
+	if p.DryRun {
+		b.WriteString(" (dry run: nothing was changed)")
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+func failedOf(p Plan, k ActionKind) int {
+	n := 0
+	for _, a := range p.Actions {
+		if a.Kind == k && a.Status == StatusFailed {
+			n++
+		}
+	}
+	return n
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
