@@ -89,7 +89,8 @@ type System struct {
 	Image string `json:"image"`
 	State State  `json:"state"`
 	// SpecHash is the spec hash the system was created with, recovered from
-	// live state; empty for foreign systems.
+	// live state (see SystemID); empty when the system's ID carries none,
+	// as for most foreign systems.
 	SpecHash string `json:"specHash,omitempty"`
 	// ExitCode is the main process's exit code once State is stopped.
 	ExitCode int       `json:"exitCode"`
