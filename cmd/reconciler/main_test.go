@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/reconciler/reconciler/spec"
+)
+
+func TestPerRepo(t *testing.T) {
+	tests := []struct {
+		name    string
+		values  []string
+		n       int
+		want    []string
+		wantErr bool
+	}{
+		{name: "none given", values: nil, n: 2, want: []string{"", ""}},
+		{name: "one for all", values: []string{"main"}, n: 3, want: []string{"main", "main", "main"}},
+		{name: "one each", values: []string{"main", "v1"}, n: 2, want: []string{"main", "v1"}},
+		{name: "mismatch", values: []string{"a", "b"}, n: 3, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := perRepo("--ref", tt.values, tt.n)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseHost(t *testing.T) {
+	tests := []struct {
+		name, os, sku string
+		want          spec.Host
+		wantErr       string
+	}{
+		{name: "release name", os: "ltsc2019", sku: "server", want: spec.Host{Build: 17763, SKU: spec.SKUServer, HyperV: true}},
+		{name: "full version", os: "10.0.22631.4460", sku: "client", want: spec.Host{Build: 22631, Revision: 4460, SKU: spec.SKUClient, HyperV: true}},
+		{name: "bad version", os: "win2019", sku: "server", wantErr: "--host-os"},
+		{name: "bad sku", os: "17763", sku: "desktop", wantErr: `--host-sku "desktop"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseHost(tt.os, tt.sku, true)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		want       int
+		wantStderr string
+	}{
+		{name: "success", err: nil, want: 0},
+		{name: "plain error", err: errors.New("boom"), want: 1, wantStderr: "reconciler: boom\n"},
+		{name: "changes pending, already reported", err: &exitError{code: 2}, want: 2},
+		{name: "coded error with a message", err: &exitError{code: 1, err: errors.New("bad")}, want: 1, wantStderr: "reconciler: bad\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if got := exitCode(tt.err, &stderr); got != tt.want || stderr.String() != tt.wantStderr {
+				t.Errorf("exitCode = %d, stderr %q; want %d, %q", got, stderr.String(), tt.want, tt.wantStderr)
+			}
+		})
+	}
+}

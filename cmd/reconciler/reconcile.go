@@ -1,0 +1,76 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/reconciler/reconciler/reconcile"
+	"github.com/reconciler/reconciler/spec"
+)
+
+func newReconcileCommand(g *globals) *cobra.Command {
+	var f applyFlags
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "reconcile [flags] PATH...",
+		Short: "One pass: load the manifests, plan, and apply (or only plan, with --dry-run)",
+		Long: `reconcile loads every manifest under PATH (files or folders, recursively), compares the
+declared containers with the live compute systems of the host, and converges once:
++ create what is missing, ~ recreate what changed (isolation mode, spec, or exited
+under its restartPolicy), - remove what this owner runs but no longer declares.
+
+Safety: containers of other owners are never touched; nothing is removed while any
+manifest is invalid; removing more than half of the owned containers needs
+--allow-mass-removal; an image the host cannot run never replaces a running one.
+
+Exit codes: 0 done or nothing to do; 1 any error (invalid manifest, incompatible
+image, failed action); 2 with --detailed-exitcode when changes are pending (dry run)
+or were made. With -o json the plan is printed on stdout whatever the exit code.`,
+		Example: `  reconciler reconcile examples/manifests
+  reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			set, err := spec.Load(paths...)
+			if err != nil {
+				return err
+			}
+			d, closeDriver, err := g.openDriver(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeDriver()
+			if !f.dryRun {
+				lock, err := g.lockAgent()
+				if err != nil {
+					return err
+				}
+				defer lock.Unlock()
+			}
+			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors}
+			plan, err := reconcile.Converge(cmd.Context(), d, desired, f.policy(g.owner), f.executor(d, g), f.dryRun)
+			if err != nil {
+				return err
+			}
+			if err := g.writePlan(plan); err != nil {
+				return err
+			}
+			switch {
+			case plan.Failed():
+				return &exitError{code: 1}
+			case detailed && len(plan.Actions) > 0:
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when changes are pending (dry run) or were made")
+	return cmd
+}
+
+// writePlan prints a plan in the chosen output format.
+func (g *globals) writePlan(p reconcile.Plan) error {
+	if g.output == "json" {
+		return reconcile.WriteJSON(g.stdout, p)
+	}
+	return reconcile.WriteText(g.stdout, p, isTerminal(g.stdout))
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/gofrs/flock"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/driver/hcs"
+	"github.com/reconciler/reconciler/driver/sim"
+)
+
+// globals are the flags every command takes.
+type globals struct {
+	driver    string
+	simState  string
+	dataDir   string
+	registry  string
+	owner     string
+	output    string
+	logLevel  string
+	logFormat string
+
+	stdout, stderr io.Writer
+	log            *zap.Logger
+}
+
+func defaultDriver() string {
+	if runtime.GOOS == "windows" {
+		return "hcs"
+	}
+	return "sim"
+}
+
+func defaultDataDir() string {
+	if pd := os.Getenv("ProgramData"); pd != "" {
+		return filepath.Join(pd, "reconciler")
+	}
+	return filepath.Join(os.TempDir(), "reconciler")
+}
+
+// run is the whole command line; main only maps its error to an exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "reconciler",
+		Short: "GitOps agent for Windows containers: makes a host's containers match YAML manifests",
+		Long: `reconciler makes the Windows containers of a host match the containers declared in
+YAML manifests, in process or Hyper-V isolation: it creates what is missing, recreates
+a container whose isolation mode or spec changed, removes what is no longer declared,
+and never touches containers it does not own. Before it acts it checks that the host
+can run each image in the chosen isolation mode.
+
+Off Windows it drives an emulated HCS host kept in a state file (--driver sim), so
+every command works anywhere; "reconciler sim" changes that host behind its back.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.setup()
+		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if g.log != nil {
+				_ = g.log.Sync()
+			}
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host)")
+	pf.StringVar(&g.simState, "sim-state", os.Getenv("RECONCILER_SIM_STATE"), "state file of the emulated host (default: $RECONCILER_SIM_STATE, else under the user's state directory)")
+	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "hcs driver: where images, layers and container scratch space live")
+	pf.StringVar(&g.registry, "registry-config", "", "hcs driver: docker-style config.json with registry credentials (never logged)")
+	pf.StringVar(&g.owner, "owner", "reconciler", "HCS owner name of the containers this agent manages; others are never touched")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	pf.StringVar(&g.logFormat, "log-format", "console", "log format on stderr: console or json")
+
+	root.AddCommand(
+		newReconcileCommand(g),
+		newValidateCommand(g),
+		newWatchCommand(g),
+		newStatusCommand(g),
+		newPsCommand(g),
+		newSimCommand(g),
+		newVersionCommand(g),
+	)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// setup checks the global flags and builds the logger.
+func (g *globals) setup() error {
+	switch g.output {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--output %q: must be text or json", g.output)
+	}
+	switch g.driver {
+	case "hcs", "sim":
+	default:
+		return fmt.Errorf("--driver %q: must be hcs or sim", g.driver)
+	}
+	if g.owner == "" {
+		return fmt.Errorf("--owner must not be empty")
+	}
+	level, err := zapcore.ParseLevel(g.logLevel)
+	if err != nil {
+		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
+	}
+	var enc zapcore.Encoder
+	switch g.logFormat {
+	case "json":
+		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	case "console":
+		cfg := zap.NewDevelopmentEncoderConfig()
+		cfg.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewConsoleEncoder(cfg)
+	default:
+		return fmt.Errorf("--log-format %q: must be console or json", g.logFormat)
+	}
+	g.log = zap.New(zapcore.NewCore(enc, zapcore.AddSync(g.stderr), level))
+	return nil
+}
+
+// simStatePath is the emulated host's state file.
+func (g *globals) simStatePath() (string, error) {
+	if g.simState != "" {
+		return g.simState, nil
+	}
+	return sim.DefaultStatePath()
+}
+
+// openSim opens the emulated host, whatever --driver says (for `sim`).
+func (g *globals) openSim() (*sim.EmulatedHost, error) {
+	path, err := g.simStatePath()
+	if err != nil {
+		return nil, err
+	}
+	return sim.Open(path, g.log.Named("sim"))
+}
+
+// openDriver opens the driver --driver names. close releases it.
+func (g *globals) openDriver(ctx context.Context) (d driver.Driver, closeFn func() error, err error) {
+	if g.driver == "sim" {
+		h, err := g.openSim()
+		if err != nil {
+			return nil, nil, err
+		}
+		return h, h.Close, nil
+	}
+	return openHCS(ctx, hcs.Options{Owner: g.owner, DataDir: g.dataDir, RegistryConfig: g.registry, Logger: g.log.Named("hcs")})
+}
+
+// lockAgent takes the one-agent-per-owner lock of this host, or says who
+// holds it.
+func (g *globals) lockAgent() (*flock.Flock, error) {
+	var path string
+	if g.driver == "sim" {
+		state, err := g.simStatePath()
+		if err != nil {
+			return nil, err
+		}
+		path = state + ".agent-" + g.owner + ".lock"
+	} else {
+		path = filepath.Join(g.dataDir, "agent-"+g.owner+".lock")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	l := flock.New(path)
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("another reconciler already manages the containers of owner %q on this host (lock %s is held); stop it first or use another --owner", g.owner, path)
+	}
+	return l, nil
+}
+
+// isTerminal reports whether w is a terminal that wants colour.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/reconcile"
+)
+
+type statusContainer struct {
+	Name      string       `json:"name"`
+	ID        string       `json:"id"`
+	Owner     string       `json:"owner"`
+	Managed   bool         `json:"managed"`
+	Isolation string       `json:"isolation"`
+	Image     string       `json:"image"`
+	State     driver.State `json:"state"`
+}
+
+func newStatusCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "List the host's live compute systems: name, owner, isolation, image, state",
+		Long: `status lists every container compute system of the host, whatever its owner, as the
+driver observes it live: isolation comes from live evidence, not from a record.
+MANAGED is "yes" for the systems of this agent's --owner.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, closeDriver, err := g.openDriver(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeDriver()
+			host, err := d.Host(cmd.Context())
+			if err != nil {
+				return err
+			}
+			systems, err := d.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list := make([]statusContainer, 0, len(systems))
+			for _, s := range systems {
+				list = append(list, statusContainer{Name: s.Name, ID: s.ID, Owner: s.Owner, Managed: s.Owner == g.owner,
+					Isolation: string(s.Isolation), Image: s.Image, State: s.State})
+			}
+			if g.output == "json" {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Host       reconcile.HostJSON `json:"host"`
+					Containers []statusContainer  `json:"containers"`
+				}{reconcile.HostView(host), list})
+			}
+			fmt.Fprintf(g.stdout, "host: %s, %s, default isolation %s, Hyper-V %s\n", host, host.SKU, host.DefaultIsolation(), yesNo(host.HyperV, "available", "not available"))
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tOWNER\tMANAGED\tISOLATION\tSTATE\tIMAGE\tID")
+			for _, c := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, c.State, c.Image, c.ID)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/reconcile"
+	"github.com/reconciler/reconciler/reconcile/source"
+)
+
+// watchFlags are the flags of the watch command.
+type watchFlags struct {
+	apply    applyFlags
+	dirs     []string
+	debounce time.Duration
+	rescan   time.Duration
+	resync   time.Duration
+
+	gitURLs, gitRefs, gitPaths []string
+	interval                   time.Duration
+	cacheDir                   string
+	tokenFile                  string
+	sshKey, knownHosts         string
+	atomic                     bool
+	keyring                    string
+
+	listen            string
+	webhookSecretFile string
+}
+
+func newWatchCommand(g *globals) *cobra.Command {
+	var f watchFlags
+	cmd := &cobra.Command{
+		Use:   "watch --dir PATH | --git URL [--ref R] [--path P]",
+		Short: "Run the agent: keep the host converged to watched folders and git repositories",
+		Long: `watch runs the agent. Every pass compares the full desired set of all sources with the
+live compute systems and converges; a pass runs when a source changes, when a
+container exits, and every --resync interval, so what happens behind the agent's back
+is undone. Triggers during a pass coalesce into one more pass.
+
+Sources (repeatable; names must be unique across all of them):
+  --dir PATH   a folder of manifests, watched recursively (debounced, rescanned
+               every --rescan in case events were lost)
+  --git URL    a git repository (https, ssh or file), polled every --interval and on
+               POST /hooks/git at --listen; --ref and --path are given once for all
+               repositories or once per --git, in order
+
+A file that turns invalid keeps its containers as they were and holds every removal
+until it is fixed; a folder that vanishes or a remote that cannot be reached never
+removes anything. One agent per --owner per host. SIGINT/SIGTERM stops taking
+triggers, lets operations in flight finish or time out, and exits 0; a second signal
+exits at once.`,
+		Example: `  reconciler watch --dir C:\manifests
+  reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
+      --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWatch(cmd.Context(), g, &f)
+		},
+	}
+	fl := cmd.Flags()
+	f.apply.register(fl)
+	fl.StringArrayVar(&f.dirs, "dir", nil, "folder of manifests to watch (repeatable)")
+	fl.DurationVar(&f.debounce, "debounce", 150*time.Millisecond, "wait this long after the last file event before a pass")
+	fl.DurationVar(&f.rescan, "rescan", 60*time.Second, "full rescan of watched folders, in case file events were lost")
+	fl.DurationVar(&f.resync, "resync", reconcile.DefaultResync, "compare with the live host at least this often")
+	fl.StringArrayVar(&f.gitURLs, "git", nil, "git repository URL to track (repeatable)")
+	fl.StringArrayVar(&f.gitRefs, "ref", nil, "branch, tag or full commit id to track (default: the remote's default branch)")
+	fl.StringArrayVar(&f.gitPaths, "path", nil, "sub-folder of the repository that holds the manifests")
+	fl.DurationVar(&f.interval, "interval", 30*time.Second, "how often to ask the git remote for its head")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where clones are kept across restarts (default: under the user's cache directory)")
+	fl.StringVar(&f.tokenFile, "git-token-file", "", "file holding an HTTPS token (or the token itself in $RECONCILER_GIT_TOKEN)")
+	fl.StringVar(&f.sshKey, "git-ssh-key", "", "SSH private key file (or $RECONCILER_GIT_SSH_KEY)")
+	fl.StringVar(&f.knownHosts, "git-known-hosts", "", "known_hosts file checked for SSH remotes (or $RECONCILER_GIT_KNOWN_HOSTS)")
+	fl.BoolVar(&f.atomic, "atomic", false, "apply each commit all or nothing: an invalid commit leaves the last good one in force")
+	fl.StringVar(&f.keyring, "verify-signatures", "", "armored OpenPGP public keys: a head commit not signed by one of them is not applied")
+	fl.StringVar(&f.listen, "listen", "", "address for the webhook (POST /hooks/git) and GET /status, e.g. 127.0.0.1:9440")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (GitHub HMAC or GitLab token); required with --listen and --git")
+	return cmd
+}
+
+func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
+	if len(f.dirs) == 0 && len(f.gitURLs) == 0 {
+		return errors.New("nothing to watch: give at least one --dir or --git")
+	}
+	sources, gits, err := f.sources(g)
+	if err != nil {
+		return err
+	}
+	lock, err := g.lockAgent()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	d, closeDriver, err := g.openDriver(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDriver()
+
+	status := &agentStatus{gits: gits}
+	agent := &reconcile.Agent{
+		Sources:  sources,
+		Driver:   d,
+		Executor: f.apply.executor(d, g),
+		Policy:   f.apply.policy(g.owner),
+		Resync:   f.resync,
+		DryRun:   f.apply.dryRun,
+		Logger:   g.log.Named("agent"),
+		OnPass:   status.setPlan,
+	}
+	if f.listen != "" {
+		stop, err := f.serve(g, status, gits)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	g.log.Info("agent started", zap.String("owner", g.owner), zap.String("driver", g.driver), zap.Int("sources", len(sources)))
+	return agent.Run(ctx)
+}
+
+// sources builds the sources the flags name.
+func (f *watchFlags) sources(g *globals) ([]source.Source, []*source.GitSource, error) {
+	var out []source.Source
+	for _, dir := range f.dirs {
+		s, err := source.NewFolderSource(source.FolderOptions{Dir: dir, Debounce: f.debounce, Rescan: f.rescan, Logger: g.log.Named("dir")})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, s)
+	}
+	refs, err := perRepo("--ref", f.gitRefs, len(f.gitURLs))
+	if err != nil {
+		return nil, nil, err
+	}
+	paths, err := perRepo("--path", f.gitPaths, len(f.gitURLs))
+	if err != nil {
+		return nil, nil, err
+	}
+	var gits []*source.GitSource
+	for i, url := range f.gitURLs {
+		s, err := source.NewGitSource(source.GitOptions{
+			URL: url, Ref: refs[i], Path: paths[i], Interval: f.interval, CacheDir: f.cacheDir,
+			TokenFile: f.tokenFile, SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts,
+			Atomic: f.atomic, VerifySignaturesKeyring: f.keyring, Logger: g.log.Named("git"),
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, s)
+		gits = append(gits, s)
+	}
+	return out, gits, nil
+}
+
+// perRepo spreads a per-repository flag over n repositories: given once,
+// it applies to all; given n times, one each.
+func perRepo(flag string, values []string, n int) ([]string, error) {
+	switch len(values) {
+	case 0:
+		return make([]string, n), nil
+	case n:
+		return values, nil
+	case 1:
+		out := make([]string, n)
+		for i := range out {
+			out[i] = values[0]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s is given %d times for %d --git repositories: give it once for all, or once per --git", flag, len(values), n)
+}
+
+// serve starts the HTTP listener: the git webhook and the agent's status.
+func (f *watchFlags) serve(g *globals, status *agentStatus, gits []*source.GitSource) (stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", status.serveHTTP)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	if len(gits) > 0 {
+		if f.webhookSecretFile == "" {
+			return nil, errors.New("--listen with --git needs --webhook-secret-file: the webhook only trusts signed requests")
+		}
+		secret, err := os.ReadFile(f.webhookSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("webhook secret: %w", err)
+		}
+		secret = bytes.TrimSpace(secret)
+		if len(secret) == 0 {
+			return nil, fmt.Errorf("webhook secret file %s is empty", f.webhookSecretFile)
+		}
+		mux.Handle(source.WebhookPath, source.NewWebhookHandler(secret, func() {
+			for _, s := range gits {
+				s.Trigger()
+			}
+		}, g.log.Named("webhook")))
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.log.Error("http listener failed", zap.Error(err))
+		}
+	}()
+	g.log.Info("listening", zap.String("address", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// agentStatus is what GET /status shows: the last pass's plan and the git
+// sources' commits.
+type agentStatus struct {
+	mu   sync.Mutex
+	plan *reconcile.Plan
+	at   time.Time
+	gits []*source.GitSource
+}
+
+func (s *agentStatus) setPlan(p reconcile.Plan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plan, s.at = &p, time.Now()
+}
+
+func (s *agentStatus) serveHTTP(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	plan, at := s.plan, s.at
+	s.mu.Unlock()
+	var planJSON json.RawMessage = []byte("null")
+	if plan != nil {
+		var b bytes.Buffer
+		if err := reconcile.WriteJSON(&b, *plan); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		planJSON = b.Bytes()
+	}
+	gits := make([]source.GitStatus, 0, len(s.gits))
+	for _, g := range s.gits {
+		gits = append(gits, g.Status())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(struct {
+		LastPass   time.Time          `json:"lastPass"`
+		Plan       json.RawMessage    `json:"plan"`
+		GitSources []source.GitStatus `json:"git"`
+	}{at, planJSON, gits})
+}
