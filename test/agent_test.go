@@ -1,0 +1,352 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/driver/sim"
+)
+
+// agent is a running `reconciler watch` process.
+type agent struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logLines returns the JSON log lines whose msg is msg.
+func (b *syncBuffer) logLines(msg string) []map[string]any {
+	var out []map[string]any
+	for _, m := range b.jsonLines() {
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// jsonLines returns every JSON log line, in order.
+func (b *syncBuffer) jsonLines() []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(b.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// env is one end-to-end environment: an emulated host state file.
+type env struct {
+	t     testing.TB
+	state string
+}
+
+func newEnv(t testing.TB) *env {
+	return &env{t: t, state: filepath.Join(t.TempDir(), "host", "state.json")}
+}
+
+// run runs the binary to completion and returns its stdout.
+func (e *env) run(args ...string) (string, error) {
+	cmd := exec.Command(binary, append([]string{"--sim-state", e.state}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("%v: %w\n%s", args, err, errb.String())
+	}
+	return out.String(), err
+}
+
+// start starts `reconciler watch` with args.
+func (e *env) start(args ...string) *agent {
+	e.t.Helper()
+	a := &agent{t: e.t, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	a.cmd = exec.Command(binary, append([]string{"--sim-state", e.state, "--log-format", "json", "watch"}, args...)...)
+	a.cmd.Stderr = a.stderr
+	if err := a.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	e.t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.done
+		if e.t.Failed() {
+			e.t.Logf("agent log:\n%s", a.stderr.String())
+		}
+	})
+	return a
+}
+
+// stop sends SIGTERM and waits for the exit.
+func (a *agent) stop() error {
+	a.t.Helper()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		a.t.Fatal(err)
+	}
+	select {
+	case err := <-a.done:
+		a.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		a.t.Fatal("the agent did not stop within 30 s of SIGTERM")
+		return nil
+	}
+}
+
+// systems lists the emulated host's compute systems by name.
+func (e *env) systems() map[string]driver.System {
+	e.t.Helper()
+	h, err := sim.Open(e.state, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer h.Close()
+	list, err := h.List(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := make(map[string]driver.System, len(list))
+	for _, s := range list {
+		out[s.Name] = s
+	}
+	return out
+}
+
+// eventually waits until cond holds over the host's systems.
+func (e *env) eventually(what string, cond func(map[string]driver.System) bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if cond(e.systems()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting until %s; host has %v", what, keys(e.systems()))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func keys(m map[string]driver.System) []string {
+	var out []string
+	for k, s := range m {
+		out = append(out, fmt.Sprintf("%s(%s,%s)", k, s.Isolation, s.State))
+	}
+	return out
+}
+
+func manifest(name, image, isolation string) string {
+	return fmt.Sprintf("apiVersion: reconciler/v1\nkind: Container\nmetadata:\n  name: %s\nspec:\n  image: %s\n  isolation: %s\n", name, image, isolation)
+}
+
+const ltsc2022 = "mcr.microsoft.com/windows/servercore:ltsc2022"
+
+func write(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatchFolderLifecycle(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	for _, n := range []string{"anchor1", "anchor2"} {
+		write(t, filepath.Join(dir, n+".yaml"), manifest(n, ltsc2022, "process"))
+	}
+	a := e.start("--dir", dir)
+	e.eventually("the anchors run", func(m map[string]driver.System) bool { return len(m) == 2 })
+
+	// Drop a file: created.
+	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	e.eventually("web is created", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
+
+	// Change its isolation with an editor-style save (write a temp file, rename over).
+	write(t, filepath.Join(dir, ".web.yaml.tmp"), manifest("web", ltsc2022, "hyperv"))
+	if err := os.Rename(filepath.Join(dir, ".web.yaml.tmp"), filepath.Join(dir, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("web is recreated with hyperv", func(m map[string]driver.System) bool { return m["web"].Isolation == "hyperv" })
+	if !strings.Contains(a.stderr.String(), "isolation process → hyperv") {
+		t.Errorf("no log line gives the recreate's reason")
+	}
+
+	// Break it: nothing is removed, the error is reported with file:line.
+	write(t, filepath.Join(dir, "web.yaml"), "apiVersion: reconciler/v1\nkind: Container\nmetadata:\n  name: web\nspec:\n  image: "+ltsc2022+"\n  isolation: hyper-v\n")
+	rm := filepath.Join(dir, "anchor2.yaml")
+	if err := os.Remove(rm); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.stderr.logLines("desired set error: kept as it was until fixed")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the broken file was never reported")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	errLine := a.stderr.logLines("desired set error: kept as it was until fixed")[0]
+	if errLine["source"] != "web.yaml" || errLine["line"] != float64(7) {
+		t.Errorf("error reported at %v:%v, want web.yaml:7", errLine["source"], errLine["line"])
+	}
+	time.Sleep(500 * time.Millisecond)
+	if m := e.systems(); len(m) != 3 || m["web"].Isolation != "hyperv" {
+		t.Errorf("a broken file changed the host: %v", keys(m))
+	}
+
+	// Fix it: applied, and the held removal goes through.
+	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	e.eventually("web is process-isolated and anchor2 removed", func(m map[string]driver.System) bool {
+		_, anchor := m["anchor2"]
+		return m["web"].Isolation == "process" && !anchor
+	})
+
+	// Delete it: removed.
+	if err := os.Remove(filepath.Join(dir, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("web is removed", func(m map[string]driver.System) bool { _, ok := m["web"]; return !ok })
+	if err := a.stop(); err != nil {
+		t.Errorf("exit after SIGTERM: %v, want 0", err)
+	}
+}
+
+func TestWatchManyFilesAtOnceTakeFewPasses(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a := e.start("--dir", dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.stderr.logLines("pass done")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no first pass")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stage := t.TempDir()
+	for i := range 200 {
+		write(t, filepath.Join(stage, fmt.Sprintf("app-%03d.yaml", i)), manifest(fmt.Sprintf("app-%03d", i), ltsc2022, "process"))
+	}
+	// Drop the 200 files at once: move a whole folder in.
+	if err := os.Rename(stage, filepath.Join(dir, "batch")); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("all 200 run", func(m map[string]driver.System) bool { return len(m) == 200 })
+	passes := 0
+	for _, p := range a.stderr.logLines("pass done") {
+		if p["created"].(float64) > 0 {
+			passes++
+		}
+	}
+	if passes > 3 {
+		t.Errorf("200 files took %d creating passes, want a few", passes)
+	}
+}
+
+func TestWatchRestoresAKilledContainerWithinOneResync(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	e.start("--dir", dir, "--resync", "300ms")
+	e.eventually("web runs", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
+	if _, err := e.run("sim", "kill", "web"); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	e.eventually("web runs again", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
+	if d := time.Since(killed); d > 3*time.Second {
+		t.Errorf("restored after %s, want within about one resync (300ms)", d)
+	}
+}
+
+func TestWatchStopsCleanlyMidApplyAndTheNextStartConverges(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	for i := range 8 {
+		write(t, filepath.Join(dir, fmt.Sprintf("app%d.yaml", i)), manifest(fmt.Sprintf("app%d", i), ltsc2022, "process"))
+	}
+	if _, err := e.run("sim", "fault", "--latency", "400ms"); err != nil {
+		t.Fatal(err)
+	}
+	a := e.start("--dir", dir, "--parallel", "2")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.systems()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing created")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.stop(); err != nil {
+		t.Fatalf("exit after SIGTERM mid-apply: %v, want 0", err)
+	}
+	n := len(e.systems())
+	if n == 0 || n == 8 {
+		t.Fatalf("%d systems after a stop mid-apply; the test wants a partial pass", n)
+	}
+	if !strings.Contains(a.stderr.String(), "stopping") {
+		t.Errorf("no log line says the agent is stopping")
+	}
+	if _, err := e.run("sim", "fault", "--clear"); err != nil {
+		t.Fatal(err)
+	}
+	e.start("--dir", dir)
+	e.eventually("the next start converges", func(m map[string]driver.System) bool { return len(m) == 8 })
+}
+
+func TestWatchSecondAgentIsRefused(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a := e.start("--dir", dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.stderr.logLines("pass done")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no first pass")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, err := e.run("watch", "--dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "another reconciler already manages") {
+		t.Errorf("second agent: %v, want a clear refusal", err)
+	}
+	// Another owner may run its own agent on the same host.
+	b := e.start("--owner", "other", "--dir", t.TempDir())
+	select {
+	case err := <-b.done:
+		t.Errorf("an agent of another owner exited: %v", err)
+	case <-time.After(time.Second):
+	}
+}

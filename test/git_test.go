@@ -1,0 +1,658 @@
+package test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/reconcile/source"
+)
+
+// gitEnv makes the git binary independent of the user's configuration.
+var gitEnv = []string{
+	"GIT_AUTHOR_NAME=Reconciler Test", "GIT_AUTHOR_EMAIL=test@example.com",
+	"GIT_COMMITTER_NAME=Reconciler Test", "GIT_COMMITTER_EMAIL=test@example.com",
+	"GIT_CONFIG_GLOBAL=" + os.DevNull, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+}
+
+// gitRemote is a bare repository on disk, the remote the agent follows,
+// and a working clone that commits and pushes to it.
+type gitRemote struct {
+	t    testing.TB
+	bare string
+	work string
+}
+
+// newGitRemote creates an empty bare remote and its working clone; the
+// default branch is main. It skips the test when no git binary is
+// installed (pushing needs one; the agent does not).
+func newGitRemote(t testing.TB) *gitRemote {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("the git binary is needed to push to the test remotes")
+	}
+	dir := t.TempDir()
+	r := &gitRemote{t: t, bare: filepath.Join(dir, "remote.git"), work: filepath.Join(dir, "work")}
+	r.initBare()
+	runGit(t, dir, "init", "-q", "-b", "main", r.work)
+	r.git("remote", "add", "origin", r.bare)
+	return r
+}
+
+// initBare (re)creates the bare remote, empty.
+func (r *gitRemote) initBare() {
+	r.t.Helper()
+	runGit(r.t, filepath.Dir(r.bare), "init", "-q", "--bare", "-b", "main", r.bare)
+}
+
+// runGit runs the git binary in dir and returns its trimmed output.
+func runGit(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), gitEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// git runs the git binary in the working clone.
+func (r *gitRemote) git(args ...string) string {
+	r.t.Helper()
+	return runGit(r.t, r.work, args...)
+}
+
+// push pushes refspecs to the remote (git push -q origin REFSPECS...).
+func (r *gitRemote) push(refspecs ...string) {
+	r.t.Helper()
+	r.git(append([]string{"push", "-q", "origin"}, refspecs...)...)
+}
+
+// commit writes files into the working clone (an empty content deletes
+// the file), commits everything with go-git, signed by key unless it is
+// nil, and returns the commit id. It does not push.
+func (r *gitRemote) commit(files map[string]string, key *openpgp.Entity) string {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.work, filepath.FromSlash(name))
+		if content == "" {
+			if err := os.Remove(p); err != nil {
+				r.t.Fatal(err)
+			}
+			continue
+		}
+		write(r.t, p, content)
+	}
+	repo, err := git.PlainOpen(r.work)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		r.t.Fatal(err)
+	}
+	who := &object.Signature{Name: "Reconciler Test", Email: "test@example.com", When: time.Now()}
+	h, err := wt.Commit(fmt.Sprintf("change %d files", len(files)), &git.CommitOptions{Author: who, Committer: who, SignKey: key})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return h.String()
+}
+
+// gitAgent is a `reconciler watch --git` process with its HTTP listener.
+type gitAgent struct {
+	*agent
+	url    string // http://ADDR of --listen
+	secret string // the webhook secret
+}
+
+// startGit starts an agent following r's remote: polled every 200ms, a
+// cache dir of its own, and --listen on a free port with a webhook secret.
+// args come last, so they may override those (e.g. --interval 1h). It
+// returns once the agent listens.
+func (e *env) startGit(r *gitRemote, args ...string) *gitAgent {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	secret := "hook-secret-" + filepath.Base(dir)
+	secretFile := filepath.Join(dir, "webhook-secret")
+	write(e.t, secretFile, secret+"\n")
+	a := e.start(append([]string{"--git", r.bare, "--interval", "200ms", "--cache-dir", filepath.Join(dir, "cache"),
+		"--listen", "127.0.0.1:0", "--webhook-secret-file", secretFile}, args...)...)
+	listening := a.waitLogs("the agent listens", isMsg("listening"))
+	addr, _ := listening[0]["address"].(string)
+	return &gitAgent{agent: a, url: "http://" + addr, secret: secret}
+}
+
+// status returns the git source's part of GET /status.
+func (g *gitAgent) status() source.GitStatus {
+	g.t.Helper()
+	resp, err := http.Get(g.url + "/status")
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s struct {
+		Git []source.GitStatus `json:"git"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusOK || len(s.Git) != 1 {
+		g.t.Fatalf("GET /status: %s, %v, %d git sources; want 200 and one", resp.Status, err, len(s.Git))
+	}
+	return s.Git[0]
+}
+
+// waitPollAfter waits until the source has polled the remote twice after
+// t, so that the second poll surely saw what the remote held at t.
+func (g *gitAgent) waitPollAfter(t time.Time) {
+	g.t.Helper()
+	for range 2 {
+		deadline := time.Now().Add(20 * time.Second)
+		for !g.status().LastFetch.After(t) {
+			if time.Now().After(deadline) {
+				g.t.Fatalf("no poll of the remote after %s", t.Format(time.RFC3339Nano))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t = g.status().LastFetch
+	}
+}
+
+// postHook posts body to /hooks/git with header and returns the status
+// code.
+func (g *gitAgent) postHook(body []byte, header http.Header) int {
+	g.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, g.url+"/hooks/git", bytes.NewReader(body))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// githubSignature is the X-Hub-Signature-256 value of body under secret.
+func githubSignature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// waitLogs waits until the agent's log holds, in this order, a JSON line
+// matching each of seq, and returns those lines (the first match of each).
+// It fails the test when the agent exits first.
+func (a *agent) waitLogs(what string, seq ...func(map[string]any) bool) []map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got []map[string]any
+		for _, line := range a.stderr.jsonLines() {
+			if len(got) < len(seq) && seq[len(got)](line) {
+				got = append(got, line)
+			}
+		}
+		if len(got) == len(seq) {
+			return got
+		}
+		select {
+		case err := <-a.done:
+			a.done <- err // for stop and the cleanup
+			a.t.Fatalf("the agent exited (%v) while waiting until %s", err, what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// isMsg matches the log lines whose msg is msg.
+func isMsg(msg string) func(map[string]any) bool {
+	return func(line map[string]any) bool { return line["msg"] == msg }
+}
+
+// errorOf matches the agent's report of a desired-set error of commit.
+func errorOf(commit string) func(map[string]any) bool {
+	return func(line map[string]any) bool {
+		msg, _ := line["message"].(string)
+		return line["msg"] == "desired set error: kept as it was until fixed" && strings.HasPrefix(msg, "commit "+commit[:7]+": ")
+	}
+}
+
+// hostIs holds when the host runs exactly want (name → isolation).
+func hostIs(want map[string]string) func(map[string]driver.System) bool {
+	return func(m map[string]driver.System) bool {
+		if len(m) != len(want) {
+			return false
+		}
+		for name, iso := range want {
+			if s, ok := m[name]; !ok || string(s.Isolation) != iso || s.State != driver.StateRunning {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// processIsolated is the host state where each of names runs with process
+// isolation.
+func processIsolated(names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		out[n] = "process"
+	}
+	return out
+}
+
+// with returns m with the given name → isolation pairs set.
+func with(m map[string]string, kv ...string) map[string]string {
+	out := maps.Clone(m)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// manifests maps each name's file to a process-isolated manifest.
+func manifests(names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		out[n+".yaml"] = manifest(n, ltsc2022, "process")
+	}
+	return out
+}
+
+// brokenManifest is a manifest with an unknown isolation mode on line 7.
+func brokenManifest(name string) string {
+	return strings.Replace(manifest(name, ltsc2022, "hyperv"), "isolation: hyperv", "isolation: hyper-v", 1)
+}
+
+func TestWatchGitFollowsCommits(t *testing.T) {
+	t.Parallel()
+	// gitStep is one push and what the host and status must show after it.
+	type gitStep struct {
+		name string
+		// rewrite resets the clone to the commit of step parent first and
+		// force-pushes.
+		rewrite bool
+		parent  int
+		files   map[string]string // committed; "" deletes
+		want    map[string]string // the host: name → isolation
+		// wantInForce is the step whose commit is in force; wantHeld maps
+		// a file held at an older commit to that commit's step.
+		wantInForce int
+		wantHeld    map[string]int
+		wantErr     string // "file:line" of the commit's reported error
+		wantLog     string // text the agent's log must contain
+	}
+	steps := func(atomic bool) []gitStep {
+		pick := func(perFile, whole map[string]string) map[string]string {
+			if atomic {
+				return whole
+			}
+			return perFile
+		}
+		anchors := processIsolated("a1", "a2", "a3")
+		brokenInForce, brokenHeld := 3, map[string]int{"web.yaml": 2}
+		if atomic {
+			brokenInForce, brokenHeld = 2, nil
+		}
+		return []gitStep{
+			{name: "first commit applied", files: manifests("a1", "a2", "a3", "web"),
+				want: with(anchors, "web", "process"), wantInForce: 0},
+			{name: "isolation flipped: recreated", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "hyperv")},
+				want: with(anchors, "web", "hyperv"), wantInForce: 1, wantLog: "isolation process → hyperv"},
+			{name: "manifest deleted: removed", files: map[string]string{"a3.yaml": ""},
+				want: with(processIsolated("a1", "a2"), "web", "hyperv"), wantInForce: 2},
+			{name: "invalid file: its containers and every removal held",
+				files: map[string]string{"web.yaml": brokenManifest("web"), "api.yaml": manifest("api", ltsc2022, "process"), "a2.yaml": ""},
+				want: pick(
+					with(processIsolated("a1", "a2", "api"), "web", "hyperv"),
+					with(processIsolated("a1", "a2"), "web", "hyperv")),
+				wantInForce: brokenInForce, wantHeld: brokenHeld, wantErr: "web.yaml:7"},
+			{name: "fixing commit applied", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "process")},
+				want: processIsolated("a1", "api", "web"), wantInForce: 4},
+			{name: "force-push followed", rewrite: true, parent: 0, files: manifests("db"),
+				want: processIsolated("a1", "a2", "a3", "web", "db"), wantInForce: 5,
+				wantLog: "history rewritten (force-push?): following the new head"},
+		}
+	}
+	for _, mode := range []struct {
+		name   string
+		atomic bool
+	}{{"per-file", false}, {"atomic", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			e, r := newEnv(t), newGitRemote(t)
+			var args []string
+			if mode.atomic {
+				args = append(args, "--atomic")
+			}
+			var a *gitAgent
+			var commits []string
+			for _, st := range steps(mode.atomic) {
+				push := []string{"main"}
+				if st.rewrite {
+					r.git("reset", "-q", "--hard", commits[st.parent])
+					push = []string{"--force", "main"}
+				}
+				head := r.commit(st.files, nil)
+				commits = append(commits, head)
+				r.push(push...)
+				if a == nil {
+					a = e.startGit(r, args...)
+				}
+				if st.wantErr != "" {
+					// The pass that saw the commit logs its error, then ends.
+					lines := a.waitLogs(st.name+": the error is reported with the commit", errorOf(head), isMsg("pass done"))
+					if got := fmt.Sprintf("%v:%v", lines[0]["source"], lines[0]["line"]); got != st.wantErr {
+						t.Errorf("%s: error reported at %s, want %s", st.name, got, st.wantErr)
+					}
+				}
+				e.eventually(st.name, hostIs(st.want))
+				if st.wantLog != "" && !strings.Contains(a.stderr.String(), st.wantLog) {
+					t.Errorf("%s: no log line says %q", st.name, st.wantLog)
+				}
+				s := a.status()
+				if s.Commit != commits[st.wantInForce] || s.Newest != head {
+					t.Errorf("%s: status in force %.7s newest %.7s, want %.7s and %.7s", st.name, s.Commit, s.Newest, commits[st.wantInForce], head)
+				}
+				wantHeld := map[string]string{}
+				for f, i := range st.wantHeld {
+					wantHeld[f] = commits[i]
+				}
+				if !maps.Equal(s.HeldFiles, wantHeld) {
+					t.Errorf("%s: held files %v, want %v", st.name, s.HeldFiles, wantHeld)
+				}
+			}
+		})
+	}
+}
+
+func TestWatchGitPinsPathAndRef(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		ref  func(first string) string
+		// moveTag re-points the tag at the branch's head and expects the
+		// agent to follow it.
+		moveTag bool
+	}{
+		{name: "annotated tag", ref: func(string) string { return "v1" }, moveTag: true},
+		{name: "full commit id", ref: func(first string) string { return first }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, r := newEnv(t), newGitRemote(t)
+			first := r.commit(map[string]string{
+				"hosts/web1/a.yaml": manifest("a", ltsc2022, "process"),
+				"hosts/web1/b.yaml": manifest("b", ltsc2022, "process"),
+				"hosts/web2/c.yaml": manifest("c", ltsc2022, "process"),
+				"README.md":         "# hosts\n",
+			}, nil)
+			r.git("tag", "-a", "v1", "-m", "release 1")
+			r.push("main", "refs/tags/v1")
+			a := e.startGit(r, "--ref", tt.ref(first), "--path", "hosts/web1")
+			pinned := processIsolated("a", "b")
+			e.eventually("the pinned commit's hosts/web1 runs", hostIs(pinned))
+
+			// A commit on the branch after the pin is not applied.
+			second := r.commit(map[string]string{
+				"hosts/web1/a.yaml": manifest("a", ltsc2022, "hyperv"),
+				"hosts/web1/d.yaml": manifest("d", ltsc2022, "process"),
+			}, nil)
+			r.push("main")
+			a.waitPollAfter(time.Now())
+			if s := a.status(); s.Commit != first || s.Newest != first {
+				t.Errorf("after a commit on the branch: in force %.7s newest %.7s, want the pin %.7s", s.Commit, s.Newest, first)
+			}
+			if m := e.systems(); !hostIs(pinned)(m) {
+				t.Errorf("a commit after the pin changed the host: %v", keys(m))
+			}
+			if !tt.moveTag {
+				return
+			}
+			r.git("tag", "-f", "-a", "v1", "-m", "release 2")
+			r.push("--force", "refs/tags/v1")
+			e.eventually("the moved tag is followed", hostIs(with(pinned, "a", "hyperv", "d", "process")))
+			if s := a.status(); s.Commit != second {
+				t.Errorf("after the tag moved: in force %.7s, want %.7s", s.Commit, second)
+			}
+		})
+	}
+}
+
+func TestWatchGitKeepsRunningWhenTheRemoteIsLost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		ref     string
+		lose    func(r *gitRemote)
+		restore func(r *gitRemote) // and push main
+	}{
+		{
+			name: "remote deleted", ref: "main",
+			lose: func(r *gitRemote) {
+				if err := os.RemoveAll(r.bare); err != nil {
+					r.t.Fatal(err)
+				}
+			},
+			restore: func(r *gitRemote) { r.initBare(); r.push("main") },
+		},
+		{
+			name: "branch deleted", ref: "deploy",
+			lose:    func(r *gitRemote) { r.push("--delete", "deploy") },
+			restore: func(r *gitRemote) { r.push("main:deploy") },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, r := newEnv(t), newGitRemote(t)
+			first := r.commit(manifests("a1", "a2", "a3"), nil)
+			r.push("main", "main:deploy")
+			a := e.startGit(r, "--ref", tt.ref, "--resync", "300ms")
+			anchors := processIsolated("a1", "a2", "a3")
+			e.eventually("the first commit runs", hostIs(anchors))
+
+			tt.lose(r)
+			a.waitLogs("the lost remote is reported and a pass runs after",
+				isMsg("git poll failed; the commit in force stays, retrying"), isMsg("pass done"))
+			if m := e.systems(); !hostIs(anchors)(m) {
+				t.Errorf("losing the remote changed the host: %v", keys(m))
+			}
+			if s := a.status(); s.Commit != first || s.LastError == "" {
+				t.Errorf("while the remote is lost: in force %.7s, last error %q; want %.7s and the failure", s.Commit, s.LastError, first)
+			}
+
+			second := r.commit(map[string]string{"a3.yaml": "", "b.yaml": manifest("b", ltsc2022, "process")}, nil)
+			tt.restore(r)
+			e.eventually("the restored remote's new commit runs", hostIs(processIsolated("a1", "a2", "b")))
+			a.waitLogs("the agent says the remote is back", isMsg("git remote reachable again"))
+			if s := a.status(); s.Commit != second || s.LastError != "" {
+				t.Errorf("after the restore: in force %.7s, last error %q; want %.7s and none", s.Commit, s.LastError, second)
+			}
+		})
+	}
+}
+
+// newPGPKey makes an OpenPGP key (EdDSA: fast to generate).
+func newPGPKey(t testing.TB, name string) *openpgp.Entity {
+	t.Helper()
+	k, err := openpgp.NewEntity(name, "", name+"@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// armoredPublicKey renders k's public key as an armored keyring.
+func armoredPublicKey(t testing.TB, k *openpgp.Entity) string {
+	t.Helper()
+	var b strings.Builder
+	w, err := armor.Encode(&b, openpgp.PublicKeyType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestWatchGitVerifiesSignatures(t *testing.T) {
+	t.Parallel()
+	trusted, stranger := newPGPKey(t, "trusted"), newPGPKey(t, "stranger")
+	keyring := filepath.Join(t.TempDir(), "keys.asc")
+	write(t, keyring, armoredPublicKey(t, trusted))
+	first := with(processIsolated("a1", "a2"), "web", "process")
+	steps := []struct {
+		name    string
+		key     *openpgp.Entity
+		files   map[string]string
+		want    map[string]string
+		wantErr string // in the rejection of the head; "" = applied
+	}{
+		{name: "signed by a trusted key: applied", key: trusted, files: manifests("a1", "a2", "web"), want: first},
+		{name: "unsigned head: not applied", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "hyperv")},
+			want: first, wantErr: "is not signed"},
+		{name: "head signed by an unknown key: not applied", key: stranger, files: manifests("a3"),
+			want: first, wantErr: "not signed by a trusted key"},
+		{name: "signed by a trusted key again: the whole head applied", key: trusted, files: map[string]string{"README.md": "signed\n"},
+			want: with(processIsolated("a1", "a2", "a3"), "web", "hyperv")},
+	}
+	e, r := newEnv(t), newGitRemote(t)
+	var a *gitAgent
+	inForce := ""
+	for _, st := range steps {
+		head := r.commit(st.files, st.key)
+		r.push("main")
+		if a == nil {
+			a = e.startGit(r, "--verify-signatures", keyring)
+		}
+		if st.wantErr != "" {
+			lines := a.waitLogs(st.name+": the rejected head is reported", errorOf(head), isMsg("pass done"))
+			if msg, _ := lines[0]["message"].(string); !strings.Contains(msg, st.wantErr) {
+				t.Errorf("%s: reported %q, want it to say %q", st.name, msg, st.wantErr)
+			}
+			rejected := 0
+			for _, l := range a.stderr.logLines("head commit not applied") {
+				if l["commit"] == head {
+					rejected++
+				}
+			}
+			if rejected != 1 {
+				t.Errorf("%s: %d log lines say the head is not applied, want 1", st.name, rejected)
+			}
+		} else {
+			inForce = head
+		}
+		e.eventually(st.name, hostIs(st.want))
+		s := a.status()
+		errOK := s.LastError == ""
+		if st.wantErr != "" {
+			errOK = strings.Contains(s.LastError, st.wantErr)
+		}
+		if s.Commit != inForce || s.Newest != head || !errOK {
+			t.Errorf("%s: status in force %.7s newest %.7s error %q; want %.7s, %.7s and an error saying %q",
+				st.name, s.Commit, s.Newest, s.LastError, inForce, head, st.wantErr)
+		}
+	}
+}
+
+func TestWatchGitWebhook(t *testing.T) {
+	t.Parallel()
+	e, r := newEnv(t), newGitRemote(t)
+	r.commit(manifests("a1", "a2", "a3"), nil)
+	r.push("main")
+	a := e.startGit(r, "--interval", "1h")
+	want := processIsolated("a1", "a2", "a3")
+	e.eventually("the first commit runs", hostIs(want))
+
+	tests := []struct {
+		name     string
+		header   func(secret string, body []byte) http.Header
+		wantCode int
+	}{
+		{name: "no signature", header: func(string, []byte) http.Header { return nil }, wantCode: http.StatusUnauthorized},
+		{name: "GitHub signature with a wrong secret", wantCode: http.StatusUnauthorized,
+			header: func(_ string, body []byte) http.Header {
+				return http.Header{"X-Hub-Signature-256": {githubSignature("wrong", body)}}
+			}},
+		{name: "GitHub signature of another body", wantCode: http.StatusUnauthorized,
+			header: func(secret string, _ []byte) http.Header {
+				return http.Header{"X-Hub-Signature-256": {githubSignature(secret, []byte("{}"))}}
+			}},
+		{name: "wrong GitLab token", wantCode: http.StatusUnauthorized,
+			header: func(string, []byte) http.Header { return http.Header{"X-Gitlab-Token": {"wrong"}} }},
+		{name: "good GitHub signature", wantCode: http.StatusAccepted,
+			header: func(secret string, body []byte) http.Header {
+				return http.Header{"X-Hub-Signature-256": {githubSignature(secret, body)}}
+			}},
+		{name: "good GitLab token", wantCode: http.StatusAccepted,
+			header: func(secret string, _ []byte) http.Header { return http.Header{"X-Gitlab-Token": {secret}} }},
+	}
+	for i, tt := range tests {
+		name := fmt.Sprintf("hook%d", i)
+		head := r.commit(manifests(name), nil)
+		r.push("main")
+		before := a.status()
+		body := []byte(`{"ref":"refs/heads/main","after":"` + head + `"}`)
+		if code := a.postHook(body, tt.header(a.secret, body)); code != tt.wantCode {
+			t.Errorf("%s: POST /hooks/git = %d, want %d", tt.name, code, tt.wantCode)
+		}
+		want[name] = "process" // once the remote is fetched
+		if tt.wantCode != http.StatusAccepted {
+			time.Sleep(400 * time.Millisecond)
+			if s := a.status(); !s.LastFetch.Equal(before.LastFetch) || s.Newest == head {
+				t.Errorf("%s: a rejected webhook fetched the remote (last fetch %s → %s)", tt.name, before.LastFetch, s.LastFetch)
+			}
+			if _, ok := e.systems()[name]; ok {
+				t.Errorf("%s: a rejected webhook created %s", tt.name, name)
+			}
+			continue
+		}
+		e.eventually(tt.name+": the pushed commits run", hostIs(want))
+		if s := a.status(); s.Commit != head || s.Newest != head {
+			t.Errorf("%s: status in force %.7s newest %.7s, want %.7s", tt.name, s.Commit, s.Newest, head)
+		}
+	}
+	if strings.Contains(a.stderr.String(), a.secret) {
+		t.Error("the webhook secret appears in the agent's log")
+	}
+}
