@@ -110,6 +110,22 @@ func (e *env) start(args ...string) *agent {
 	return a
 }
 
+// waitLog waits until the agent has logged a line whose msg is msg and
+// returns the first such line.
+func (a *agent) waitLog(msg string) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if lines := a.stderr.logLines(msg); len(lines) > 0 {
+			return lines[0]
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("the agent never logged %q", msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // stop sends SIGTERM and waits for the exit.
 func (a *agent) stop() error {
 	a.t.Helper()
@@ -213,14 +229,7 @@ func TestWatchFolderLifecycle(t *testing.T) {
 	if err := os.Remove(rm); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(a.stderr.logLines("desired set error: kept as it was until fixed")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the broken file was never reported")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	errLine := a.stderr.logLines("desired set error: kept as it was until fixed")[0]
+	errLine := a.waitLog("desired set error: kept as it was until fixed")
 	if errLine["source"] != "web.yaml" || errLine["line"] != float64(7) {
 		t.Errorf("error reported at %v:%v, want web.yaml:7", errLine["source"], errLine["line"])
 	}
@@ -250,13 +259,7 @@ func TestWatchManyFilesAtOnceTakeFewPasses(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	a := e.start("--dir", dir)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(a.stderr.logLines("pass done")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no first pass")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	a.waitLog("pass done")
 	stage := t.TempDir()
 	for i := range 200 {
 		write(t, filepath.Join(stage, fmt.Sprintf("app-%03d.yaml", i)), manifest(fmt.Sprintf("app-%03d", i), ltsc2022, "process"))
@@ -331,13 +334,7 @@ func TestWatchSecondAgentIsRefused(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	a := e.start("--dir", dir)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(a.stderr.logLines("pass done")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no first pass")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	a.waitLog("pass done")
 	_, err := e.run("watch", "--dir", dir)
 	if err == nil || !strings.Contains(err.Error(), "another reconciler already manages") {
 		t.Errorf("second agent: %v, want a clear refusal", err)

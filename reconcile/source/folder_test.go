@@ -18,30 +18,6 @@ import (
 	"github.com/reconciler/reconciler/spec"
 )
 
-// folderManifest is a valid one-document manifest.
-func folderManifest(name string, iso spec.Isolation) string {
-	return fmt.Sprintf(`apiVersion: reconciler/v1
-kind: Container
-metadata:
-  name: %s
-spec:
-  image: mcr.microsoft.com/windows/servercore:ltsc2022
-  isolation: %s
-`, name, iso)
-}
-
-// folderInvalidManifest is a manifest with an unknown field on line 7.
-func folderInvalidManifest(name string) string {
-	return fmt.Sprintf(`apiVersion: reconciler/v1
-kind: Container
-metadata:
-  name: %s
-spec:
-  image: mcr.microsoft.com/windows/servercore:ltsc2022
-  isolaton: hyperv
-`, name)
-}
-
 // folderWrite writes content at dir/rel, creating parent folders.
 func folderWrite(t testing.TB, dir, rel, content string) {
 	t.Helper()
@@ -118,7 +94,7 @@ func folderSnap(t testing.TB, f *FolderSource) Snapshot {
 
 func TestNewFolderSource(t *testing.T) {
 	dir := t.TempDir()
-	folderWrite(t, dir, "file.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "file.yaml", manifest("web", string(spec.IsolationProcess)))
 	tests := []struct {
 		name       string
 		dir        string
@@ -179,32 +155,32 @@ func TestFolderSnapshotDesiredSet(t *testing.T) {
 		{
 			name: "files in subfolders, yaml and yml",
 			files: map[string]string{
-				"web.yaml":         folderManifest("web", spec.IsolationProcess),
-				"team/db.yml":      folderManifest("db", spec.IsolationHyperV),
-				"team/deep/q.yaml": folderManifest("queue", spec.IsolationProcess),
+				"web.yaml":         manifest("web", string(spec.IsolationProcess)),
+				"team/db.yml":      manifest("db", string(spec.IsolationHyperV)),
+				"team/deep/q.yaml": manifest("queue", string(spec.IsolationProcess)),
 			},
 			want: map[string]spec.Isolation{"web": "process", "db": "hyperv", "queue": "process"},
 		},
 		{
 			name: "several documents in one file",
 			files: map[string]string{
-				"two.yaml": folderManifest("a", spec.IsolationProcess) + "---\n" + folderManifest("b", spec.IsolationHyperV),
+				"two.yaml": manifest("a", string(spec.IsolationProcess)) + "---\n" + manifest("b", string(spec.IsolationHyperV)),
 			},
 			want: map[string]spec.Isolation{"a": "process", "b": "hyperv"},
 		},
 		{
 			name: "ignored names and other files",
 			files: map[string]string{
-				"web.yaml":           folderManifest("web", spec.IsolationProcess),
-				".hidden.yaml":       folderManifest("hidden", spec.IsolationProcess),
-				".git/x.yaml":        folderManifest("dotdir", spec.IsolationProcess),
-				"web.yaml~":          folderManifest("backup", spec.IsolationProcess),
+				"web.yaml":           manifest("web", string(spec.IsolationProcess)),
+				".hidden.yaml":       manifest("hidden", string(spec.IsolationProcess)),
+				".git/x.yaml":        manifest("dotdir", string(spec.IsolationProcess)),
+				"web.yaml~":          manifest("backup", string(spec.IsolationProcess)),
 				".web.yaml.swp":      "binary swap",
-				"#web.yaml#":         folderManifest("autosave", spec.IsolationProcess),
-				"web.yaml.tmp":       folderManifest("tmp", spec.IsolationProcess),
+				"#web.yaml#":         manifest("autosave", string(spec.IsolationProcess)),
+				"web.yaml.tmp":       manifest("tmp", string(spec.IsolationProcess)),
 				"4913":               "",
 				"README.md":          "# manifests",
-				"sub/.cache/a.yml":   folderManifest("cached", spec.IsolationProcess),
+				"sub/.cache/a.yml":   manifest("cached", string(spec.IsolationProcess)),
 				"sub/notes.txt":      "notes",
 				"sub/other.yaml.bak": "x",
 			},
@@ -213,8 +189,8 @@ func TestFolderSnapshotDesiredSet(t *testing.T) {
 		{
 			name: "invalid file reports file and line",
 			files: map[string]string{
-				"good.yaml":    folderManifest("good", spec.IsolationProcess),
-				"sub/bad.yaml": folderInvalidManifest("bad"),
+				"good.yaml":    manifest("good", string(spec.IsolationProcess)),
+				"sub/bad.yaml": brokenManifest("bad"),
 			},
 			want:     map[string]spec.Isolation{"good": "process"},
 			wantErrs: []string{"sub/bad.yaml:7:"},
@@ -222,9 +198,9 @@ func TestFolderSnapshotDesiredSet(t *testing.T) {
 		{
 			name: "duplicate names across files: neither is kept",
 			files: map[string]string{
-				"a.yaml":     folderManifest("web", spec.IsolationProcess),
-				"b.yaml":     folderManifest("db", spec.IsolationProcess),
-				"sub/c.yaml": folderManifest("web", spec.IsolationHyperV),
+				"a.yaml":     manifest("web", string(spec.IsolationProcess)),
+				"b.yaml":     manifest("db", string(spec.IsolationProcess)),
+				"sub/c.yaml": manifest("web", string(spec.IsolationHyperV)),
 			},
 			want:     map[string]spec.Isolation{"db": "process"},
 			wantErrs: []string{"a.yaml:1: web: metadata.name: name \"web\" is declared 2 times, in a.yaml:1, sub/c.yaml:1"},
@@ -266,7 +242,7 @@ func TestFolderSnapshotParsesOnlyChangedFiles(t *testing.T) {
 	const n = 1000
 	dir := t.TempDir()
 	for i := range n {
-		folderWrite(t, dir, fmt.Sprintf("d%02d/c%04d.yaml", i%10, i), folderManifest(fmt.Sprintf("c%04d", i), spec.IsolationProcess))
+		folderWrite(t, dir, fmt.Sprintf("d%02d/c%04d.yaml", i%10, i), manifest(fmt.Sprintf("c%04d", i), "process"))
 	}
 	folderAge(t, dir)
 	f := newTestFolderSource(t, dir)
@@ -291,7 +267,7 @@ func TestFolderSnapshotParsesOnlyChangedFiles(t *testing.T) {
 		{
 			name: "one file edited",
 			change: func(t *testing.T) {
-				folderWrite(t, dir, "d07/c0007.yaml", folderManifest("c0007", spec.IsolationHyperV))
+				folderWrite(t, dir, "d07/c0007.yaml", manifest("c0007", string(spec.IsolationHyperV)))
 			},
 			wantParses: 1, wantReads: 1, wantIso: spec.IsolationHyperV,
 		},
@@ -337,7 +313,7 @@ func TestFolderSnapshotParsesOnlyChangedFiles(t *testing.T) {
 // read happened too soon after the mtime to trust it.
 func TestFolderSnapshotRacyRewrite(t *testing.T) {
 	dir := t.TempDir()
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	path := filepath.Join(dir, "web.yaml")
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -349,7 +325,7 @@ func TestFolderSnapshotRacyRewrite(t *testing.T) {
 	}
 	// Same length: "process" → "hyperv\x20" would change the YAML; swap the
 	// image tag for one of the same length instead.
-	content := strings.Replace(folderManifest("web", spec.IsolationProcess), "ltsc2022", "ltsc2019", 1)
+	content := strings.Replace(manifest("web", string(spec.IsolationProcess)), "ltsc2022", "ltsc2019", 1)
 	folderWrite(t, dir, "web.yaml", content)
 	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
@@ -367,7 +343,7 @@ func TestFolderSnapshotRacyRewrite(t *testing.T) {
 // broken (keeps its containers, error with line), fixed, deleted.
 func TestFolderSnapshotLastGood(t *testing.T) {
 	dir := t.TempDir()
-	folderWrite(t, dir, "other.yaml", folderManifest("other", spec.IsolationProcess))
+	folderWrite(t, dir, "other.yaml", manifest("other", string(spec.IsolationProcess)))
 	f := newTestFolderSource(t, dir)
 	steps := []struct {
 		name     string
@@ -377,22 +353,22 @@ func TestFolderSnapshotLastGood(t *testing.T) {
 	}{
 		{
 			name:   "never valid: no containers, error",
-			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", folderInvalidManifest("web")) },
+			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", brokenManifest("web")) },
 			want:   map[string]spec.Isolation{"other": "process"}, wantErrs: []string{"web.yaml:7:"},
 		},
 		{
 			name:   "valid",
-			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess)) },
+			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess))) },
 			want:   map[string]spec.Isolation{"other": "process", "web": "process"},
 		},
 		{
 			name:   "broken keeps last good",
-			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", folderInvalidManifest("web")) },
+			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", brokenManifest("web")) },
 			want:   map[string]spec.Isolation{"other": "process", "web": "process"}, wantErrs: []string{"web.yaml:7:"},
 		},
 		{
 			name:   "fixed",
-			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationHyperV)) },
+			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationHyperV))) },
 			want:   map[string]spec.Isolation{"other": "process", "web": "hyperv"},
 		},
 		{
@@ -406,7 +382,7 @@ func TestFolderSnapshotLastGood(t *testing.T) {
 		},
 		{
 			name:   "recreated broken has no last good",
-			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", folderInvalidManifest("web")) },
+			change: func(t *testing.T) { folderWrite(t, dir, "web.yaml", brokenManifest("web")) },
 			want:   map[string]spec.Isolation{"other": "process"}, wantErrs: []string{"web.yaml:7:"},
 		},
 	}
@@ -435,7 +411,7 @@ func TestFolderSnapshotLastGood(t *testing.T) {
 func TestFolderSnapshotVanishedFolder(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "manifests")
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	f := newTestFolderSource(t, dir)
 	if s := folderSnap(t, f); len(s.Containers) != 1 || s.HoldRemovals {
 		t.Fatalf("first snapshot = %+v", s)
@@ -454,7 +430,7 @@ func TestFolderSnapshotVanishedFolder(t *testing.T) {
 		}
 	}
 
-	folderWrite(t, dir, "db.yaml", folderManifest("db", spec.IsolationHyperV))
+	folderWrite(t, dir, "db.yaml", manifest("db", string(spec.IsolationHyperV)))
 	s := folderSnap(t, f)
 	if s.HoldRemovals || s.HoldReason != "" {
 		t.Errorf("HoldRemovals = %v (%q) after the folder is back", s.HoldRemovals, s.HoldReason)
@@ -466,7 +442,7 @@ func TestFolderSnapshotVanishedFolder(t *testing.T) {
 
 func TestFolderSnapshotCancelled(t *testing.T) {
 	dir := t.TempDir()
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	f := newTestFolderSource(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -480,9 +456,9 @@ func TestFolderSnapshotCancelled(t *testing.T) {
 func TestFolderSnapshotWorkersAgree(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 300 {
-		content := folderManifest(fmt.Sprintf("c%03d", i), spec.IsolationProcess)
+		content := manifest(fmt.Sprintf("c%03d", i), "process")
 		if i%50 == 0 {
-			content = folderInvalidManifest(fmt.Sprintf("c%03d", i))
+			content = brokenManifest(fmt.Sprintf("c%03d", i))
 		}
 		folderWrite(t, dir, fmt.Sprintf("s%d/c%03d.yaml", i%7, i), content)
 	}

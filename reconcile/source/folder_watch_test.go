@@ -158,7 +158,7 @@ var (
 // TestFolderRunWriteStyles: every way editors and tools write files ends in
 // a notify and a Snapshot that shows the result.
 func TestFolderRunWriteStyles(t *testing.T) {
-	web := func(iso spec.Isolation) string { return folderManifest("web", iso) }
+	web := func(iso spec.Isolation) string { return manifest("web", string(iso)) }
 	tests := []struct {
 		name   string
 		before map[string]string
@@ -277,7 +277,7 @@ func TestFolderRunWriteStyles(t *testing.T) {
 				{
 					do: func(t *testing.T, dir, _ string) {
 						folderWrite(t, dir, "a/b/c/web.yaml", web("process"))
-						folderWrite(t, dir, "a/db.yaml", folderManifest("db", "process"))
+						folderWrite(t, dir, "a/db.yaml", manifest("db", string("process")))
 					},
 					want: map[string]spec.Isolation{"web": "process", "db": "process"},
 				},
@@ -293,21 +293,21 @@ func TestFolderRunWriteStyles(t *testing.T) {
 				{
 					do: func(t *testing.T, dir, stage string) {
 						folderWrite(t, stage, "team/web.yaml", web("process"))
-						folderWrite(t, stage, "team/deep/db.yaml", folderManifest("db", "process"))
+						folderWrite(t, stage, "team/deep/db.yaml", manifest("db", string("process")))
 						folderRename(t, filepath.Join(stage, "team"), filepath.Join(dir, "team"))
 					},
 					want: map[string]spec.Isolation{"web": "process", "db": "process"},
 				},
 				{
 					do: func(t *testing.T, dir, _ string) {
-						folderWrite(t, dir, "team/deep/db.yaml", folderManifest("db", "hyperv"))
+						folderWrite(t, dir, "team/deep/db.yaml", manifest("db", string("hyperv")))
 					},
 					want: map[string]spec.Isolation{"web": "process", "db": "hyperv"},
 				},
 				{
 					do: func(t *testing.T, dir, _ string) {
 						folderRename(t, filepath.Join(dir, "team"), filepath.Join(dir, "squad"))
-						folderWrite(t, dir, "squad/deep/q.yaml", folderManifest("queue", "process"))
+						folderWrite(t, dir, "squad/deep/q.yaml", manifest("queue", string("process")))
 					},
 					want: map[string]spec.Isolation{"web": "process", "db": "hyperv", "queue": "process"},
 				},
@@ -342,14 +342,14 @@ func TestFolderRunWriteStyles(t *testing.T) {
 // notify, whatever is done to them.
 func TestFolderRunIgnoresLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	r := startFolderRun(t, dir, FolderOptions{})
 	for _, name := range []string{".web.yaml.swp", "4913", "web.yaml~", "#web.yaml#", "web.yaml.tmp", ".hidden.yaml", "README.md"} {
-		folderWrite(t, dir, name, folderManifest("x", spec.IsolationHyperV))
+		folderWrite(t, dir, name, manifest("x", string(spec.IsolationHyperV)))
 		folderRename(t, filepath.Join(dir, name), filepath.Join(dir, name+".2"))
 		folderRemove(t, filepath.Join(dir, name+".2"))
 	}
-	folderWrite(t, dir, ".git/objects/web.yaml", folderManifest("x", spec.IsolationHyperV))
+	folderWrite(t, dir, ".git/objects/web.yaml", manifest("x", string(spec.IsolationHyperV)))
 	folderWrite(t, dir, ".git/HEAD", "ref: refs/heads/main")
 	r.quiet("leftovers")
 	if got := r.src.Stats().Events; got != 0 {
@@ -364,7 +364,7 @@ func TestFolderRunBurst(t *testing.T) {
 	dir, stage := t.TempDir(), t.TempDir()
 	r := startFolderRun(t, dir, FolderOptions{Debounce: 50 * time.Millisecond})
 	for i := range n {
-		folderWrite(t, stage, fmt.Sprintf("c%03d.yaml", i), folderManifest(fmt.Sprintf("c%03d", i), spec.IsolationProcess))
+		folderWrite(t, stage, fmt.Sprintf("c%03d.yaml", i), manifest(fmt.Sprintf("c%03d", i), "process"))
 	}
 	want := make(map[string]spec.Isolation, n)
 	for i := range n {
@@ -391,8 +391,8 @@ func TestFolderRunBurst(t *testing.T) {
 // comes from events and the poll.
 func TestFolderRunFolderVanishes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "manifests")
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
-	folderWrite(t, dir, "sub/db.yaml", folderManifest("db", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
+	folderWrite(t, dir, "sub/db.yaml", manifest("db", string(spec.IsolationProcess)))
 	r := startFolderRun(t, dir, FolderOptions{})
 	both := map[string]spec.Isolation{"web": "process", "db": "process"}
 	if got := folderDesired(folderSnap(t, r.src)); !maps.Equal(got, both) {
@@ -405,14 +405,14 @@ func TestFolderRunFolderVanishes(t *testing.T) {
 		t.Errorf("HoldRemovals = %v, HoldReason = %q, want a hold naming the folder", s.HoldRemovals, s.HoldReason)
 	}
 
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationHyperV))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationHyperV)))
 	s = r.waitDesired(folderWebHyperV)
 	if s.HoldRemovals {
 		t.Errorf("still holding removals: %q", s.HoldReason)
 	}
 
 	events := r.src.Stats().Events
-	folderWrite(t, dir, "new/q.yaml", folderManifest("queue", spec.IsolationProcess))
+	folderWrite(t, dir, "new/q.yaml", manifest("queue", string(spec.IsolationProcess)))
 	r.waitDesired(map[string]spec.Isolation{"web": "hyperv", "queue": "process"})
 	if r.src.Stats().Events == events {
 		t.Errorf("the recreated folder is not watched: no event counted")
@@ -480,7 +480,7 @@ func TestFolderRunOverflow(t *testing.T) {
 	wait("when ready")
 
 	blocking.Store(true)
-	folderWrite(t, dir, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, dir, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	wait("after a change") // Run is now stuck in notify
 
 	// Each rename queues two events; fsnotify buffers 4096 more.
@@ -512,7 +512,7 @@ func TestFolderRunTwice(t *testing.T) {
 func TestFolderRunSymlinkedFolder(t *testing.T) {
 	parent := t.TempDir()
 	target := filepath.Join(parent, "releases", "v1")
-	folderWrite(t, target, "web.yaml", folderManifest("web", spec.IsolationProcess))
+	folderWrite(t, target, "web.yaml", manifest("web", string(spec.IsolationProcess)))
 	link := filepath.Join(parent, "current")
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip("no symbolic links here:", err)
@@ -524,6 +524,6 @@ func TestFolderRunSymlinkedFolder(t *testing.T) {
 	if got := folderDesired(folderSnap(t, r.src)); !maps.Equal(got, folderWebProcess) {
 		t.Fatalf("desired = %v, want %v", got, folderWebProcess)
 	}
-	folderWrite(t, link, "web.yaml", folderManifest("web", spec.IsolationHyperV))
+	folderWrite(t, link, "web.yaml", manifest("web", string(spec.IsolationHyperV)))
 	r.waitDesired(folderWebHyperV)
 }
