@@ -81,9 +81,10 @@ type Agent struct {
 	// OnPass, if set, is called after each pass with its plan.
 	OnPass func(Plan)
 
-	wake      chan struct{}
-	pass      uint64
-	lastProbs string
+	wake       chan struct{}
+	pass       uint64
+	lastProbs  string
+	lastLogged time.Time
 }
 
 // Run runs the agent until ctx is done, then waits for the pass in flight
@@ -184,7 +185,8 @@ func (a *Agent) runPass(ctx context.Context) {
 }
 
 // logProblems logs the plan's errors and warnings when they differ from
-// the last pass's, so a broken file is reported once, not every resync.
+// the last pass's, and again once per resync interval while they last: a
+// broken file is reported until it is fixed, without a line per trigger.
 func (a *Agent) logProblems(log *zap.Logger, plan Plan) {
 	var b strings.Builder
 	for _, p := range plan.Errors {
@@ -193,10 +195,10 @@ func (a *Agent) logProblems(log *zap.Logger, plan Plan) {
 	for _, p := range plan.Warnings {
 		b.WriteString("W" + p.Error() + "\n")
 	}
-	if b.String() == a.lastProbs {
+	if b.String() == a.lastProbs && time.Since(a.lastLogged) < or(a.Resync, DefaultResync) {
 		return
 	}
-	a.lastProbs = b.String()
+	a.lastProbs, a.lastLogged = b.String(), time.Now()
 	for _, p := range plan.Errors {
 		log.Error("desired set error: kept as it was until fixed", problemFields(p)...)
 	}

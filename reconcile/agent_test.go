@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver/sim"
 	"github.com/reconciler/reconciler/reconcile/source"
@@ -181,5 +183,30 @@ func TestMergeKeepsNamesUniqueAcrossSources(t *testing.T) {
 	}
 	if !d.HoldRemovals || d.HoldReason != "folder gone" {
 		t.Errorf("hold %v %q", d.HoldRemovals, d.HoldReason)
+	}
+}
+
+func TestAgentLogsAProblemOnceAndAgainEachResyncUntilFixed(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	a := &Agent{Resync: 50 * time.Millisecond}
+	broken := Plan{Errors: []spec.Problem{{File: "web.yaml", Line: 7, Name: "web", Message: "boom"}}}
+	count := func() int { return logs.FilterMessage("desired set error: kept as it was until fixed").Len() }
+	a.logProblems(zap.New(core), broken)
+	a.logProblems(zap.New(core), broken)
+	if n := count(); n != 1 {
+		t.Fatalf("logged %d times in one resync interval, want 1", n)
+	}
+	time.Sleep(60 * time.Millisecond)
+	a.logProblems(zap.New(core), broken)
+	if n := count(); n != 2 {
+		t.Errorf("logged %d times after a resync interval, want 2", n)
+	}
+	a.logProblems(zap.New(core), Plan{})
+	a.logProblems(zap.New(core), broken)
+	if n := count(); n != 3 {
+		t.Errorf("logged %d times after it changed, want 3", n)
+	}
+	if f := logs.All()[0].ContextMap(); f["source"] != "web.yaml" || f["line"] != int64(7) {
+		t.Errorf("fields %v, want source web.yaml line 7", f)
 	}
 }
