@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/reconciler/reconciler/driver/hcs"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
 )
@@ -110,6 +111,9 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	defer closeDriver()
 
 	status := &agentStatus{gits: gits}
+	if p, ok := d.(puller); ok {
+		status.pulls = p.Pulls
+	}
 	agent := &reconcile.Agent{
 		Sources:  sources,
 		Driver:   d,
@@ -224,13 +228,19 @@ func (f *watchFlags) serve(g *globals, status *agentStatus, gits []*source.GitSo
 	}, nil
 }
 
-// agentStatus is what GET /status shows: the last pass's plan and the git
-// sources' commits.
+// puller is a driver that pulls images and reports their progress (hcs).
+type puller interface {
+	Pulls() []hcs.PullStatus
+}
+
+// agentStatus is what GET /status shows: the last pass's plan, the git
+// sources' commits and the image pulls in progress.
 type agentStatus struct {
-	mu   sync.Mutex
-	plan *reconcile.Plan
-	at   time.Time
-	gits []*source.GitSource
+	mu    sync.Mutex
+	plan  *reconcile.Plan
+	at    time.Time
+	gits  []*source.GitSource
+	pulls func() []hcs.PullStatus
 }
 
 func (s *agentStatus) setPlan(p reconcile.Plan) {
@@ -256,6 +266,10 @@ func (s *agentStatus) serveHTTP(w http.ResponseWriter, _ *http.Request) {
 	for _, g := range s.gits {
 		gits = append(gits, g.Status())
 	}
+	pulls := []hcs.PullStatus{}
+	if s.pulls != nil {
+		pulls = s.pulls()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -263,5 +277,6 @@ func (s *agentStatus) serveHTTP(w http.ResponseWriter, _ *http.Request) {
 		LastPass   time.Time          `json:"lastPass"`
 		Plan       json.RawMessage    `json:"plan"`
 		GitSources []source.GitStatus `json:"git"`
-	}{at, planJSON, gits})
+		Pulls      []hcs.PullStatus   `json:"pulls"`
+	}{at, planJSON, gits, pulls})
 }
