@@ -1,0 +1,33 @@
+//go:build linux
+
+// Command folderbench measures the agent-level performance targets of
+// `reconciler watch --dir` (issue 3) against the emulated host. From the
+// repository root, on Linux:
+//
+//	go run ./bench/folderbench -runs 2
+//
+// Each run (about 3 minutes) builds the reconciler (or uses -binary),
+// writes -n manifests in 10 subfolders with mtimes an hour old (a folder at
+// rest), converges them with `reconciler reconcile`, starts `reconciler
+// --log-format json watch --dir` with its default debounce, resync and
+// rescan, and measures the process from outside, as an operator would:
+//
+//   - idle: CPU (utime+stime of /proc/PID/stat) and memory (VmRSS, VmHWM of
+//     /proc/PID/status) over -idle after convergence, and the passes that
+//     fall in that window (a resync every 30 s, a rescan every 60 s);
+//   - single-file edits: which manifest files the agent opens for an
+//     isolation change of one file, counted with inotify IN_OPEN on the
+//     watched folders. The folder source reads a file only when its size or
+//     mtime changed and parses only a file it read whose hash changed, so
+//     the files opened bound the files parsed from above; the agent's first
+//     pass, which must open every file, is the control that the count works;
+//   - latency: -edits new manifests renamed into the folder -spacing apart
+//     (open loop), from just before each rename(2) to the create being
+//     issued (the "action done" line's ts minus its duration): p50, p99, max.
+//
+// It prints the figures, the load average and whether each target is met;
+// it exits 1 only when a measurement could not be taken.
+//
+// It must not import the project's packages: it measures the built binary
+// through its logs, /proc and inotify only.
+package main
