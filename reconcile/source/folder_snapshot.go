@@ -102,10 +102,14 @@ func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
 		}
 	}
 
+	start, reads, parses := time.Now(), f.stats.reads.Load(), f.stats.parses.Load()
 	loaded, err := f.loadFiles(ctx, rels, f.cache.files)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
 	}
+	f.log.Debug("folder scanned", zap.Int("files", len(rels)),
+		zap.Int64("read", f.stats.reads.Load()-reads), zap.Int64("parsed", f.stats.parses.Load()-parses),
+		zap.Duration("duration", time.Since(start)))
 
 	var (
 		snap  Snapshot
