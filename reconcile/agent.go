@@ -71,9 +71,9 @@ type Agent struct {
 	Driver   driver.Driver
 	Executor *Executor
 	Policy   Policy
-	// Resync is the interval of passes nobody asked for (DefaultResync if
-	// 0), so a container that exits or vanishes behind the agent's back is
-	// restored.
+	// Resync is the longest time without a pass (DefaultResync if 0): a
+	// pass nobody asked for runs then, so a container that exits or
+	// vanishes behind the agent's back is restored.
 	Resync time.Duration
 	// DryRun plans without applying.
 	DryRun bool
@@ -122,7 +122,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 
-	resync := time.NewTicker(or(a.Resync, DefaultResync))
+	// The resync timer restarts after every pass: a resync means "no pass
+	// for that long", so it never doubles a pass that just happened.
+	interval := or(a.Resync, DefaultResync)
+	resync := time.NewTimer(interval)
 	defer resync.Stop()
 	a.Trigger()
 	for {
@@ -136,6 +139,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.Trigger()
 		case <-a.wake:
 			a.runPass(ctx)
+			resync.Reset(interval)
 		}
 	}
 }
