@@ -138,13 +138,20 @@ func TestAgentCoalescesTriggers(t *testing.T) {
 	if err := h.SetFaults(context.Background(), sim.Faults{Latency: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
+	d := &concurrency{Driver: h}
 	src := newMemSource(names(2)...)
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+	a := &Agent{Sources: []source.Source{src}, Driver: d, Executor: &Executor{Driver: d},
 		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zaptest.NewLogger(t), OnPass: got.add}
 	startAgent(t, a)
-	<-src.ready
-	// The first pass is slow (latency); 50 triggers meanwhile make one more pass.
+	// While the first pass is creating (slowly), 50 triggers make one more pass.
+	deadline := time.Now().Add(10 * time.Second)
+	for d.inFlight.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first pass never started creating")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for range 50 {
 		a.Trigger()
 	}

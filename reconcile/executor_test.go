@@ -196,14 +196,17 @@ func TestExecutorLetsInFlightOperationsFinish(t *testing.T) {
 	if err := h.SetFaults(ctx, sim.Faults{Latency: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	plan := planFor(t, h, names(2)...)
+	d := &concurrency{Driver: h}
+	plan := planFor(t, d, names(2)...)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		(&Executor{Driver: h, Parallel: 2, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
+		(&Executor{Driver: d, Parallel: 2, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
 	}()
-	time.Sleep(50 * time.Millisecond)
+	for d.inFlight.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	wg.Wait()
 	for _, a := range plan.Actions {
