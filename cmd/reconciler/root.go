@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -164,15 +165,16 @@ func (g *globals) openDriver(ctx context.Context) (d driver.Driver, closeFn func
 // lockAgent takes the one-agent-per-owner lock of this host, or says who
 // holds it.
 func (g *globals) lockAgent() (*flock.Flock, error) {
+	owner := url.PathEscape(g.owner) // any owner string makes one file name
 	var path string
 	if g.driver == "sim" {
 		state, err := g.simStatePath()
 		if err != nil {
 			return nil, err
 		}
-		path = state + ".agent-" + g.owner + ".lock"
+		path = state + ".agent-" + owner + ".lock"
 	} else {
-		path = filepath.Join(g.dataDir, "agent-"+g.owner+".lock")
+		path = filepath.Join(g.dataDir, "agent-"+owner+".lock")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err

@@ -169,7 +169,7 @@ func newSimFaultCommand(g *globals) *cobra.Command {
 	var clear bool
 	cmd := &cobra.Command{
 		Use:   "fault [--latency D] [--transient N] [--fail NAME]... | --clear",
-		Short: "Show, or inject, latency and faults into the emulated host's creates and removes",
+		Short: "Show, or replace, the latency and faults the emulated host injects into creates and removes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withSim(g, func(h *sim.EmulatedHost) error {
