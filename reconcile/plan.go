@@ -105,8 +105,10 @@ func (p *Plan) Failed() bool {
 // Desired is the full desired set of one pass.
 type Desired struct {
 	Containers []spec.Container
-	Errors     []spec.Problem
-	Warnings   []spec.Problem
+	// Errors and Warnings are the problems of the desired set (a file
+	// that declares nothing is a warning); any of them holds removals.
+	Errors   []spec.Problem
+	Warnings []spec.Problem
 	// HoldRemovals is set when some source cannot see its whole input;
 	// HoldReason says why.
 	HoldRemovals bool
@@ -137,7 +139,8 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 //
 // Safety rules: a compute system of another owner is never touched (a
 // desired name it holds is an error for that container); no removal while
-// any manifest of the set is invalid or a source holds removals; removals
+// any manifest of the set has a problem (an error, or a warning such as a
+// file that declares nothing) or a source holds removals; removals
 // of more than half the owned containers are held unless
 // AllowMassRemoval; a new spec that the host cannot run never tears down
 // the running old one.
@@ -278,8 +281,8 @@ func (p *Plan) holdRemovals(d Desired, removals []Action, undeclared, owned int,
 		return
 	case d.HoldRemovals:
 		why = d.HoldReason
-	case len(d.Errors) > 0:
-		why = fmt.Sprintf("%d manifest error(s) in the desired set: a partial view never deletes; fix them first", len(d.Errors))
+	case len(d.Errors) > 0 || len(d.Warnings) > 0:
+		why = fmt.Sprintf("%d manifest problem(s) in the desired set: a partial view never deletes; fix them first", len(d.Errors)+len(d.Warnings))
 	case !policy.AllowMassRemoval && undeclared*2 > owned:
 		why = fmt.Sprintf("it would remove %d of the %d owned containers (more than half); pass --allow-mass-removal if that is intended", undeclared, owned)
 	}

@@ -2,17 +2,27 @@ package spec
 
 import (
 	"bytes"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse feeds the loader arbitrary files. Properties: it never panics,
 // every container it returns is valid (Validate finds nothing) and placed
-// in the file, and every problem has a message. The seed corpus is every
-// manifest under testdata/.
+// in the file, every problem has a message, and loading stays within the
+// bound of any file: at most maxBombAlloc allocated, and, while fuzzing
+// (-fuzz, where the machine is given to it), at most maxParseTime. The
+// seed corpus is every manifest under testdata/ and every bomb.
+// maxParseTime is the longest loading any one file may take (the issue's
+// bound) in CPU time, so that other work on the machine does not count;
+// checked while fuzzing and measured by BenchmarkParseBombs.
+const maxParseTime = 2 * time.Second
+
 func FuzzParse(f *testing.F) {
 	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !IsManifest(d.Name()) {
@@ -29,9 +39,24 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(manifest("  env: {A: x}\n  <<: {hostname: web}\n  Image: y\n")))
 	f.Add([]byte("a: &a [*a]\n---\n- *x\n"))
+	for _, b := range Bombs() {
+		f.Add([]byte(b))
+	}
+	fuzzing := flag.Lookup("test.fuzz").Value.String() != ""
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := cpuTime()
 		cs, ps := Parse(bytes.NewReader(data), "fuzz.yaml")
+		elapsed := cpuTime() - start
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > maxBombAlloc {
+			t.Errorf("Parse of %d bytes allocated %d MB, over %d MB", len(data), alloc>>20, maxBombAlloc>>20)
+		}
+		if fuzzing && elapsed > maxParseTime {
+			t.Errorf("Parse of %d bytes took %v of CPU, over %v", len(data), elapsed, maxParseTime)
+		}
 		for _, c := range cs {
 			if c.Origin.File != "fuzz.yaml" || c.Origin.Line < 1 {
 				t.Errorf("container %q has origin %q", c.Metadata.Name, c.Origin)

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,12 +17,15 @@ import (
 	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // MaxFileSize is the largest manifest file loaded; a larger one is an
 // error.
 const MaxFileSize = 1 << 20
+
+// maxFileProblems is about the most problems reported for one file: the
+// documents after it are not checked (their count is reported).
+const maxFileProblems = 1000
 
 // Parse reads every YAML document of one manifest file ("---" separated),
 // applies defaults and validates each. It returns the valid containers, in
@@ -47,36 +49,58 @@ func Parse(r io.Reader, file string) ([]Container, []Problem) {
 	var (
 		containers []Container
 		problems   []Problem
+		budget     = ExpandBudget
 	)
-	for _, d := range splitDocuments(data) {
-		c, ps := parseDocument(d, file)
+	docs := splitDocuments(data)
+	for i, d := range docs {
+		if len(problems) >= maxFileProblems {
+			problems = append(problems, Problem{File: file, Line: d.fileLine(d.start), Message: fmt.Sprintf(
+				"and the %d documents from here on are not checked: the file has over %d problems; fix these first", len(docs)-i, maxFileProblems)})
+			break
+		}
+		c, ps := parseDocument(d, file, &budget)
 		if c != nil {
 			containers = append(containers, *c)
 		}
 		problems = append(problems, ps...)
 	}
+	if len(containers) == 0 && len(problems) == 0 {
+		problems = []Problem{declaresNothing(file)}
+	}
 	return containers, problems
 }
 
-// ParseFile stats, reads and parses the file at path; name is how problems
-// and Origin name the file. A file that cannot be read, that is not a
-// regular file, or that is over MaxFileSize is one problem.
+// declaresNothing is the warning of a file without a single document: empty,
+// blank, comments or null. It is what a full disk or a crashed editor
+// leaves behind, so it is never read as "remove everything this file
+// declared": removals are held while it is so.
+func declaresNothing(file string) Problem {
+	return Problem{File: file, Warning: true, Message: "declares nothing (the file is empty, or holds only blank lines, comments or null); " +
+		"every removal is held while it does: restore its content, or delete the file to remove what it declared"}
+}
+
+// ParseFile reads (see ReadManifest) and parses the file at path; name is
+// how problems and Origin name the file. A file that cannot be read, that
+// is not a regular file (it is never opened), or that is over MaxFileSize
+// is one problem.
 func ParseFile(path, name string) ([]Container, []Problem) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, []Problem{{File: name, Message: "cannot read: " + describeFSError(err)}}
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	st, data, err := ReadManifest(path)
 	switch {
 	case err != nil:
-		return nil, []Problem{{File: name, Message: "cannot read: " + describeFSError(err)}}
-	case !st.Mode().IsRegular():
-		return nil, []Problem{{File: name, Message: "not a regular file"}}
-	case st.Size() > MaxFileSize:
-		return nil, []Problem{tooLarge(name, st.Size())}
+		return nil, []Problem{ReadProblem(name, err)}
+	case st.Size() > MaxFileSize || len(data) > MaxFileSize:
+		return nil, []Problem{tooLarge(name, max(st.Size(), int64(len(data))))}
 	}
-	return Parse(f, name)
+	return Parse(bytes.NewReader(data), name)
+}
+
+// ReadProblem is the problem of a manifest file that ReadManifest could not
+// read.
+func ReadProblem(name string, err error) Problem {
+	if errors.Is(err, ErrNotRegular) {
+		return Problem{File: name, Message: err.Error()}
+	}
+	return Problem{File: name, Message: "cannot read: " + describeFSError(err)}
 }
 
 // tooLarge is the problem of a file over MaxFileSize; size is 0 if unknown.
@@ -171,79 +195,74 @@ func hasContent(s []byte) bool {
 	return len(s) > 0 && s[0] != '#'
 }
 
-// maxIssues is the most problems reported for one document; the rest are
-// summed up in one more.
-const maxIssues = 100
-
-// parseDocument decodes, defaults and validates one document. It returns
-// the container when the document is valid, else its problems; neither for
-// a null document.
-func parseDocument(d document, file string) (*Container, []Problem) {
-	var tree docTree
-	c, decoded, issues, err := decode(d.data, &tree)
+// parseDocument decodes, defaults and validates one document in one walk
+// of its yaml.v3 node tree. It returns the container when the document is
+// valid, else its problems; neither for a null document. budget is the
+// file's expansion budget (see ExpandBudget).
+func parseDocument(d document, file string, budget *int) (*Container, []Problem) {
+	root, err := parseTree(d.data)
 	if err != nil {
-		is := decodeIssue(err)
+		is := syntaxIssue(err, d.data)
 		return nil, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}
 	}
-	if decoded {
-		c.ApplyDefaults()
-		issues = append(issues, validate(&c)...)
+	if root == nil {
+		return nil, nil
 	}
+	c, issues := decodeTree(root, d.data, budget)
 	c.Origin = Origin{File: file, Line: d.fileLine(d.start)}
+	if decodedEnough(issues) {
+		c.ApplyDefaults()
+		issues = append(issues, notDecoded(validate(&c), issues)...)
+	}
 	if len(issues) == 0 {
-		if !decoded {
-			return nil, nil
-		}
 		return &c, nil
 	}
-	root, err := tree.parse(d.data)
-	if err == nil && root == nil {
-		return nil, nil // null: only validation complained
-	}
-	if c.Metadata.Name == "" && root != nil {
+	if c.Metadata.Name == "" {
 		c.Metadata.Name = nameOf(root)
 	}
 	return nil, c.problems(place(issues, root, d))
 }
 
-// decode decodes a document strictly. The fast path goes through
-// sigs.k8s.io/yaml alone; the yaml.v3 node tree is parsed only when that
-// fails or might be wrong (see decodeStrict): then checkStructure reports
-// every structural problem, and a lenient decode lets validation report
-// the rest in the same pass. decoded says whether c is worth validating;
-// err is a YAML syntax error.
-func decode(data []byte, tree *docTree) (c Container, decoded bool, issues []issue, err error) {
-	c, suspicious, strictErr := decodeStrict(data)
-	if strictErr == nil && !suspicious {
-		return c, true, nil, nil
-	}
-	root, err := tree.parse(data)
-	switch {
-	case err != nil:
-		// yaml.v2's message, from sigs.k8s.io/yaml, has the better line.
-		if strictErr != nil && strings.HasPrefix(strictErr.Error(), yamlErrorPrefix) {
-			err = strictErr
+// decodedEnough reports whether a document decoded well enough to be
+// validated: it is a mapping and its budget was not spent.
+func decodedEnough(issues []issue) bool {
+	for _, is := range issues {
+		if len(is.path) == 0 {
+			return false
 		}
-		return Container{}, false, nil, err
-	case root == nil:
-		return Container{}, false, nil, nil
 	}
-	issues = checkStructure(root)
-	switch {
-	case strictErr == nil:
-		return c, true, issues, nil
-	case len(issues) == 0:
-		// A failure checkStructure does not model: report it as is.
-		return Container{}, false, []issue{decodeIssue(strictErr)}, nil
+	return true
+}
+
+// notDecoded drops the validation issues of fields that did not decode:
+// their decode issue says what is wrong ("must be a list" rather than "is
+// required").
+func notDecoded(valid, decoded []issue) []issue {
+	if len(decoded) == 0 {
+		return valid
 	}
-	var lenient Container
-	decoded = sigsyaml.Unmarshal(data, &lenient) == nil
-	return lenient, decoded, issues, nil
+	out := valid[:0]
+	for _, v := range valid {
+		vp := v.path.String()
+		if !slices.ContainsFunc(decoded, func(d issue) bool { return within(vp, d.path) || within(vp, d.covers) }) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// within reports whether the path vp is p, below p, or above it.
+func within(vp string, p fieldPath) bool {
+	if p == nil {
+		return false
+	}
+	dp := p.String()
+	return vp == dp || strings.HasPrefix(vp, dp+".") || strings.HasPrefix(vp, dp+"[") || strings.HasPrefix(dp, vp)
 }
 
 // place gives every issue its file line (looking up in the tree those
 // without one), orders them by line, and keeps maxIssues of them and a
-// count of the rest (a lower bound: checkStructure stops early).
+// count of the rest (a lower bound: the decoder stops early).
 func place(issues []issue, root *yaml.Node, d document) []issue {
 	var more []issue
 	if len(issues) > maxIssues {
@@ -265,135 +284,51 @@ func place(issues []issue, root *yaml.Node, d document) []issue {
 	return append(issues, more...)
 }
 
-// decodeStrict decodes a document through sigs.k8s.io/yaml, strictly:
-// duplicate keys and unknown fields are errors.
-//
-// encoding/json, underneath, matches field names case-insensitively, so
-// "Image:" would silently set spec.image. decodeStrict therefore also
-// looks at the keys of the intermediate JSON and reports as suspicious a
-// document with a key that equals a manifest field name but for case;
-// checkStructure then decides.
-func decodeStrict(data []byte) (c Container, suspicious bool, err error) {
-	var g foldGuard
-	err = sigsyaml.UnmarshalStrict(data, &c, g.inspect)
-	return c, g.suspicious, err
-}
-
-// foldGuard inspects the JSON sigs.k8s.io/yaml decodes.
-type foldGuard struct {
-	suspicious bool
-}
-
-// inspect is a sigs.k8s.io/yaml JSONOpt: it reads the JSON value the
-// decoder holds, checks its keys, and hands back a strict decoder of the
-// same value.
-func (g *foldGuard) inspect(d *json.Decoder) *json.Decoder {
-	var raw json.RawMessage
-	if err := d.Decode(&raw); err != nil {
-		return d // it repeats its error
-	}
-	g.suspicious = hasFoldedKey(raw)
-	nd := json.NewDecoder(bytes.NewReader(raw))
-	nd.DisallowUnknownFields()
-	return nd
-}
-
-// knownFields are the JSON names of every manifest field; fieldNames
-// lists them for folding.
-var (
-	knownFields = map[string]bool{}
-	fieldNames  [][]byte
-)
-
-func init() {
-	for _, info := range structInfos {
-		for _, n := range info.names {
-			if !knownFields[n] {
-				knownFields[n] = true
-				fieldNames = append(fieldNames, []byte(n))
-			}
-		}
-	}
-}
-
-// hasFoldedKey reports whether compact JSON (as json.Marshal writes it)
-// has an object key that encoding/json would fold onto a manifest field
-// name it is not equal to. (json.Marshal escapes only characters that no
-// field name has, so an escaped key never folds onto one.)
-func hasFoldedKey(js []byte) bool {
-	for i := 0; i < len(js); i++ {
-		if js[i] != '"' {
-			continue
-		}
-		j := i + 1
-		for ; j < len(js) && js[j] != '"'; j++ {
-			if js[j] == '\\' {
-				j++
-			}
-		}
-		if j+1 < len(js) && js[j+1] == ':' {
-			if key := js[i+1 : j]; !knownFields[string(key)] && foldsOntoField(key) {
-				return true
-			}
-		}
-		i = j
-	}
-	return false
-}
-
-// foldsOntoField reports whether key equals a field name under Unicode
-// case folding, as encoding/json matches them.
-func foldsOntoField(key []byte) bool {
-	for _, name := range fieldNames {
-		if bytes.EqualFold(key, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// syntaxLine finds the line in a YAML error message.
+// syntaxLine finds the line in a yaml.v3 error message.
 var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// yamlErrorPrefix starts sigs.k8s.io/yaml's messages for YAML errors.
-const yamlErrorPrefix = "error converting YAML to JSON: yaml: "
+// unknownAnchor is yaml.v3's message for an alias to an anchor that is not
+// defined; it gives no line.
+var unknownAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
 
-// decodeIssue turns a YAML or decoding error into an issue, with its line
-// when the message gives one.
-func decodeIssue(err error) issue {
+// syntaxIssue turns a yaml.v3 syntax error about the document src into an
+// issue, with its line. yaml.v3 gives the line where the construct that
+// failed starts, counted from 0 for the parser's errors ("did not find
+// expected …") and a tab's; the line after is where the problem is.
+func syntaxIssue(err error, src []byte) issue {
 	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, "error unmarshaling JSON: while decoding JSON: "); ok {
-		return issue{msg: "cannot decode: " + rest}
-	}
-	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	var line int
 	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = msg[len(m[0]):]
+		if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found a tab character") {
+			line++
+		}
+	}
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
+			line = 1 + bytes.Count(src[:i], []byte("\n"))
+		}
+		msg = fmt.Sprintf("alias *%s names no anchor: define &%s before it, in the same document", m[1], m[1])
+	}
+	if strings.HasPrefix(msg, "found unknown escape character") {
+		msg += `; inside double quotes a backslash starts an escape: write Windows paths in single quotes ('C:\data')`
 	}
 	return issue{line: line, msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
-// docTree is a document's yaml.v3 node tree, parsed on first use.
-type docTree struct {
-	parsed bool
-	root   *yaml.Node
-	err    error
-}
-
-// parse returns the document's root value node, nil for an empty or null
-// document, or the YAML syntax error.
-func (t *docTree) parse(data []byte) (*yaml.Node, error) {
-	if !t.parsed {
-		t.parsed = true
-		var doc yaml.Node
-		if t.err = yaml.Unmarshal(data, &doc); t.err == nil && len(doc.Content) > 0 {
-			if root := resolveAlias(doc.Content[0]); !isNull(root) {
-				t.root = root
-			}
-		}
+// parseTree parses one document into its yaml.v3 node tree and returns its
+// root value node: nil for an empty or null document. Aliases stay
+// references: nothing is expanded here.
+func parseTree(data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return nil, err
 	}
-	return t.root, t.err
+	if root := resolveAlias(doc.Content[0]); !isNull(root) {
+		return root, nil
+	}
+	return nil, nil
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -517,8 +452,10 @@ func IsManifest(base string) bool {
 }
 
 // ManifestFiles returns the manifest files under root, recursively, sorted,
-// skipping ignored files and folders. Symbolic links to files are
-// included; links to folders are not followed. A root that is a file is
+// skipping ignored files and folders. Every entry named like a manifest
+// that is not a folder is listed, whatever it is (a link, a named pipe):
+// reading it says what is wrong (see ReadManifest). Links to folders are
+// not followed. A root that is a file is
 // returned as is, whatever its name: it was named explicitly.
 //
 // A missing or unreadable root, or a folder below it that cannot be
@@ -583,15 +520,12 @@ func walkManifests(root string) (manifestWalk, error) {
 			return filepath.SkipDir
 		case d.IsDir() || !IsManifest(d.Name()):
 			return nil
-		case d.Type()&fs.ModeSymlink != 0:
-			// A link to a folder is not followed; a dangling link stays
-			// in the list so that reading it reports the problem.
-			if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-				return nil
-			}
-		case !d.Type().IsRegular():
-			return nil
 		}
+		// Anything else named like a manifest is listed, whatever it is:
+		// reading a link to a folder, a named pipe or a dangling link
+		// reports the problem, which holds removals (a manifest that
+		// cannot be read must never read as one that was deleted). Links
+		// to folders are not followed.
 		w.files = append(w.files, path)
 		return nil
 	})
@@ -624,10 +558,13 @@ func (e *pathError) Error() string {
 func (e *pathError) Unwrap() error { return e.err }
 
 // Set is a loaded desired set: the valid containers with unique names, and
-// every problem found.
+// every problem found: errors, and warnings such as a file that declares
+// nothing. Any problem of a desired set, error or warning, means it may be
+// incomplete: it holds removals.
 type Set struct {
 	Containers []Container
 	Errors     []Problem
+	Warnings   []Problem
 }
 
 // Load loads each path (a manifest file or a folder of them) and checks
@@ -670,12 +607,26 @@ func Load(paths ...string) (Set, error) {
 	var all []Container
 	for _, r := range parseFiles(files) {
 		all = append(all, r.containers...)
-		set.Errors = append(set.Errors, r.problems...)
+		errs, warns := SplitProblems(r.problems)
+		set.Errors = append(set.Errors, errs...)
+		set.Warnings = append(set.Warnings, warns...)
 	}
 	var dups []Problem
 	set.Containers, dups = CheckUnique(all)
 	set.Errors = append(set.Errors, dups...)
 	return set, nil
+}
+
+// SplitProblems splits problems into errors and warnings, each in order.
+func SplitProblems(ps []Problem) (errs, warns []Problem) {
+	for _, p := range ps {
+		if p.Warning {
+			warns = append(warns, p)
+		} else {
+			errs = append(errs, p)
+		}
+	}
+	return errs, warns
 }
 
 // namedFile is a file to parse and how problems name it.

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 )
 
 // origins renders containers as name@file:line.
@@ -34,9 +33,10 @@ func TestParseDocuments(t *testing.T) {
 		want []string // name@file:line of each container
 		errs []want
 	}{
-		{name: "empty file", yaml: ""},
-		{name: "only comments and markers", yaml: "# nothing\n---\n# still nothing\n---\n...\n"},
-		{name: "null document", yaml: "--- ~\n---\nnull\n"},
+		{name: "empty file", yaml: "", errs: []want{{"", 0, "declares nothing"}}},
+		{name: "only comments and markers", yaml: "# nothing\n---\n# still nothing\n---\n...\n", errs: []want{{"", 0, "declares nothing"}}},
+		{name: "null document", yaml: "--- ~\n---\nnull\n", errs: []want{{"", 0, "declares nothing"}}},
+		{name: "a null document beside a container", yaml: "--- ~\n---\n" + valid("a"), want: []string{"a@m.yaml:3"}},
 		{name: "one document after a comment", yaml: "# web\n\n" + valid("web"), want: []string{"web@m.yaml:3"}},
 		{name: "leading marker", yaml: "---\n" + valid("web"), want: []string{"web@m.yaml:2"}},
 		{name: "marker with a comment", yaml: valid("a") + "--- # next\n" + valid("b"), want: []string{"a@m.yaml:1", "b@m.yaml:6"}},
@@ -45,7 +45,7 @@ func TestParseDocuments(t *testing.T) {
 		{name: "document end marker", yaml: valid("a") + "...\n" + valid("b"), want: []string{"a@m.yaml:1", "b@m.yaml:6"}},
 		// "----" is a plain scalar; YAML gives up at the end of the document.
 		{name: "four dashes are not a marker", yaml: valid("a") + "----\n",
-			want: []string{}, errs: []want{{"", 6, "invalid YAML: could not find expected ':'"}}},
+			want: []string{}, errs: []want{{"", 5, "invalid YAML: could not find expected ':'"}}},
 		{name: "CRLF line endings", yaml: strings.ReplaceAll(valid("a")+"---\n"+valid("B"), "\n", "\r\n"),
 			want: []string{"a@m.yaml:1"}, errs: []want{{"metadata.name", 8, "DNS label"}}},
 		{name: "directive", yaml: "%YAML 1.2\n---\n" + valid("a"), want: []string{"a@m.yaml:3"}},
@@ -107,63 +107,36 @@ func TestParseCaseFolding(t *testing.T) {
 	}
 }
 
-func TestHasFoldedKey(t *testing.T) {
-	tests := []struct {
-		name string
-		json string
-		want bool
-	}{
-		{name: "exact names", json: `{"apiVersion":"v","spec":{"image":"x","env":{"LOG":"y"}}}`},
-		{name: "name in another case", json: `{"Spec":{}}`, want: true},
-		{name: "map key like a name", json: `{"env":{"IMAGE":"x"}}`, want: true},
-		{name: "Kelvin sign", json: "{\"\u212aind\":\"x\"}", want: true},
-		{name: "name-like text in a value", json: `{"image":"\"Image\":x","command":["Kind:"]}`},
-		{name: "escaped key", json: `{"\u003cimage\u003e":1}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := hasFoldedKey([]byte(tt.json)); got != tt.want {
-				t.Errorf("hasFoldedKey(%s) = %v, want %v", tt.json, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestDecodeIssue(t *testing.T) {
+func TestSyntaxIssue(t *testing.T) {
 	tests := []struct {
 		name     string
 		err      string
+		src      string
 		wantLine int
 		wantMsg  string
 	}{
-		{name: "YAML error with a line", err: "error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context",
+		{name: "YAML error with a line", err: "yaml: line 3: mapping values are not allowed in this context",
 			wantLine: 3, wantMsg: "invalid YAML: mapping values are not allowed in this context"},
+		{name: "parser error counted from 0", err: "yaml: line 1: did not find expected ',' or ']'",
+			wantLine: 2, wantMsg: "invalid YAML: did not find expected ',' or ']'"},
+		{name: "unknown anchor", err: "yaml: unknown anchor 'nope' referenced", src: "a: 1\nb: *nope\n",
+			wantLine: 2, wantMsg: "invalid YAML: alias *nope names no anchor: define &nope before it, in the same document"},
 		{name: "YAML error without a line", err: "yaml: found character that cannot start any token",
 			wantMsg: "invalid YAML: found character that cannot start any token"},
-		{name: "JSON decoding error", err: "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number 1e+400 into Go value of type int",
-			wantMsg: "cannot decode: json: cannot unmarshal number 1e+400 into Go value of type int"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := decodeIssue(errors.New(tt.err))
+			got := syntaxIssue(errors.New(tt.err), []byte(tt.src))
 			if got.line != tt.wantLine || got.msg != tt.wantMsg {
-				t.Errorf("decodeIssue = line %d %q, want line %d %q", got.line, got.msg, tt.wantLine, tt.wantMsg)
+				t.Errorf("syntaxIssue = line %d %q, want line %d %q", got.line, got.msg, tt.wantLine, tt.wantMsg)
 			}
 		})
 	}
 }
 
-// hostile builds documents that are small but expensive to expand.
+// hostile builds documents that are small but expensive to expand (more
+// in Bombs).
 func hostile() map[string]string {
-	var merges, aliases strings.Builder
-	merges.WriteString("apiVersion: reconciler/v1\nkind: Container\nmetadata: {name: x}\nx0: &m0 {image: a}\n")
-	aliases.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
-	for i := 1; i < 30; i++ {
-		fmt.Fprintf(&merges, "x%d: &m%d {<<: [*m%d, *m%d, *m%d]}\n", i, i, i-1, i-1, i-1)
-		fmt.Fprintf(&aliases, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
-	}
-	merges.WriteString("spec:\n  <<: [*m29, *m29]\n")
-	aliases.WriteString("spec: {command: *a29, devices: *a29, env: {A: *a29}}\n")
 	// Mounts that merge a thousand small mappings each: valid keys, many
 	// visits.
 	var budget strings.Builder
@@ -178,8 +151,6 @@ func hostile() map[string]string {
 	budget.WriteString("]}\nspec:\n  mounts: [" + strings.Repeat("*item, ", 1100) + "]\n")
 	return map[string]string{
 		"visit budget":  budget.String(),
-		"merge keys":    merges.String(),
-		"aliases":       aliases.String(),
 		"deep nesting":  strings.Repeat("[", 10000),
 		"long sequence": strings.Repeat("- ", 5000) + "x",
 	}
@@ -188,11 +159,7 @@ func hostile() map[string]string {
 func TestParseHostile(t *testing.T) {
 	for name, doc := range hostile() {
 		t.Run(name, func(t *testing.T) {
-			start := time.Now()
 			cs, ps := Parse(strings.NewReader(doc), "h.yaml")
-			if elapsed := time.Since(start); elapsed > 10*time.Second {
-				t.Errorf("Parse took %v", elapsed)
-			}
 			if len(cs) != 0 || len(ps) == 0 {
 				t.Errorf("got %d containers and %d problems, want the document refused", len(cs), len(ps))
 			}
@@ -241,8 +208,9 @@ func TestParseTooLarge(t *testing.T) {
 			}
 			_, fps := ParseFile(path, "big.yaml")
 			if tt.want == "" {
-				checkProblems(t, ps, nil)
-				checkProblems(t, fps, nil)
+				// A file of comments only: loaded, and it declares nothing.
+				checkProblems(t, ps, []want{{"", 0, "declares nothing"}})
+				checkProblems(t, fps, []want{{"", 0, "declares nothing"}})
 				return
 			}
 			checkProblems(t, ps, []want{{"", 0, tt.want}})
@@ -262,7 +230,8 @@ func TestParseFile(t *testing.T) {
 		{name: "three documents", path: filepath.Join("testdata", "multi.yaml"),
 			want: []string{"web@f.yaml:2", "worker@f.yaml:12", "db@f.yaml:20"}},
 		{name: "missing file", path: filepath.Join(dir, "gone.yaml"), errs: []want{{"", 0, "cannot read: no such file or directory"}}},
-		{name: "folder", path: dir, errs: []want{{"", 0, "not a regular file"}}},
+		{name: "folder", path: dir, errs: []want{{"", 0, "not a regular file: it is a folder"}}},
+		{name: "empty file", path: filepath.Join("testdata", "empty.yaml"), errs: []want{{"", 0, "declares nothing"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -138,6 +138,10 @@ type Problem struct {
 	Name    string `json:"name"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Warning marks a problem that does not make its file invalid, such
+	// as a file that declares nothing. Every problem of the desired set,
+	// warning or error, holds removals.
+	Warning bool `json:"-"`
 }
 
 // Error renders "file:line: name: field: message", leaving out what is

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"go.yaml.in/yaml/v3"
 )
 
 // Limits of the validation rules.
@@ -20,6 +19,9 @@ const (
 	maxPort         = 65535
 	maxCPUPercent   = 100
 	namedPipePrefix = `\\.\pipe\`
+	// maxCommandLine is the longest command line CreateProcess takes, in
+	// characters, and one more than the longest environment variable.
+	maxCommandLine = 32767
 )
 
 // The messages that say what a valid value looks like.
@@ -47,6 +49,8 @@ type issue struct {
 	// line is the 1-based line inside the document, 0 to look path up.
 	line int
 	msg  string
+	// covers is a path whose validation issues this issue makes moot.
+	covers fieldPath
 }
 
 // checker collects the issues of one document.
@@ -134,10 +138,15 @@ func (v *checker) spec(s *ContainerSpec) {
 			v.add(field("spec", "osVersion"), "%s", err.Error())
 		}
 	}
+	line := 0
 	for i, arg := range s.Command {
 		if arg == "" {
 			v.add(field("spec", "command").at(i), "command entries must not be empty")
 		}
+		line += len(arg) + 3 // a separator and the quotes it may need
+	}
+	if line > maxCommandLine {
+		v.add(field("spec", "command"), "makes a command line of about %d characters; Windows limits a command line to %d", line, maxCommandLine)
 	}
 	if s.WorkingDir != "" && !isDrivePath(s.WorkingDir) {
 		v.add(field("spec", "workingDir"), "%q %s", s.WorkingDir, containerPathRule)
@@ -163,8 +172,8 @@ func (v *checker) env(env map[string]string) {
 			v.add(p, "variable names must not be empty")
 		case strings.ContainsRune(k, '='):
 			v.add(p, "variable names must not contain '='")
-		case strings.ContainsRune(k, 0):
-			v.add(p, "variable names must not contain a NUL character")
+		case len(k)+len(env[k]) >= maxCommandLine:
+			v.add(p, "is over %d characters with its value; Windows limits a variable to %d", maxCommandLine-1, maxCommandLine-1)
 		}
 	}
 }
@@ -464,191 +473,6 @@ var unsupportedSharing = map[string]string{
 	"hostPID":                noSharedPIDs,
 	"processNamespace":       noSharedPIDs,
 	"shareProcessNamespace":  noSharedPIDs,
-}
-
-// maxVisits bounds the values and keys checkStructure visits, so that
-// aliases and merge keys cannot make a small document expensive.
-const maxVisits = 1 << 20
-
-// structInfo is what checkStructure knows of one manifest struct type.
-type structInfo struct {
-	// fields maps a JSON field name to the field's type.
-	fields map[string]reflect.Type
-	// names are the JSON field names in declaration order.
-	names []string
-}
-
-var (
-	containerType = reflect.TypeFor[Container]()
-	specType      = reflect.TypeFor[ContainerSpec]()
-	// structInfos covers every struct type reachable from Container.
-	structInfos = collectStructs(containerType, map[reflect.Type]*structInfo{})
-)
-
-// collectStructs records t and the struct types inside it. The manifest
-// types hold only structs, slices, string maps, strings, ints and bools;
-// anything else is a programming error caught at package initialisation.
-func collectStructs(t reflect.Type, into map[reflect.Type]*structInfo) map[reflect.Type]*structInfo {
-	switch t.Kind() {
-	case reflect.Slice, reflect.Map:
-		return collectStructs(t.Elem(), into)
-	case reflect.String, reflect.Int, reflect.Bool:
-		return into
-	case reflect.Struct:
-	default:
-		panic("spec: checkStructure does not support manifest fields of kind " + t.Kind().String())
-	}
-	if _, done := into[t]; done {
-		return into
-	}
-	info := &structInfo{fields: map[string]reflect.Type{}}
-	into[t] = info
-	for f := range t.Fields() {
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "-" || !f.IsExported() {
-			continue
-		}
-		if tag == "" {
-			tag = f.Name
-		}
-		info.fields[tag] = f.Type
-		info.names = append(info.names, tag)
-		collectStructs(f.Type, into)
-	}
-	return into
-}
-
-// checkStructure reports what in a document's node tree does not fit the
-// manifest types: unknown fields (the sharing fields Windows never
-// supports with their own message), fields set twice, keys that are not
-// names, and values of the wrong shape. Where the strict decoder stops at
-// the first of these, checkStructure finds them all, each with its line
-// (relative to the document).
-func checkStructure(root *yaml.Node) []issue {
-	var v structureChecker
-	v.node(root, containerType, nil)
-	return v.issues
-}
-
-// structureChecker collects checkStructure's issues, which carry their
-// lines.
-type structureChecker struct {
-	issues []issue
-	visits int
-}
-
-func (v *structureChecker) addLine(p fieldPath, line int, format string, args ...any) {
-	v.issues = append(v.issues, issue{path: p, line: line, msg: fmt.Sprintf(format, args...)})
-}
-
-// spend counts one visit and reports whether to go on: not once the
-// budget is spent (that is an issue of the document), nor once more issues
-// were found than are reported.
-func (v *structureChecker) spend(line int) bool {
-	if v.visits++; v.visits == maxVisits {
-		v.addLine(nil, line, "document is too complex: its aliases expand to more than %d values", maxVisits)
-	}
-	return v.visits < maxVisits && len(v.issues) <= maxIssues
-}
-
-func (v *structureChecker) node(n *yaml.Node, t reflect.Type, p fieldPath) {
-	n = resolveAlias(n)
-	if n == nil || isNull(n) || !v.spend(n.Line) {
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		v.structNode(n, t, p)
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			v.addLine(p, n.Line, "must be a mapping of names to strings")
-			return
-		}
-		v.entries(n, p.key, func(k, val *yaml.Node) { v.node(val, t.Elem(), p.key(k.Value)) })
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			v.addLine(p, n.Line, "must be a list")
-			return
-		}
-		for i, item := range n.Content {
-			v.node(item, t.Elem(), p.at(i))
-		}
-	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			v.addLine(p, n.Line, "must be a string")
-		}
-	case reflect.Int:
-		var i int
-		if n.Kind != yaml.ScalarNode || n.Decode(&i) != nil {
-			v.addLine(p, n.Line, "must be an integer")
-		}
-	case reflect.Bool:
-		var b bool
-		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
-			v.addLine(p, n.Line, "must be true or false")
-		}
-	}
-}
-
-func (v *structureChecker) structNode(n *yaml.Node, t reflect.Type, p fieldPath) {
-	info := structInfos[t]
-	if n.Kind != yaml.MappingNode {
-		what := "must be a mapping"
-		if len(p) == 0 {
-			what = "a manifest document must be a mapping"
-		}
-		v.addLine(p, n.Line, "%s with the fields %s", what, strings.Join(info.names, ", "))
-		return
-	}
-	v.entries(n, p.dot, func(k, val *yaml.Node) {
-		ft, ok := info.fields[k.Value]
-		if !ok {
-			v.addLine(p.dot(k.Value), k.Line, "%s", unknownField(t, info, k.Value))
-			return
-		}
-		v.node(val, ft, p.dot(k.Value))
-	})
-}
-
-// entries checks the keys of mapping n (plain names, each once) and calls
-// fn for each entry, following merge keys (<<) into the mappings they
-// merge, each once. child makes the path of a key.
-func (v *structureChecker) entries(n *yaml.Node, child func(string) fieldPath, fn func(k, val *yaml.Node)) {
-	v.mergedEntries(n, child, fn, nil)
-}
-
-// mergedEntries is entries with the set of mappings already merged
-// (allocated on the first merge key).
-func (v *structureChecker) mergedEntries(n *yaml.Node, child func(string) fieldPath, fn func(k, val *yaml.Node), merged map[*yaml.Node]bool) {
-	seen := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if !v.spend(k.Line) {
-			return
-		}
-		if isMergeKey(k) {
-			for _, m := range mergedMappings(val) {
-				if merged == nil {
-					merged = map[*yaml.Node]bool{n: true}
-				}
-				if !merged[m] {
-					merged[m] = true
-					v.mergedEntries(m, child, fn, merged)
-				}
-			}
-			continue
-		}
-		if k = resolveAlias(k); k.Kind != yaml.ScalarNode {
-			v.addLine(child(""), k.Line, "keys must be plain names, not a list or a mapping")
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			v.addLine(child(k.Value), k.Line, "is set twice (first on line %d)", first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		fn(k, val)
-	}
 }
 
 // unknownField explains a field that t does not have.

@@ -45,7 +45,7 @@ or were made. With -o json the plan is printed on stdout whatever the exit code.
 				}
 				defer lock.Unlock()
 			}
-			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors}
+			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}
 			plan, err := reconcile.Converge(cmd.Context(), d, desired, f.policy(g.owner), f.executor(d, g), f.dryRun)
 			if err != nil {
 				return err

@@ -35,7 +35,7 @@ The host is the driver's (--driver) unless --host-os names one, e.g. --host-os l
 				return err
 			}
 			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
-			plan := reconcile.ComputePlan(reconcile.Desired{Containers: set.Containers, Errors: set.Errors}, nil, host, policy)
+			plan := reconcile.ComputePlan(reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}, nil, host, policy)
 			plan.DryRun = true
 			if g.output == "json" {
 				if err := reconcile.WriteJSON(g.stdout, plan); err != nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,7 +122,9 @@ func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
 		}
 		files[rel] = e
 		all = append(all, f.cache.lastGood.Update(rel, e.containers, e.problems)...)
-		snap.Errors = append(snap.Errors, e.problems...)
+		errs, warns := spec.SplitProblems(e.problems)
+		snap.Errors = append(snap.Errors, errs...)
+		snap.Warnings = append(snap.Warnings, warns...)
 	}
 	for _, rel := range f.cache.lastGood.Files() {
 		if _, ok := files[rel]; !ok {
@@ -217,7 +218,7 @@ func (f *FolderSource) loadFile(rel string, old *folderFile) *folderFile {
 	}
 
 	f.stats.reads.Add(1)
-	fi, data, err := readManifest(path)
+	fi, data, err := spec.ReadManifest(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -235,30 +236,12 @@ func (f *FolderSource) loadFile(rel string, old *folderFile) *folderFile {
 	return e
 }
 
-// unreadableFile is the entry of a file that cannot be read: an error, and
-// no containers of its own (LastGood keeps the previous ones).
+// unreadableFile is the entry of a file that cannot be read, or that is not
+// a regular file: an error, and no containers of its own (LastGood keeps
+// the previous ones).
 func unreadableFile(rel string, err error) *folderFile {
 	return &folderFile{
 		unreadable: true,
-		problems:   []spec.Problem{{File: rel, Message: fmt.Sprintf("cannot read: %v", err)}},
+		problems:   []spec.Problem{spec.ReadProblem(rel, err)},
 	}
-}
-
-// readManifest stats and reads path, up to one byte over spec.MaxFileSize
-// (enough for spec.Parse to refuse it).
-func readManifest(path string) (fs.FileInfo, []byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, spec.MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return fi, data, nil
 }

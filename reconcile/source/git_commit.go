@@ -78,12 +78,11 @@ func (v *gitView) keep(errs, warns []spec.Problem) gitResult {
 func (v *gitView) apply(st storer.EncodedObjectStorer, c *object.Commit, root string) gitResult {
 	v.head = c.Hash
 	id := short(c.Hash)
-	files, warns, err := v.readCommit(st, c, root)
-	warns = atCommit(id, warns)
+	files, err := v.readCommit(st, c, root)
 	if err != nil {
 		// The commit cannot be read as a whole (no such path): nothing of
 		// it applies and nothing is removed on its account.
-		return v.keep([]spec.Problem{{File: root, Message: fmt.Sprintf("commit %s: %v", id, err)}}, warns)
+		return v.keep([]spec.Problem{{File: root, Message: fmt.Sprintf("commit %s: %v", id, err)}}, nil)
 	}
 	parsed := 0
 	for _, f := range files {
@@ -93,39 +92,43 @@ func (v *gitView) apply(st storer.EncodedObjectStorer, c *object.Commit, root st
 	}
 	var res gitResult
 	if v.atomic {
-		res = v.applyAtomic(c.Hash, files, warns)
+		res = v.applyAtomic(c.Hash, files)
 	} else {
-		res = v.applyPerFile(c.Hash, files, warns)
+		res = v.applyPerFile(c.Hash, files)
 	}
 	res.parsed = parsed
 	return res
 }
 
-// applyAtomic applies a commit whole or keeps the last good commit.
-func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile, warns []spec.Problem) gitResult {
+// applyAtomic applies a commit whole or keeps the last good commit: any
+// problem of a file, even a warning (a file that declares nothing), keeps
+// it.
+func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile) gitResult {
 	id := short(commit)
 	var all []spec.Container
-	var errs []spec.Problem
+	var errs, warns []spec.Problem
 	for _, f := range files {
 		all = append(all, f.parse.containers...)
-		errs = append(errs, atCommit(id, f.parse.errs)...)
+		e, w := spec.SplitProblems(atCommit(id, f.parse.errs))
+		errs, warns = append(errs, e...), append(warns, w...)
 	}
 	all, dup := spec.CheckUnique(all)
 	errs = append(errs, atCommit(id, dup)...)
-	if len(errs) > 0 {
+	if len(errs)+len(warns) > 0 {
 		return v.keep(errs, warns)
 	}
-	v.current = Snapshot{Containers: all, Warnings: warns, Revision: commit.String()}
+	v.current = Snapshot{Containers: all, Revision: commit.String()}
 	v.held = nil
 	return gitResult{snap: v.current}
 }
 
-// applyPerFile applies the valid files of a commit and holds each invalid
-// file at its last good version.
-func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile, warns []spec.Problem) gitResult {
+// applyPerFile applies the valid files of a commit and holds each file with
+// a problem (an error, or a warning such as declaring nothing) at its last
+// good version.
+func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile) gitResult {
 	id := short(commit)
 	var all []spec.Container
-	var errs []spec.Problem
+	var errs, warns []spec.Problem
 	held := make(map[string]string)
 	seen := make(map[string]bool, len(files))
 	for _, f := range files {
@@ -133,7 +136,8 @@ func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile, warns []sp
 		if len(f.parse.errs) == 0 {
 			v.goodAt[f.path] = commit
 		} else {
-			errs = append(errs, atCommit(id, f.parse.errs)...)
+			e, w := spec.SplitProblems(atCommit(id, f.parse.errs))
+			errs, warns = append(errs, e...), append(warns, w...)
 		}
 		cs := v.lastGood.Update(f.path, f.parse.containers, f.parse.errs)
 		if len(f.parse.errs) > 0 && cs != nil {
@@ -168,21 +172,20 @@ var errNoPath = errors.New("no such folder in the commit")
 // ignored files and folders) and parses each one whose blob is not in the
 // cache. Files are sorted by path. The cache is left holding this commit's
 // files only.
-func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, root string) ([]gitFile, []spec.Problem, error) {
+func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, root string) ([]gitFile, error) {
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read tree: %w", err)
+		return nil, fmt.Errorf("read tree: %w", err)
 	}
 	if root != "" {
 		if tree, err = tree.Tree(root); err != nil {
 			if errors.Is(err, object.ErrDirectoryNotFound) {
-				return nil, nil, fmt.Errorf("%q: %w", root, errNoPath)
+				return nil, fmt.Errorf("%q: %w", root, errNoPath)
 			}
-			return nil, nil, fmt.Errorf("read %q: %w", root, err)
+			return nil, fmt.Errorf("read %q: %w", root, err)
 		}
 	}
 	var files []gitFile
-	var warns []spec.Problem
 	next := make(map[string]gitFileParse, len(v.cache))
 	var walk func(t *object.Tree, dir string) error
 	walk = func(t *object.Tree, dir string) error {
@@ -201,8 +204,12 @@ func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, ro
 					return err
 				}
 			case !spec.IsManifest(e.Name):
-			case e.Mode == filemode.Symlink:
-				warns = append(warns, spec.Problem{File: p, Message: "symbolic link not followed"})
+			case e.Mode == filemode.Symlink || e.Mode == filemode.Submodule:
+				// Not followed; an error of that file, so that it holds
+				// removals as an unreadable file does.
+				what := map[filemode.FileMode]string{filemode.Symlink: "a symbolic link", filemode.Submodule: "a submodule"}[e.Mode]
+				files = append(files, gitFile{path: p, parse: gitFileParse{errs: []spec.Problem{{File: p,
+					Message: "not a regular file: it is " + what + ", which the git source does not follow; commit the manifest itself"}}}})
 			case e.Mode.IsFile():
 				key := p + "\x00" + e.Hash.String()
 				fp, ok := v.cache[key]
@@ -216,11 +223,11 @@ func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, ro
 		return nil
 	}
 	if err := walk(tree, root); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	v.cache = next
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
-	return files, warns, nil
+	return files, nil
 }
 
 // parseBlob parses one file version; a file over spec.MaxFileSize or that

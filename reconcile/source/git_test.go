@@ -190,8 +190,10 @@ func TestGitSourceFileRules(t *testing.T) {
 			want: []string{"web=process"}, wantErr: "limit"},
 		{name: "duplicate names across files", files: map[string]string{"a.yaml": manifest("web", "process"), "b.yaml": manifest("web", "hyperv")},
 			want: nil, wantErr: "declared 2 times"},
-		{name: "symlink not followed", files: map[string]string{"web.yaml": manifest("web", "process")}, symlink: "link.yaml",
-			want: []string{"web=process"}, wantWarn: "symbolic link"},
+		{name: "symlink not followed, an error", files: map[string]string{"web.yaml": manifest("web", "process")}, symlink: "link.yaml",
+			want: []string{"web=process"}, wantErr: "link.yaml: commit"},
+		{name: "empty file declares nothing", files: map[string]string{"web.yaml": manifest("web", "process"), "empty.yaml": "# nothing yet\n"},
+			want: []string{"web=process"}, wantWarn: "declares nothing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

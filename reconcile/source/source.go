@@ -31,8 +31,9 @@ type Snapshot struct {
 	// Containers is every container the source declares, including those
 	// held at their last good version because their file is now invalid.
 	Containers []spec.Container
-	// Errors and Warnings are the problems of the current input. Any error
-	// holds every removal.
+	// Errors and Warnings are the problems of the current input (a file
+	// that declares nothing is a warning). Any of them holds every
+	// removal.
 	Errors   []spec.Problem
 	Warnings []spec.Problem
 	// Revision names what is in force: a git commit id, empty for folders.
@@ -52,8 +53,9 @@ type LastGood struct {
 }
 
 // Update records the parse of one file and returns the containers to use
-// for it: the parsed ones when the file has no errors, else the ones of its
-// last valid version (nil if it never had one).
+// for it: the parsed ones when the file has no problems, else (an error,
+// or a warning such as declaring nothing) the ones of its last valid
+// version (nil if it never had one).
 func (l *LastGood) Update(file string, parsed []spec.Container, errs []spec.Problem) []spec.Container {
 	if l.files == nil {
 		l.files = make(map[string][]spec.Container)

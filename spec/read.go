@@ -1,0 +1,94 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// ErrNotRegular is the class of a manifest path that exists but is not a
+// regular file: a folder, a named pipe, a device, a socket, or a link to
+// one of them. Such a path is never opened (opening a named pipe blocks
+// until something writes to it).
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegularError says what a manifest path is instead of a regular file.
+type notRegularError struct {
+	what string
+}
+
+func (e *notRegularError) Error() string {
+	return fmt.Sprintf("not a regular file: it is %s; a manifest must be a regular file (replace it with one, or delete it to remove what it declared)", e.what)
+}
+
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// ReadManifest reads the manifest file at path, up to one byte over
+// MaxFileSize (enough for Parse to refuse it), and returns what it stat'ed.
+// It refuses with ErrNotRegular, before opening it, a path that is not a
+// regular file, and checks again on the opened file, which is opened
+// without blocking: a named pipe swapped in between is refused, not waited
+// on.
+func ReadManifest(path string) (fs.FileInfo, []byte, error) {
+	lst, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := lst
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		if st, err = os.Stat(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, notRegular(lst, st)
+	}
+	f, err := openNonBlocking(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, notRegular(st, st)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, data, nil
+}
+
+// notRegular describes a path whose own entry is lst and whose target (the
+// same, unless lst is a symbolic link) is st.
+func notRegular(lst, st fs.FileInfo) error {
+	what := describeMode(st.Mode())
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		what = "a symbolic link to " + what
+	}
+	return &notRegularError{what: what}
+}
+
+// describeMode names a kind of file for a person.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	default:
+		return "not a regular file (" + m.Type().String() + ")"
+	}
+}
