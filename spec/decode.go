@@ -59,15 +59,15 @@ func (d *decoder) add(p fieldPath, line int, format string, args ...any) {
 
 // charge spends n's cost from the budget and reports whether to go on: not
 // once the budget is spent, nor once more issues were found than are
-// reported.
-func (d *decoder) charge(n *yaml.Node) bool {
+// reported. at is the node as written: an alias, where n is what it names.
+func (d *decoder) charge(n, at *yaml.Node) bool {
 	if d.spent {
 		return false
 	}
 	*d.budget -= nodeCost + len(n.Value)
 	if *d.budget < 0 {
 		d.spent = true
-		d.add(nil, n.Line, "document is too complex: its aliases and merge keys expand to more than %d MiB; write the values out instead of repeating them through aliases", ExpandBudget>>20)
+		d.add(nil, at.Line, "document is too complex: its aliases and merge keys expand to more than %d MiB; write the values out instead of repeating them through aliases", ExpandBudget>>20)
 		return false
 	}
 	return len(d.issues) <= maxIssues
@@ -76,9 +76,9 @@ func (d *decoder) charge(n *yaml.Node) bool {
 // value decodes n into v, whose type is one of the manifest types: a
 // struct, a slice, a map of strings, a string, an int or a bool. A null
 // leaves v as it is (the field is unset).
-func (d *decoder) value(n *yaml.Node, v reflect.Value, p fieldPath) {
-	n = resolveAlias(n)
-	if n == nil || !d.charge(n) || isNull(n) {
+func (d *decoder) value(at *yaml.Node, v reflect.Value, p fieldPath) {
+	n := resolveAlias(at)
+	if n == nil || !d.charge(n, at) || isNull(n) {
 		return
 	}
 	if n.Style&yaml.TaggedStyle != 0 && n.ShortTag() != "!!str" && n.ShortTag() != "!!map" && n.ShortTag() != "!!seq" {
@@ -192,7 +192,7 @@ func (d *decoder) entries(n *yaml.Node, child func(string) fieldPath, fn func(k,
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
-		if !d.charge(k) {
+		if !d.charge(k, n.Content[i]) {
 			return
 		}
 		if isMergeKey(k) {
@@ -228,7 +228,7 @@ func (d *decoder) merge(values []*yaml.Node, seen map[string]int, merged map[*ya
 			var nested []*yaml.Node
 			for i := 0; i+1 < len(m.Content); i += 2 {
 				k := resolveAlias(m.Content[i])
-				if !d.charge(k) {
+				if !d.charge(k, m.Content[i]) {
 					return
 				}
 				switch {

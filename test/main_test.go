@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -57,5 +59,41 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"aliasbomb": aliasBomb,
+			"grepstate": grepState,
+		},
 	})
+}
+
+// aliasBomb writes args[0]: a manifest of about 140 KB whose one 100 KB
+// string is aliased 10,000 times (a gigabyte once expanded).
+func aliasBomb(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: aliasbomb FILE")
+	}
+	doc := "apiVersion: reconciler/v1\nkind: Container\nmetadata: {name: web}\nspec:\n  image: 'mcr.microsoft.com/windows/nanoserver:ltsc2022'\n" +
+		"  workingDir: &s \"" + strings.Repeat("A", 100<<10) + "\"\n  command: [" + strings.Repeat("*s, ", 10000) + "]\n"
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(doc), 0o644))
+}
+
+// grepState succeeds when a file of the emulated host's state (the state
+// file and what sits beside it) matches the regular expression args[0].
+func grepState(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: grepstate REGEXP")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(ts.Getenv("RECONCILER_SIM_STATE")), "*"))
+	ts.Check(err)
+	found := false
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil && re.Match(data) {
+			found = true
+		}
+	}
+	if found == neg {
+		ts.Fatalf("state files matching %q: %v, want %v", args[0], found, !neg)
+	}
 }
