@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -40,6 +41,8 @@ type decoder struct {
 	src    []byte
 	budget *int
 	issues []issue
+	// path is where the walk is; an issue takes a copy.
+	path fieldPath
 	// spent is set once the budget ran out: the walk stops.
 	spent bool
 }
@@ -47,14 +50,22 @@ type decoder struct {
 // decodeTree decodes root into a Container. The container holds whatever
 // decoded cleanly; the issues say what did not.
 func decodeTree(root *yaml.Node, src []byte, budget *int) (Container, []issue) {
-	d := decoder{src: src, budget: budget}
+	d := decoder{src: src, budget: budget, path: make(fieldPath, 0, 8)}
 	var c Container
-	d.value(root, reflect.ValueOf(&c).Elem(), nil)
+	d.value(root, reflect.ValueOf(&c).Elem())
 	return c, d.issues
 }
 
-func (d *decoder) add(p fieldPath, line int, format string, args ...any) {
-	d.issues = append(d.issues, issue{path: p, line: line, msg: fmt.Sprintf(format, args...)})
+// add records an issue at the current path.
+func (d *decoder) add(line int, format string, args ...any) {
+	d.issues = append(d.issues, issue{path: slices.Clone(d.path), line: line, msg: fmt.Sprintf(format, args...)})
+}
+
+// addAt records an issue at the current path's child e.
+func (d *decoder) addAt(e pathElem, line int, format string, args ...any) {
+	d.path = append(d.path, e)
+	d.add(line, format, args...)
+	d.path = d.path[:len(d.path)-1]
 }
 
 // charge spends n's cost from the budget and reports whether to go on: not
@@ -67,115 +78,117 @@ func (d *decoder) charge(n, at *yaml.Node) bool {
 	*d.budget -= nodeCost + len(n.Value)
 	if *d.budget < 0 {
 		d.spent = true
-		d.add(nil, at.Line, "document is too complex: its aliases and merge keys expand to more than %d MiB; write the values out instead of repeating them through aliases", ExpandBudget>>20)
+		d.issues = append(d.issues, issue{line: at.Line, msg: fmt.Sprintf(
+			"document is too complex: its aliases and merge keys expand to more than %d MiB; write the values out instead of repeating them through aliases", ExpandBudget>>20)})
 		return false
 	}
 	return len(d.issues) <= maxIssues
 }
 
-// value decodes n into v, whose type is one of the manifest types: a
-// struct, a slice, a map of strings, a string, an int or a bool. A null
-// leaves v as it is (the field is unset).
-func (d *decoder) value(at *yaml.Node, v reflect.Value, p fieldPath) {
+// value decodes the node at into v, whose type is one of the manifest
+// types: a struct, a slice, a map of strings, a string, an int or a bool.
+// A null leaves v as it is (the field is unset).
+func (d *decoder) value(at *yaml.Node, v reflect.Value) {
 	n := resolveAlias(at)
 	if n == nil || !d.charge(n, at) || isNull(n) {
 		return
 	}
 	if n.Style&yaml.TaggedStyle != 0 && n.ShortTag() != "!!str" && n.ShortTag() != "!!map" && n.ShortTag() != "!!seq" {
-		d.add(p, n.Line, "explicit YAML tag %s is not supported here; remove it and write the value as it is meant", n.Tag)
+		d.add(n.Line, "explicit YAML tag %s is not supported here; remove it and write the value as it is meant", n.Tag)
 		return
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		d.structValue(n, v, p)
+		d.structValue(n, v)
 	case reflect.Map:
-		d.mapValue(n, v, p)
+		d.mapValue(n, v)
 	case reflect.Slice:
-		d.sliceValue(n, v, p)
+		d.sliceValue(n, v)
 	case reflect.String:
-		if s, ok := d.str(n, p, "must be a string"); ok {
+		if s, ok := d.str(n, "must be a string"); ok {
 			v.SetString(s)
 		}
 	case reflect.Int:
-		if i, ok := d.integer(n, p); ok {
+		if i, ok := d.integer(n); ok {
 			v.SetInt(i)
 		}
 	case reflect.Bool:
-		if b, ok := d.boolean(n, p); ok {
+		if b, ok := d.boolean(n); ok {
 			v.SetBool(b)
 		}
 	default:
 		// TestDecodeCoversTypes keeps the manifest types within the kinds
 		// above.
-		d.add(p, n.Line, "cannot be decoded (field of kind %s)", v.Kind())
+		d.add(n.Line, "cannot be decoded (field of kind %s)", v.Kind())
 	}
 }
 
-func (d *decoder) structValue(n *yaml.Node, v reflect.Value, p fieldPath) {
+func (d *decoder) structValue(n *yaml.Node, v reflect.Value) {
 	info := structInfos[v.Type()]
 	if n.Kind != yaml.MappingNode {
 		what := "must be a mapping"
-		if len(p) == 0 {
+		if len(d.path) == 0 {
 			what = "a manifest document must be a mapping"
 		}
-		d.add(p, n.Line, "%s with the fields %s", what, strings.Join(info.names, ", "))
+		d.add(n.Line, "%s with the fields %s", what, strings.Join(info.names, ", "))
 		return
 	}
-	d.entries(n, p.dot, func(k, val *yaml.Node) {
+	d.entries(n, elemField, func(k, val *yaml.Node) {
 		f, ok := info.fields[k.Value]
 		if !ok {
-			d.add(p.dot(k.Value), k.Line, "%s", unknownField(v.Type(), info, k.Value))
+			d.add(k.Line, "%s", unknownField(v.Type(), info, k.Value))
 			if s := closest(k.Value, info.names); s != "" {
 				// "Image:" meant image: its validation ("is required")
 				// would only repeat this.
-				d.issues[len(d.issues)-1].covers = p.dot(s)
+				d.issues[len(d.issues)-1].covers = append(slices.Clone(d.path[:len(d.path)-1]), pathElem{name: s})
 			}
 			return
 		}
-		d.value(val, v.FieldByIndex(f.index), p.dot(k.Value))
+		d.value(val, v.FieldByIndex(f.index))
 	})
 }
 
-func (d *decoder) mapValue(n *yaml.Node, v reflect.Value, p fieldPath) {
+func (d *decoder) mapValue(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.add(p, n.Line, "must be a mapping of names to strings")
+		d.add(n.Line, "must be a mapping of names to strings")
 		return
 	}
 	if v.IsNil() {
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(n.Content)/2))
 	}
 	elem := reflect.New(v.Type().Elem()).Elem()
-	d.entries(n, p.key, func(k, val *yaml.Node) {
-		kp := p.key(k.Value)
+	d.entries(n, elemKey, func(k, val *yaml.Node) {
 		if r := resolveAlias(val); r != nil && isNull(r) {
 			msg := fmt.Sprintf("has no value (null); write %s: '' for an empty value", k.Value)
 			if r.Value != "" {
 				msg += fmt.Sprintf(", or '%s' for the word", r.Value)
 			}
-			d.add(kp, r.Line, "%s", msg)
+			d.add(r.Line, "%s", msg)
 			return
 		}
 		before := len(d.issues)
 		elem.SetZero()
-		d.value(val, elem, kp)
+		d.value(val, elem)
 		if len(d.issues) == before && !d.spent {
 			v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
 		}
 	})
 }
 
-func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value, p fieldPath) {
+func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
-		d.add(p, n.Line, "must be a list")
+		d.add(n.Line, "must be a list")
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
+		d.path = append(d.path, pathElem{index: i, kind: elemIndex})
 		if it := resolveAlias(item); it != nil && isNull(it) {
-			d.add(p.at(i), it.Line, "is null; write the value, or remove the entry")
-			continue
+			d.add(it.Line, "is null; write the value, or remove the entry")
+		} else {
+			d.value(item, s.Index(i))
 		}
-		d.value(item, s.Index(i), p.at(i))
+		d.path = d.path[:len(d.path)-1]
 		if d.spent {
 			return
 		}
@@ -184,10 +197,10 @@ func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value, p fieldPath) {
 }
 
 // entries checks the keys of mapping n (plain names, each once) and calls
-// fn for each entry: first the mapping's own, then those its merge keys
-// (<<) bring in that it does not set itself, as YAML defines merging.
-// child makes the path of a key.
-func (d *decoder) entries(n *yaml.Node, child func(string) fieldPath, fn func(k, val *yaml.Node)) {
+// fn for each entry, with the path at that entry (a field or a map key, by
+// kind): first the mapping's own entries, then those its merge keys (<<)
+// bring in that it does not set itself, as YAML defines merging.
+func (d *decoder) entries(n *yaml.Node, kind elemKind, fn func(k, val *yaml.Node)) {
 	seen := make(map[string]int, len(n.Content)/2)
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -199,26 +212,26 @@ func (d *decoder) entries(n *yaml.Node, child func(string) fieldPath, fn func(k,
 			merges = append(merges, val)
 			continue
 		}
-		name, ok := d.key(k, child)
-		if !ok {
-			continue
+		d.path = append(d.path, pathElem{name: k.Value, kind: kind})
+		if d.key(k) {
+			if first, dup := seen[k.Value]; dup {
+				d.add(k.Line, "is set twice (first on line %d)", first)
+			} else {
+				seen[k.Value] = k.Line
+				fn(k, val)
+			}
 		}
-		if first, dup := seen[name]; dup {
-			d.add(child(name), k.Line, "is set twice (first on line %d)", first)
-			continue
-		}
-		seen[name] = k.Line
-		fn(k, val)
+		d.path = d.path[:len(d.path)-1]
 	}
 	if len(merges) > 0 {
-		d.merge(merges, seen, map[*yaml.Node]bool{n: true}, fn)
+		d.merge(merges, kind, seen, map[*yaml.Node]bool{n: true}, fn)
 	}
 }
 
 // merge calls fn for the entries of the mappings that merge keys name,
 // earlier mappings first, skipping names already set; each mapping is
 // merged once.
-func (d *decoder) merge(values []*yaml.Node, seen map[string]int, merged map[*yaml.Node]bool, fn func(k, val *yaml.Node)) {
+func (d *decoder) merge(values []*yaml.Node, kind elemKind, seen map[string]int, merged map[*yaml.Node]bool, fn func(k, val *yaml.Node)) {
 	for _, val := range values {
 		for _, m := range mergedMappings(val) {
 			if merged[m] || d.spent {
@@ -238,40 +251,41 @@ func (d *decoder) merge(values []*yaml.Node, seen map[string]int, merged map[*ya
 				default:
 					if _, done := seen[k.Value]; !done {
 						seen[k.Value] = k.Line
+						d.path = append(d.path, pathElem{name: k.Value, kind: kind})
 						fn(k, m.Content[i+1])
+						d.path = d.path[:len(d.path)-1]
 					}
 				}
 			}
-			d.merge(nested, seen, merged, fn)
+			d.merge(nested, kind, seen, merged, fn)
 		}
 	}
 }
 
-// key returns a mapping key's name: a scalar without control characters.
-func (d *decoder) key(k *yaml.Node, child func(string) fieldPath) (string, bool) {
+// key reports whether a mapping key (the path's last element) is a name:
+// a scalar without control characters.
+func (d *decoder) key(k *yaml.Node) bool {
 	switch {
 	case k.Kind != yaml.ScalarNode:
-		d.add(child(""), k.Line, "keys must be plain names, not a list or a mapping")
-		return "", false
-	case isNull(k) && k.Value != "null" && k.Value != "~":
-		d.add(child(""), k.Line, "a key must be a name, not empty")
-		return "", false
+		d.path[len(d.path)-1].name = ""
+		d.add(k.Line, "keys must be plain names, not a list or a mapping")
+		return false
+	case isNull(k) && k.Value == "":
+		d.add(k.Line, "a key must be a name, not empty")
+		return false
 	}
-	if !d.controlFree(k, child(k.Value)) {
-		return "", false
-	}
-	return k.Value, true
+	return d.controlFree(k)
 }
 
 // str returns a scalar's text exactly as written. A scalar that YAML 1.1
 // tools would read as a number or a boolean (0123, 1.10, yes) keeps its
 // text: that is what the user typed.
-func (d *decoder) str(n *yaml.Node, p fieldPath, want string) (string, bool) {
+func (d *decoder) str(n *yaml.Node, want string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.add(p, n.Line, "%s, not a %s", want, kindName(n))
+		d.add(n.Line, "%s, not a %s", want, kindName(n))
 		return "", false
 	}
-	if !d.controlFree(n, p) {
+	if !d.controlFree(n) {
 		return "", false
 	}
 	return n.Value, true
@@ -280,45 +294,45 @@ func (d *decoder) str(n *yaml.Node, p fieldPath, want string) (string, bool) {
 // integer accepts a plain decimal integer written without a sign or
 // leading zeros that tools read differently (YAML 1.1 reads 0123 as octal
 // 83, 0x1F90 as 8080).
-func (d *decoder) integer(n *yaml.Node, p fieldPath) (int64, bool) {
+func (d *decoder) integer(n *yaml.Node) (int64, bool) {
 	s := n.Value
 	switch {
 	case n.Kind != yaml.ScalarNode:
-		d.add(p, n.Line, "must be a whole number, not a %s", kindName(n))
+		d.add(n.Line, "must be a whole number, not a %s", kindName(n))
 		return 0, false
 	case n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0:
-		d.add(p, n.Line, "must be a number, not the string %s; remove the quotes", quoteScalar(s))
+		d.add(n.Line, "must be a number, not the string %s; remove the quotes", quoteScalar(s))
 		return 0, false
 	}
 	digits := strings.TrimPrefix(s, "-")
 	if digits != "" && strings.Trim(digits, "0123456789") == "" {
 		if len(digits) > 1 && digits[0] == '0' {
-			d.add(p, n.Line, "%q has a leading zero, which YAML 1.1 tools read as an octal number; write %s", s, strings.TrimLeft(digits, "0"))
+			d.add(n.Line, "%q has a leading zero, which YAML 1.1 tools read as an octal number; write %s", s, strings.TrimLeft(digits, "0"))
 			return 0, false
 		}
 		i, err := strconv.ParseInt(s, 10, 32)
 		if err != nil {
-			d.add(p, n.Line, "%q is out of range", s)
+			d.add(n.Line, "%q is out of range", s)
 			return 0, false
 		}
 		return i, true
 	}
 	if i, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64); err == nil {
-		d.add(p, n.Line, "%q is not a decimal number, and YAML tools disagree on what it means; write %d", s, i)
+		d.add(n.Line, "%q is not a decimal number, and YAML tools disagree on what it means; write %d", s, i)
 		return 0, false
 	}
-	d.add(p, n.Line, "must be a whole number, not %s", quoteScalar(s))
+	d.add(n.Line, "must be a whole number, not %s", quoteScalar(s))
 	return 0, false
 }
 
 // boolean accepts true and false (YAML 1.2's spellings); yes, no, on and
 // off are booleans only to YAML 1.1 tools, so they are refused.
-func (d *decoder) boolean(n *yaml.Node, p fieldPath) (bool, bool) {
+func (d *decoder) boolean(n *yaml.Node) (bool, bool) {
 	switch {
 	case n.Kind != yaml.ScalarNode:
-		d.add(p, n.Line, "must be true or false, not a %s", kindName(n))
+		d.add(n.Line, "must be true or false, not a %s", kindName(n))
 	case n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0:
-		d.add(p, n.Line, "must be true or false, not the string %s; remove the quotes", quoteScalar(n.Value))
+		d.add(n.Line, "must be true or false, not the string %s; remove the quotes", quoteScalar(n.Value))
 	default:
 		switch n.Value {
 		case "true", "True", "TRUE":
@@ -328,11 +342,11 @@ func (d *decoder) boolean(n *yaml.Node, p fieldPath) (bool, bool) {
 		}
 		switch strings.ToLower(n.Value) {
 		case "yes", "y", "on":
-			d.add(p, n.Line, "%q is a boolean only to YAML 1.1 tools; write true", n.Value)
+			d.add(n.Line, "%q is a boolean only to YAML 1.1 tools; write true", n.Value)
 		case "no", "n", "off":
-			d.add(p, n.Line, "%q is a boolean only to YAML 1.1 tools; write false", n.Value)
+			d.add(n.Line, "%q is a boolean only to YAML 1.1 tools; write false", n.Value)
 		default:
-			d.add(p, n.Line, "must be true or false, not %s", quoteScalar(n.Value))
+			d.add(n.Line, "must be true or false, not %s", quoteScalar(n.Value))
 		}
 	}
 	return false, false
@@ -342,7 +356,7 @@ func (d *decoder) boolean(n *yaml.Node, p fieldPath) (bool, bool) {
 // explains the one it holds. Double-quoted escapes are the usual cause: in
 // "C:\app" YAML reads \a as the BEL character, so the message says to
 // write Windows paths in single quotes, and shows the line as written.
-func (d *decoder) controlFree(n *yaml.Node, p fieldPath) bool {
+func (d *decoder) controlFree(n *yaml.Node) bool {
 	i := strings.IndexFunc(n.Value, unicode.IsControl)
 	if i < 0 {
 		return true
@@ -350,7 +364,7 @@ func (d *decoder) controlFree(n *yaml.Node, p fieldPath) bool {
 	r, _ := utf8.DecodeRuneInString(n.Value[i:])
 	// An environment variable's value is never shown, nor the line that
 	// holds it.
-	secret := len(p) > 1 && p[0].name == "spec" && p[1].name == "env"
+	secret := len(d.path) > 1 && d.path[0].name == "spec" && d.path[1].name == "env"
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0 && strings.Contains(d.sourceLine(n.Line), `\`):
 		msg := fmt.Sprintf("holds the control character %s: inside double quotes YAML reads a backslash as an escape (\\a, \\t, \\n, \\r…), so a Windows path is silently changed; write Windows paths in single quotes, where a backslash is just a backslash", runeName(r))
@@ -358,11 +372,11 @@ func (d *decoder) controlFree(n *yaml.Node, p fieldPath) bool {
 		if raw, ok := doubleQuoted(line, n.Column); ok && !secret && !strings.Contains(raw, "'") {
 			msg += fmt.Sprintf(": '%s' (line %d reads: %s)", raw, n.Line, strings.TrimSpace(line))
 		}
-		d.add(p, n.Line, "%s", msg)
+		d.add(n.Line, "%s", msg)
 	case r == '\n' && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
-		d.add(p, n.Line, "holds a line break (from a | or > block); this value must be a single line")
+		d.add(n.Line, "holds a line break (from a | or > block); this value must be a single line")
 	default:
-		d.add(p, n.Line, "holds the control character %s; remove it", runeName(r))
+		d.add(n.Line, "holds the control character %s; remove it", runeName(r))
 	}
 	return false
 }

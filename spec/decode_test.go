@@ -132,6 +132,8 @@ func TestParseControlCharacters(t *testing.T) {
 			want: want{`metadata.labels["a"]`, 5, "CR (U+000D)"}},
 		{name: "block scalar line break", extra: "  hostname: |\n    web\n",
 			want: want{"spec.hostname", 7, "holds a line break (from a | or > block)"}},
+		{name: "field name", extra: "  \"host\\aname\": web\n",
+			want: want{`spec."host\aname"`, 7, "BEL"}},
 		{name: "a tab typed inside double quotes", extra: "  hostname: \"a\tb\"\n",
 			want: want{"spec.hostname", 7, "TAB (U+0009); remove it"}},
 		{name: "unknown escape", extra: "  mounts: [{hostPath: \"C:\\data\", containerPath: 'C:\\data'}]\n",

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -447,6 +448,11 @@ func (p fieldPath) String() string {
 		default:
 			if i > 0 {
 				b.WriteByte('.')
+			}
+			if strings.ContainsFunc(e.name, unicode.IsControl) {
+				// Never print a control character a key held.
+				b.WriteString(strconv.QuoteToASCII(e.name))
+				continue
 			}
 			b.WriteString(e.name)
 		}
