@@ -77,6 +77,17 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 		t.Errorf("GET /status actions %v, want app-06 and app-07 held", hold)
 	}
 
+	// A restart opens no new window: the removals stay held.
+	if err := a.stop(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	a = e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms")
+	addr, _ = a.waitLog("listening")["address"].(string)
+	a.waitLogs("the restarted agent holds app-06 and app-07", heldLog("app-06", "app-07"), isMsg("pass done"))
+	if !runs(names[6:]...)(e.systems()) {
+		t.Fatalf("a restart carried out a held removal: the host has %v", keys(e.systems()))
+	}
+
 	// Approve without a restart: exactly those two go.
 	out, err := e.run("removals", "approve", "--agent", addr)
 	if err != nil {

@@ -64,9 +64,10 @@ pace, one file at a time or all at once: beyond --max-removals (more than half o
 owned containers) they are held, logged once, and shown in GET /status, until
 approved with "reconciler removals approve --agent ADDR" (POST /removals/approve at
 --listen; taken only from this host, never from a web page), which starts a pass
-that carries out exactly the removals held then. One agent per --owner per host. SIGINT/SIGTERM stops taking
-triggers, lets operations in flight finish or time out, and exits 0; a second signal
-exits at once.`,
+that carries out exactly the removals held then.
+
+One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
+operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
       --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook
