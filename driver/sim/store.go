@@ -14,8 +14,6 @@ import (
 
 	"github.com/gofrs/flock"
 	"go.uber.org/zap"
-
-	"github.com/reconciler/reconciler/internal/atomicfile"
 )
 
 const (
@@ -330,7 +328,7 @@ func (s *store) writeSnapshot(m *model) error {
 		return err
 	}
 	data = append(data, '\n')
-	if err := atomicfile.WriteFile(s.path, data, stateFileMode); err != nil {
+	if err := writeFileAtomic(s.path, data, stateFileMode); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	info, err := statByHandle(s.path)
