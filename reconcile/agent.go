@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,11 +81,29 @@ type Agent struct {
 	Logger *zap.Logger
 	// OnPass, if set, is called after each pass with its plan.
 	OnPass func(Plan)
+	// RemovalWindow is how far back removals count against
+	// Policy.MaxRemovals (DefaultRemovalWindow if 0).
+	RemovalWindow time.Duration
+	// Ledger is the removal history the agent starts from (see
+	// LoadRemovalLedger); unless DryRun the agent keeps it up to date,
+	// and writes it to LedgerPath after each pass that changed it, if
+	// LedgerPath is set.
+	Ledger     RemovalLedger
+	LedgerPath string
+	// Now is the clock of the removal window (time.Now if nil).
+	Now func() time.Time
 
 	wake       chan struct{}
 	pass       uint64
 	lastProbs  string
 	lastLogged time.Time
+	lastHolds  string
+	lastSave   string
+
+	mu sync.Mutex // guards held and approved
+	// held names the removals the last pass held for their number;
+	// approved those the operator approved for the next pass.
+	held, approved []string
 }
 
 // Run runs the agent until ctx is done, then waits for the pass in flight
@@ -168,16 +187,28 @@ func (a *Agent) runPass(ctx context.Context) {
 	desired := Merge(snaps)
 	ex := *a.Executor
 	ex.Logger = log
-	plan, err := Converge(ctx, a.Driver, desired, a.Policy, &ex, a.DryRun)
+	policy := a.Policy
+	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
+	a.mu.Lock()
+	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
+	a.mu.Unlock()
+	plan, err := Converge(ctx, a.Driver, desired, policy, &ex, a.DryRun)
 	if err != nil {
 		log.Error("pass failed: the host could not be read; will retry", zap.Error(err))
+		a.mu.Lock()
+		a.approved = append(a.approved, policy.Removals.Approved...) // for the retry
+		a.mu.Unlock()
 		return
 	}
 	a.logProblems(log, plan)
+	a.noteHolds(log, plan)
+	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
+		a.saveLedger(log)
+	}
 	c := plan.Counts()
 	log.Info("pass done",
 		zap.Int("desired", len(desired.Containers)),
-		zap.Int("created", c.Create), zap.Int("recreated", c.Recreate), zap.Int("removed", c.Remove),
+		zap.Int("created", c.Create), zap.Int("recreated", c.Recreate), zap.Int("removed", c.Remove), zap.Int("held", c.Held),
 		zap.Int("unchanged", c.Unchanged), zap.Int("failed", c.Failed),
 		zap.Int("errors", c.Errors), zap.Int("warnings", c.Warnings),
 		zap.Strings("revisions", revisions(snaps)),
@@ -209,6 +240,96 @@ func (a *Agent) logProblems(log *zap.Logger, plan Plan) {
 	for _, p := range plan.Warnings {
 		log.Warn("desired set warning", problemFields(p)...)
 	}
+}
+
+// ErrNotHeld is an approval for a removal the agent does not hold.
+var ErrNotHeld = errors.New("removal not held")
+
+// ApproveRemovals approves removals the last pass held for their number
+// (names, or all of them if names is empty), for one time: the next pass,
+// which it triggers, carries out exactly those that are still undeclared,
+// and opens a new removal window. A removal held because the desired set
+// is partial is not approvable: fixing the set releases it. It returns
+// the names approved; a name not held is ErrNotHeld.
+func (a *Agent) ApproveRemovals(names []string) ([]string, error) {
+	a.mu.Lock()
+	if len(names) == 0 {
+		names = slices.Clone(a.held)
+	}
+	for _, n := range names {
+		if !slices.Contains(a.held, n) {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("%w: %s (held now: %s)", ErrNotHeld, n, orNothing(a.held))
+		}
+	}
+	a.approved = append(a.approved, names...)
+	slices.Sort(a.approved)
+	a.approved = slices.Compact(a.approved)
+	a.mu.Unlock()
+	if len(names) > 0 {
+		a.logger().Info("removals approved: the next pass carries them out", zap.Strings("names", names))
+		a.Trigger()
+	}
+	return names, nil
+}
+
+// noteHolds remembers which removals the plan holds for their number
+// (what ApproveRemovals may approve) and logs the holds when they change:
+// once when a hold starts or its set of names changes, once when it ends.
+func (a *Agent) noteHolds(log *zap.Logger, plan Plan) {
+	groups := holds(plan)
+	var approvable []string
+	var key strings.Builder
+	for _, h := range groups {
+		if h.approvable {
+			approvable = append(approvable, h.names...)
+		}
+		fmt.Fprintf(&key, "%s\x00%s\x00%t\n", strings.Join(h.names, ","), h.reason, h.approvable)
+	}
+	a.mu.Lock()
+	a.held = approvable
+	a.mu.Unlock()
+	if key.String() == a.lastHolds {
+		return
+	}
+	if len(groups) == 0 {
+		log.Info("removals no longer held")
+	}
+	for _, h := range groups {
+		log.Warn("removals held", zap.Strings("names", h.names), zap.String("reason", h.reason), zap.Bool("approvable", h.approvable))
+	}
+	a.lastHolds = key.String()
+}
+
+// saveLedger writes the removal ledger, logging a failure once per error.
+func (a *Agent) saveLedger(log *zap.Logger) {
+	if a.LedgerPath == "" {
+		return
+	}
+	msg := ""
+	if err := a.Ledger.Save(a.LedgerPath); err != nil {
+		msg = err.Error()
+		if msg != a.lastSave {
+			log.Error("removal ledger not saved: a restart would open a new removal window", zap.Error(err))
+		}
+	}
+	a.lastSave = msg
+}
+
+func (a *Agent) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
+}
+
+func (a *Agent) removalWindow() time.Duration { return or(a.RemovalWindow, DefaultRemovalWindow) }
+
+func orNothing(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
 }
 
 func problemFields(p spec.Problem) []zap.Field {

@@ -3,6 +3,9 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,5 +218,92 @@ func TestAgentLogsAProblemOnceAndAgainEachResyncUntilFixed(t *testing.T) {
 	}
 	if f := logs.All()[0].ContextMap(); f["source"] != "web.yaml" || f["line"] != int64(7) {
 		t.Errorf("fields %v, want source web.yaml line 7", f)
+	}
+}
+
+func TestAgentHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
+	h := newHost(t)
+	declared, _ := fleet(10)
+	src := newMemSource(declared...)
+	core, logs := observer.New(zap.InfoLevel)
+	got := newPasses()
+	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zap.New(core), OnPass: got.add}
+	startAgent(t, a)
+	got.next(t, "all 10 are created", func(p Plan) bool { return p.Counts().Create == 10 })
+	<-src.ready
+
+	removed := func(name string) func(Plan) bool {
+		return func(p Plan) bool {
+			return slices.ContainsFunc(p.Actions, func(a Action) bool {
+				return a.Kind == ActionRemove && a.Name == name && a.Status == StatusDone
+			})
+		}
+	}
+	held := func(names ...string) func(Plan) bool {
+		return func(p Plan) bool {
+			var h []string
+			for _, a := range p.Actions {
+				if a.Status == StatusHeld {
+					h = append(h, a.Name)
+				}
+			}
+			return slices.Equal(h, names) && p.Counts().Remove == 0
+		}
+	}
+	// One file at a time, each deletion seen by a pass: five go (half of
+	// ten), the sixth and seventh are held.
+	for i := range 5 {
+		src.set(source.Snapshot{Containers: declared[i+1:]})
+		got.next(t, declared[i].Metadata.Name+" is removed", removed(declared[i].Metadata.Name))
+	}
+	src.set(source.Snapshot{Containers: declared[6:]})
+	got.next(t, "app-05 is held", held("app-05"))
+	src.set(source.Snapshot{Containers: declared[7:]})
+	plan := got.next(t, "app-05 and app-06 are held", held("app-05", "app-06"))
+	if !strings.Contains(plan.Actions[0].HoldReason, "would make 7 removal(s) within 10m0s") {
+		t.Errorf("hold reason %q", plan.Actions[0].HoldReason)
+	}
+	for range 3 { // resyncs
+		a.Trigger()
+		got.next(t, "a resync still holds them", held("app-05", "app-06"))
+	}
+	if n := logs.FilterMessage("removals held").Len(); n != 2 {
+		t.Errorf("the holds were logged %d times, want 2: once per set of held names", n)
+	}
+	if _, err := a.ApproveRemovals([]string{"app-07"}); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("approving a removal not held: %v, want ErrNotHeld", err)
+	}
+
+	// Approve through the agent's API: exactly those two go, once.
+	srv := httptest.NewServer(NewApprovalHandler(a, zaptest.NewLogger(t)))
+	defer srv.Close()
+	names, err := RequestApproval(context.Background(), srv.Client(), srv.URL, nil)
+	if err != nil || !slices.Equal(names, []string{"app-05", "app-06"}) {
+		t.Fatalf("approval = %v, %v; want app-05 and app-06", names, err)
+	}
+	plan = got.next(t, "the approved removals are carried out", func(p Plan) bool { return p.Counts().Remove == 2 })
+	if c := plan.Counts(); c.Held != 0 || c.Unchanged != 3 {
+		t.Errorf("approved pass: %q", summary(plan))
+	}
+	list, err := h.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, s := range list {
+		left = append(left, s.Name)
+	}
+	slices.Sort(left)
+	if want := []string{"app-07", "app-08", "app-09"}; !slices.Equal(left, want) {
+		t.Errorf("host runs %v, want %v", left, want)
+	}
+	if n := logs.FilterMessage("removals no longer held").Len(); n != 1 {
+		t.Errorf("the end of the hold was logged %d times, want 1", n)
+	}
+	// The approval was for one time: a new hold needs a new one.
+	names, err = RequestApproval(context.Background(), srv.Client(), srv.URL, nil)
+	if err != nil || len(names) != 0 {
+		t.Errorf("second approval = %v, %v; want nothing approved", names, err)
 	}
 }

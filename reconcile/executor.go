@@ -44,8 +44,8 @@ type Executor struct {
 	Observe func(Action)
 }
 
-// Apply executes the plan's actions and records each one's outcome in it.
-// Removals run first, then recreates and creates, at most Parallel at a
+// Apply executes the plan's actions and records each one's outcome in it;
+// held actions are left as they are. Removals run first, then recreates and creates, at most Parallel at a
 // time. When ctx is done no further action starts (those left are marked
 // failed); the ones in flight run to completion or to their own timeout,
 // so a stop never leaves a half-made change behind that the next pass
@@ -53,6 +53,9 @@ type Executor struct {
 func (e *Executor) Apply(ctx context.Context, plan *Plan) {
 	var removals, rest []int
 	for i, a := range plan.Actions {
+		if a.Status == StatusHeld {
+			continue // a safety rule holds it: never carried out
+		}
 		if a.Kind == ActionRemove {
 			removals = append(removals, i)
 		} else {

@@ -29,6 +29,9 @@ const (
 	StatusPlanned Status = "planned"
 	StatusDone    Status = "done"
 	StatusFailed  Status = "failed"
+	// StatusHeld is a removal a safety rule holds: it is shown, counts as
+	// a pending change, and is never carried out.
+	StatusHeld Status = "held"
 )
 
 // Action is one change the plan makes to the host.
@@ -46,11 +49,22 @@ type Action struct {
 	Err    error
 	// Duration is how long applying the action took.
 	Duration time.Duration
+	// HoldReason says, for a held removal, which safety rule holds it and
+	// how to release it.
+	HoldReason string
 
 	// request is what create and recreate ask of the driver.
 	request *driver.CreateRequest
 	// remove lists the systems that remove and recreate take down first.
 	remove []driver.System
+	// undeclared marks a removal of a container no longer declared (not a
+	// duplicate): what the removal limit counts.
+	undeclared bool
+	// approved marks a removal the operator approved.
+	approved bool
+	// approvable marks a removal held by the removal limit, which an
+	// approval releases (a partial view is released by fixing it).
+	approvable bool
 }
 
 // String renders the action for logs: "recreate web (isolation process →
@@ -68,11 +82,15 @@ type Plan struct {
 	Unchanged []string
 	Errors    []spec.Problem
 	Warnings  []spec.Problem
+
+	// owned is how many containers this owner had when the plan was made.
+	owned int
 }
 
 // Counts summarises a plan.
 type Counts struct {
-	Create, Recreate, Remove, Unchanged, Errors, Warnings, Failed int
+	// Remove counts the removals carried out or planned; Held those held.
+	Create, Recreate, Remove, Held, Unchanged, Errors, Warnings, Failed int
 }
 
 // Counts counts the plan's actions by kind, its problems and its failed
@@ -80,12 +98,14 @@ type Counts struct {
 func (p *Plan) Counts() Counts {
 	c := Counts{Unchanged: len(p.Unchanged), Errors: len(p.Errors), Warnings: len(p.Warnings)}
 	for _, a := range p.Actions {
-		switch a.Kind {
-		case ActionCreate:
+		switch {
+		case a.Status == StatusHeld:
+			c.Held++
+		case a.Kind == ActionCreate:
 			c.Create++
-		case ActionRecreate:
+		case a.Kind == ActionRecreate:
 			c.Recreate++
-		case ActionRemove:
+		case a.Kind == ActionRemove:
 			c.Remove++
 		}
 		if a.Status == StatusFailed {
@@ -119,9 +139,16 @@ type Desired struct {
 type Policy struct {
 	// Owner is the HCS owner of the containers this agent manages.
 	Owner string
-	// AllowMassRemoval lets a plan remove more than half of the owned
-	// containers.
+	// AllowMassRemoval lifts the removal limit: no removal is held for
+	// their number.
 	AllowMassRemoval bool
+	// MaxRemovals is the removal limit per window (more than half of the
+	// owned containers is held if zero).
+	MaxRemovals RemovalLimit
+	// Removals is the removal window before this pass, with the
+	// operator's approvals (see RemovalLedger); the zero value counts
+	// this pass alone.
+	Removals RemovalWindow
 	// Strict turns warnings about unknown image OS versions into errors.
 	Strict bool
 	// DenyHostAccess refuses manifests that pierce the isolation boundary.
@@ -140,10 +167,11 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // Safety rules: a compute system of another owner is never touched (a
 // desired name it holds is an error for that container); no removal while
 // any manifest of the set has a problem (an error, or a warning such as a
-// file that declares nothing) or a source holds removals; removals
-// of more than half the owned containers are held unless
-// AllowMassRemoval; a new spec that the host cannot run never tears down
-// the running old one.
+// file that declares nothing) or a source holds removals; the
+// removals of a window beyond MaxRemovals (counted with those done
+// earlier in p.Removals) are held unless approved or AllowMassRemoval; a
+// new spec that the host cannot run never tears down the running old one.
+// A held removal is an action with StatusHeld.
 //
 // It walks the desired containers and the observed systems sorted by name
 // side by side, so a plan costs O(n log n) and no map.
@@ -165,7 +193,7 @@ func ComputePlan(d Desired, observed []driver.System, host spec.Host, p Policy) 
 
 	checks := imageChecks{host: host, policy: p}
 	var removals []Action
-	owned, undeclared := 0, 0
+	owned := 0
 	for i, j := 0, 0; i < len(desired) || j < len(live); {
 		// The next name, and the desired container and live systems that carry it.
 		var c *spec.Container
@@ -186,14 +214,16 @@ func ComputePlan(d Desired, observed []driver.System, host spec.Host, p Policy) 
 		owned += len(mine)
 		if c == nil {
 			for _, s := range mine {
-				removals = append(removals, removeAction(s, "no longer declared"))
-				undeclared++
+				a := removeAction(s, "no longer declared")
+				a.undeclared = true
+				removals = append(removals, a)
 			}
 			continue
 		}
 		removals = plan.planContainer(c, mine, foreign, &checks, removals)
 	}
-	plan.holdRemovals(d, removals, undeclared, owned, p)
+	plan.owned = owned
+	plan.holdRemovals(d, removals, p)
 	sortActions(plan.Actions)
 	return plan
 }
@@ -272,26 +302,57 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 	return removals
 }
 
-// holdRemovals adds the removals to the plan unless a safety rule holds
-// them, in which case each held removal becomes a warning.
-func (p *Plan) holdRemovals(d Desired, removals []Action, undeclared, owned int, policy Policy) {
-	var why string
+// holdRemovals adds the removals to the plan, held (StatusHeld) where a
+// safety rule says so. A partial view holds them all. Otherwise approved
+// removals and duplicates go ahead, and the undeclared others go ahead
+// together or are held together: held when, with those done and approved
+// in the window, they would go beyond the removal limit.
+func (p *Plan) holdRemovals(d Desired, removals []Action, policy Policy) {
 	switch {
 	case len(removals) == 0:
 		return
 	case d.HoldRemovals:
-		why = d.HoldReason
+		p.hold(removals, d.HoldReason, false)
+		return
 	case len(d.Errors) > 0 || len(d.Warnings) > 0:
-		why = fmt.Sprintf("%d manifest problem(s) in the desired set: a partial view never deletes; fix them first", len(d.Errors)+len(d.Warnings))
-	case !policy.AllowMassRemoval && undeclared*2 > owned:
-		why = fmt.Sprintf("it would remove %d of the %d owned containers (more than half); pass --allow-mass-removal if that is intended", undeclared, owned)
-	}
-	if why == "" {
-		p.Actions = append(p.Actions, removals...)
+		p.hold(removals, fmt.Sprintf("%d manifest problem(s) in the desired set: a partial view never deletes; fix them first", len(d.Errors)+len(d.Warnings)), false)
 		return
 	}
+	w := policy.Removals
+	var limited []Action
+	approved := 0
 	for _, a := range removals {
-		p.Warnings = append(p.Warnings, spec.Problem{Name: a.Name, Message: fmt.Sprintf("removal held (%s): %s", a.Reason, why)})
+		switch {
+		case !a.undeclared:
+			p.Actions = append(p.Actions, a)
+		case slices.Contains(w.Approved, a.Name):
+			a.approved, a.Reason = true, a.Reason+"; removal approved"
+			p.Actions = append(p.Actions, a)
+			approved++
+		default:
+			limited = append(limited, a)
+		}
+	}
+	owned := max(w.Owned, p.owned)
+	n := w.Removed + approved + len(limited)
+	if len(limited) == 0 || policy.AllowMassRemoval || !policy.MaxRemovals.Exceeded(n, owned) {
+		p.Actions = append(p.Actions, limited...)
+		return
+	}
+	within := "in one pass"
+	if w.Length > 0 {
+		within = "within " + w.Length.String()
+	}
+	p.hold(limited, fmt.Sprintf(
+		"removing %d more would make %d removal(s) %s, beyond --max-removals %s of the %d containers owned in that window; approve them with `reconciler removals approve` (running agent) or pass --allow-mass-removal",
+		approved+len(limited), n, within, policy.MaxRemovals, owned), true)
+}
+
+// hold adds the removals to the plan as held, for the reason why.
+func (p *Plan) hold(removals []Action, why string, approvable bool) {
+	for _, a := range removals {
+		a.Status, a.HoldReason, a.approvable = StatusHeld, why, approvable
+		p.Actions = append(p.Actions, a)
 	}
 }
 

@@ -54,11 +54,16 @@ func restart(p spec.RestartPolicy) func(*spec.Container) {
 }
 
 // summary renders a plan's decisions compactly for comparison:
-// "create web", "recreate api", "remove old", "unchanged db".
+// "create web", "recreate api", "remove old", "held remove old",
+// "unchanged db".
 func summary(p Plan) []string {
 	var out []string
 	for _, a := range p.Actions {
-		out = append(out, string(a.Kind)+" "+a.Name)
+		held := ""
+		if a.Status == StatusHeld {
+			held = "held "
+		}
+		out = append(out, held+string(a.Kind)+" "+a.Name)
 	}
 	for _, n := range p.Unchanged {
 		out = append(out, "unchanged "+n)
@@ -84,6 +89,7 @@ func TestComputePlan(t *testing.T) {
 		wantIso      map[string]spec.Isolation
 		wantErrors   []string // fragments, one per error
 		wantWarnings []string // fragments, one per warning
+		wantHold     string   // fragment of every held action's hold reason
 	}{
 		{
 			name:       "missing container is created with the server default isolation",
@@ -170,26 +176,26 @@ func TestComputePlan(t *testing.T) {
 			wantErrors: []string{`the name "web" is taken by compute system web_v1-`},
 		},
 		{
-			name:         "invalid manifest holds every removal but valid new files apply",
-			desired:      Desired{Containers: []spec.Container{db}, Errors: []spec.Problem{{File: "bad.yaml", Line: 3, Message: "boom"}}},
-			observed:     []driver.System{running(old, spec.IsolationProcess), running(web, spec.IsolationProcess), running(cache, spec.IsolationProcess)},
-			want:         []string{"create db"},
-			wantErrors:   []string{"boom"},
-			wantWarnings: []string{"removal held", "removal held", "removal held"},
+			name:       "invalid manifest holds every removal but valid new files apply",
+			desired:    Desired{Containers: []spec.Container{db}, Errors: []spec.Problem{{File: "bad.yaml", Line: 3, Message: "boom"}}},
+			observed:   []driver.System{running(old, spec.IsolationProcess), running(web, spec.IsolationProcess), running(cache, spec.IsolationProcess)},
+			want:       []string{"held remove cache", "create db", "held remove old", "held remove web"},
+			wantErrors: []string{"boom"},
+			wantHold:   "1 manifest error(s) in the desired set: a partial view never deletes",
 		},
 		{
-			name:         "a source that cannot see its input holds removals",
-			desired:      Desired{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
-			observed:     []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess)},
-			want:         []string{"unchanged web"},
-			wantWarnings: []string{"folder /m vanished"},
+			name:     "a source that cannot see its input holds removals",
+			desired:  Desired{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
+			observed: []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess)},
+			want:     []string{"held remove old", "unchanged web"},
+			wantHold: "folder /m vanished",
 		},
 		{
-			name:         "removing more than half the owned containers is held",
-			desired:      Desired{Containers: []spec.Container{web}},
-			observed:     []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess), running(db, spec.IsolationProcess)},
-			want:         []string{"unchanged web"},
-			wantWarnings: []string{"--allow-mass-removal", "--allow-mass-removal"},
+			name:     "removing more than half the owned containers is held",
+			desired:  Desired{Containers: []spec.Container{web}},
+			observed: []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess), running(db, spec.IsolationProcess)},
+			want:     []string{"held remove db", "held remove old", "unchanged web"},
+			wantHold: "removing 2 more would make 2 removal(s) in one pass, beyond --max-removals 50% of the 3 containers owned",
 		},
 		{
 			name:     "mass removal with --allow-mass-removal",
@@ -272,7 +278,10 @@ func TestComputePlan(t *testing.T) {
 				if want, ok := tt.wantIso[a.Name]; ok && a.Isolation != want {
 					t.Errorf("%s isolation = %s, want %s", a, a.Isolation, want)
 				}
-				if a.Status != StatusPlanned {
+				switch {
+				case a.Status == StatusHeld && (tt.wantHold == "" || !strings.Contains(a.HoldReason, tt.wantHold)):
+					t.Errorf("%s held: %q, want a hold reason with %q", a, a.HoldReason, tt.wantHold)
+				case a.Status != StatusHeld && a.Status != StatusPlanned:
 					t.Errorf("%s status = %s, want planned", a, a.Status)
 				}
 			}

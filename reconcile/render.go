@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -36,6 +37,8 @@ type (
 		Source    string         `json:"source"`
 		Status    Status         `json:"status"`
 		Error     string         `json:"error"`
+		// HoldReason is set on held actions only.
+		HoldReason string `json:"holdReason,omitempty"`
 	}
 	errorJSON struct {
 		Source  string `json:"source"`
@@ -79,7 +82,7 @@ func WriteJSON(w io.Writer, p Plan) error {
 	}
 	for _, a := range p.Actions {
 		aj := actionJSON{Action: a.Kind, Name: a.Name, Isolation: a.Isolation, Image: a.Image,
-			Reason: a.Reason, Source: a.Source, Status: a.Status}
+			Reason: a.Reason, Source: a.Source, Status: a.Status, HoldReason: a.HoldReason}
 		if a.Err != nil {
 			aj.Error = a.Err.Error()
 		}
@@ -111,9 +114,13 @@ var actionMarks = map[ActionKind]struct{ mark, color string }{
 	ActionRemove:   {"-", colorRed},
 }
 
+// heldMark marks a held removal in text.
+const heldMark = "-?"
+
 // WriteText writes the plan for a person: one line per action (+ create,
-// ~ recreate, - remove) with its reason, one per error (!) and warning,
-// and a summary line. color adds ANSI colours (for terminals only).
+// ~ recreate, - remove, -? held removal) with its reason, one per hold
+// reason, one per error (!) and warning, and a summary line. color adds
+// ANSI colours (for terminals only).
 func WriteText(w io.Writer, p Plan, color bool) error {
 	paint := func(c, s string) string {
 		if !color {
@@ -125,12 +132,17 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range p.Actions {
 		m := actionMarks[a.Kind]
+		if a.Status == StatusHeld {
+			m.mark, m.color = heldMark, colorYellow
+		}
 		line := fmt.Sprintf("%s %s\t%s\t%s\t%s", paint(m.color, m.mark), a.Name, a.Kind, a.Isolation, a.Reason)
 		switch a.Status {
 		case StatusDone:
 			line += "\tdone"
 		case StatusFailed:
 			line += "\t" + paint(colorRed, "failed: "+errString(a.Err))
+		case StatusHeld:
+			line += "\t" + paint(colorYellow, "held")
 		default:
 			line += "\t"
 		}
@@ -138,6 +150,9 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, h := range holds(p) {
+		fmt.Fprintln(w, paint(colorYellow, fmt.Sprintf("%s held: %s: %s", heldMark, strings.Join(h.names, ", "), h.reason)))
 	}
 	for _, e := range p.Errors {
 		fmt.Fprintln(w, paint(colorRed, "! "+e.Error()))
@@ -154,9 +169,9 @@ func Summary(p Plan) string {
 	c := p.Counts()
 	var b strings.Builder
 	if p.DryRun {
-		fmt.Fprintf(&b, "Plan: %d to create, %d to recreate, %d to remove, %d unchanged", c.Create, c.Recreate, c.Remove, c.Unchanged)
+		fmt.Fprintf(&b, "Plan: %d to create, %d to recreate, %d to remove, %s%d unchanged", c.Create, c.Recreate, c.Remove, held(c), c.Unchanged)
 	} else {
-		fmt.Fprintf(&b, "Applied: %d created, %d recreated, %d removed, %d unchanged", c.Create-failedOf(p, ActionCreate), c.Recreate-failedOf(p, ActionRecreate), c.Remove-failedOf(p, ActionRemove), c.Unchanged)
+		fmt.Fprintf(&b, "Applied: %d created, %d recreated, %d removed, %s%d unchanged", c.Create-failedOf(p, ActionCreate), c.Recreate-failedOf(p, ActionRecreate), c.Remove-failedOf(p, ActionRemove), held(c), c.Unchanged)
 		if c.Failed > 0 {
 			fmt.Fprintf(&b, ", %d failed", c.Failed)
 		}
@@ -167,6 +182,39 @@ func Summary(p Plan) string {
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// held is the summary's count of held removals, when there are some.
+func held(c Counts) string {
+	if c.Held == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d held, ", c.Held)
+}
+
+// holdGroup is the held actions of one hold reason.
+type holdGroup struct {
+	reason     string
+	names      []string
+	approvable bool
+}
+
+// holds groups the plan's held actions by reason, in order of first
+// appearance.
+func holds(p Plan) []holdGroup {
+	var out []holdGroup
+	for _, a := range p.Actions {
+		if a.Status != StatusHeld {
+			continue
+		}
+		i := slices.IndexFunc(out, func(h holdGroup) bool { return h.reason == a.HoldReason })
+		if i < 0 {
+			out = append(out, holdGroup{reason: a.HoldReason, approvable: a.approvable})
+			i = len(out) - 1
+		}
+		out[i].names = append(out[i].names, a.Name)
+	}
+	return out
 }
 
 func failedOf(p Plan, k ActionKind) int {

@@ -203,11 +203,13 @@ func write(t testing.TB, path, content string) {
 func TestWatchFolderLifecycle(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
-	for _, n := range []string{"anchor1", "anchor2"} {
+	// Four anchors, so that the two removals below stay within the
+	// removal limit (half of the owned containers per window).
+	for _, n := range []string{"anchor1", "anchor2", "anchor3", "anchor4"} {
 		write(t, filepath.Join(dir, n+".yaml"), manifest(n, ltsc2022, "process"))
 	}
 	a := e.start("--dir", dir)
-	e.eventually("the anchors run", func(m map[string]driver.System) bool { return len(m) == 2 })
+	e.eventually("the anchors run", func(m map[string]driver.System) bool { return len(m) == 4 })
 
 	// Drop a file: created.
 	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
@@ -234,7 +236,7 @@ func TestWatchFolderLifecycle(t *testing.T) {
 		t.Errorf("error reported at %v:%v, want web.yaml:7", errLine["source"], errLine["line"])
 	}
 	time.Sleep(500 * time.Millisecond)
-	if m := e.systems(); len(m) != 3 || m["web"].Isolation != "hyperv" {
+	if m := e.systems(); len(m) != 5 || m["web"].Isolation != "hyperv" {
 		t.Errorf("a broken file changed the host: %v", keys(m))
 	}
 

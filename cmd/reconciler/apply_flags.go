@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -14,6 +15,8 @@ import (
 type applyFlags struct {
 	dryRun           bool
 	allowMassRemoval bool
+	maxRemovals      reconcile.RemovalLimit
+	removalWindow    time.Duration
 	strict           bool
 	denyHostAccess   bool
 	parallel         int
@@ -23,7 +26,9 @@ type applyFlags struct {
 
 func (f *applyFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only: never create, recreate or remove anything")
-	fs.BoolVar(&f.allowMassRemoval, "allow-mass-removal", false, "allow a pass to remove more than half of the owned containers")
+	fs.Var(removalLimitValue{&f.maxRemovals}, "max-removals", "removals allowed within --removal-window before the rest are held for approval: a count (5) or a percentage of the owned containers (50%: more than half is held)")
+	fs.DurationVar(&f.removalWindow, "removal-window", reconcile.DefaultRemovalWindow, "how far back removals count against --max-removals (kept across passes and restarts)")
+	fs.BoolVar(&f.allowMassRemoval, "allow-mass-removal", false, "lift --max-removals: never hold a removal for their number")
 	fs.BoolVar(&f.strict, "strict", false, "treat an image whose OS version cannot be told as an error, not a warning")
 	fs.BoolVar(&f.denyHostAccess, "deny-host-access", false, "refuse manifests that pierce the isolation boundary (mounts, named pipes, ports, network namespaces, devices)")
 	fs.IntVar(&f.parallel, "parallel", reconcile.DefaultParallel, "how many actions run at once")
@@ -31,10 +36,39 @@ func (f *applyFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", reconcile.DefaultStopGrace, "how long a removed container gets to shut down before it is terminated")
 }
 
+// check refuses flag values no pass could use.
+func (f *applyFlags) check() error {
+	if f.removalWindow <= 0 {
+		return fmt.Errorf("--removal-window %s: must be positive", f.removalWindow)
+	}
+	return nil
+}
+
 func (f *applyFlags) policy(owner string) reconcile.Policy {
-	return reconcile.Policy{Owner: owner, AllowMassRemoval: f.allowMassRemoval, Strict: f.strict, DenyHostAccess: f.denyHostAccess}
+	return reconcile.Policy{Owner: owner, AllowMassRemoval: f.allowMassRemoval, MaxRemovals: f.maxRemovals, Strict: f.strict, DenyHostAccess: f.denyHostAccess}
 }
 
 func (f *applyFlags) executor(d driver.Driver, g *globals) *reconcile.Executor {
 	return &reconcile.Executor{Driver: d, Parallel: f.parallel, Timeout: f.timeout, StopGrace: f.stopTimeout, Logger: g.log.Named("apply")}
 }
+
+// removalLimitValue is --max-removals as a flag value.
+type removalLimitValue struct{ l *reconcile.RemovalLimit }
+
+func (v removalLimitValue) String() string {
+	if v.l == nil {
+		return reconcile.RemovalLimit{}.String()
+	}
+	return v.l.String()
+}
+
+func (v removalLimitValue) Set(s string) error {
+	l, err := reconcile.ParseRemovalLimit(s)
+	if err != nil {
+		return err
+	}
+	*v.l = l
+	return nil
+}
+
+func (removalLimitValue) Type() string { return "count|percent" }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/spec"
@@ -19,16 +22,23 @@ declared containers with the live compute systems of the host, and converges onc
 under its restartPolicy), - remove what this owner runs but no longer declares.
 
 Safety: containers of other owners are never touched; nothing is removed while any
-manifest is invalid; removing more than half of the owned containers needs
---allow-mass-removal; an image the host cannot run never replaces a running one.
+manifest is invalid; an image the host cannot run never replaces a running one.
+Removals are counted over --removal-window (10m), across runs and with those of a
+running agent of the same owner: beyond --max-removals (more than half of the owned
+containers) they are held, shown as "-? NAME ... held" (status "held" in JSON) until
+approved (--allow-mass-removal here, "reconciler removals approve" for an agent).
 
 Exit codes: 0 done or nothing to do; 1 any error (invalid manifest, incompatible
-image, failed action); 2 with --detailed-exitcode when changes are pending (dry run)
-or were made. With -o json the plan is printed on stdout whatever the exit code.`,
+image, failed action); 2 with --detailed-exitcode when changes are pending (dry run,
+or held removals) or were made. With -o json the plan is printed on stdout whatever
+the exit code.`,
 		Example: `  reconciler reconcile examples/manifests
   reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
 			set, err := spec.Load(paths...)
 			if err != nil {
 				return err
@@ -45,10 +55,21 @@ or were made. With -o json the plan is printed on stdout whatever the exit code.
 				}
 				defer lock.Unlock()
 			}
-			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}
-			plan, err := reconcile.Converge(cmd.Context(), d, desired, f.policy(g.owner), f.executor(d, g), f.dryRun)
+			ledgerPath, ledger, err := g.removalLedger()
 			if err != nil {
 				return err
+			}
+			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}
+			policy := f.policy(g.owner)
+			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
+			plan, err := reconcile.Converge(cmd.Context(), d, desired, policy, f.executor(d, g), f.dryRun)
+			if err != nil {
+				return err
+			}
+			if !f.dryRun && ledger.Record(time.Now(), f.removalWindow, plan) {
+				if err := ledger.Save(ledgerPath); err != nil {
+					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
+				}
 			}
 			if err := g.writePlan(plan); err != nil {
 				return err
@@ -65,6 +86,17 @@ or were made. With -o json the plan is printed on stdout whatever the exit code.
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when changes are pending (dry run) or were made")
 	return cmd
+}
+
+// removalLedger reads the removal ledger this owner's runs and agent keep
+// on this host.
+func (g *globals) removalLedger() (string, reconcile.RemovalLedger, error) {
+	path, err := g.agentFile(".removals.json")
+	if err != nil {
+		return "", reconcile.RemovalLedger{}, err
+	}
+	l, err := reconcile.LoadRemovalLedger(path)
+	return path, l, err
 }
 
 // writePlan prints a plan in the chosen output format.

@@ -93,6 +93,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newStatusCommand(g),
 		newPsCommand(g),
 		newSimCommand(g),
+		newRemovalsCommand(g),
 		newVersionCommand(g),
 	)
 	root.SetArgs(args)
@@ -162,21 +163,32 @@ func (g *globals) openDriver(ctx context.Context) (d driver.Driver, closeFn func
 	return openHCS(ctx, hcs.Options{Owner: g.owner, DataDir: g.dataDir, RegistryConfig: g.registry, Logger: g.log.Named("hcs")})
 }
 
-// lockAgent takes the one-agent-per-owner lock of this host, or says who
-// holds it.
-func (g *globals) lockAgent() (*flock.Flock, error) {
+// agentFile is the path of one of the files the agent of this owner keeps
+// on this host (its lock, its removal ledger), named by its suffix: next
+// to the emulated host's state, or in --data-dir. Its folder exists.
+func (g *globals) agentFile(suffix string) (string, error) {
 	owner := url.PathEscape(g.owner) // any owner string makes one file name
 	var path string
 	if g.driver == "sim" {
 		state, err := g.simStatePath()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		path = state + ".agent-" + owner + ".lock"
+		path = state + ".agent-" + owner + suffix
 	} else {
-		path = filepath.Join(g.dataDir, "agent-"+owner+".lock")
+		path = filepath.Join(g.dataDir, "agent-"+owner+suffix)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// lockAgent takes the one-agent-per-owner lock of this host, or says who
+// holds it.
+func (g *globals) lockAgent() (*flock.Flock, error) {
+	path, err := g.agentFile(".lock")
+	if err != nil {
 		return nil, err
 	}
 	l := flock.New(path)

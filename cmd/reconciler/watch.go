@@ -59,14 +59,23 @@ Sources (repeatable; names must be unique across all of them):
 
 A file that turns invalid keeps its containers as they were and holds every removal
 until it is fixed; a folder that vanishes or a remote that cannot be reached never
-removes anything. One agent per --owner per host. SIGINT/SIGTERM stops taking
-triggers, lets operations in flight finish or time out, and exits 0; a second signal
-exits at once.`,
+removes anything. Removals are counted over --removal-window (10m) whatever their
+pace, one file at a time or all at once: beyond --max-removals (more than half of the
+owned containers) they are held, logged once, and shown in GET /status, until
+approved with "reconciler removals approve --agent ADDR" (POST /removals/approve at
+--listen; taken only from this host, never from a web page), which starts a pass
+that carries out exactly the removals held then.
+
+One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
+operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
       --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.apply.check(); err != nil {
+				return err
+			}
 			return runWatch(cmd.Context(), g, &f)
 		},
 	}
@@ -86,7 +95,7 @@ exits at once.`,
 	fl.StringVar(&f.knownHosts, "git-known-hosts", "", "known_hosts file checked for SSH remotes (or $RECONCILER_GIT_KNOWN_HOSTS)")
 	fl.BoolVar(&f.atomic, "atomic", false, "apply each commit all or nothing: an invalid commit leaves the last good one in force")
 	fl.StringVar(&f.keyring, "verify-signatures", "", "armored OpenPGP public keys: a head commit not signed by one of them is not applied")
-	fl.StringVar(&f.listen, "listen", "", "address for the webhook (POST /hooks/git) and GET /status, e.g. 127.0.0.1:9440")
+	fl.StringVar(&f.listen, "listen", "", "address of the agent's API, e.g. 127.0.0.1:9440: GET /status, the webhook (POST /hooks/git) and POST /removals/approve (from this host only)")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (GitHub HMAC or GitLab token); required with --listen and --git")
 	return cmd
 }
@@ -109,6 +118,10 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		return err
 	}
 	defer closeDriver()
+	ledgerPath, ledger, err := g.removalLedger()
+	if err != nil {
+		return err
+	}
 
 	status := &agentStatus{gits: gits}
 	if p, ok := d.(puller); ok {
@@ -123,9 +136,13 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		DryRun:   f.apply.dryRun,
 		Logger:   g.log.Named("agent"),
 		OnPass:   status.setPlan,
+
+		RemovalWindow: f.apply.removalWindow,
+		Ledger:        ledger,
+		LedgerPath:    ledgerPath,
 	}
 	if f.listen != "" {
-		stop, err := f.serve(g, status, gits)
+		stop, err := f.serve(g, status, gits, agent)
 		if err != nil {
 			return err
 		}
@@ -187,10 +204,12 @@ func perRepo(flag string, values []string, n int) ([]string, error) {
 	return nil, fmt.Errorf("%s is given %d times for %d --git repositories: give it once for all, or once per --git", flag, len(values), n)
 }
 
-// serve starts the HTTP listener: the git webhook and the agent's status.
-func (f *watchFlags) serve(g *globals, status *agentStatus, gits []*source.GitSource) (stop func(), err error) {
+// serve starts the HTTP listener: the git webhook, the agent's status and
+// the approval of held removals.
+func (f *watchFlags) serve(g *globals, status *agentStatus, gits []*source.GitSource, approver reconcile.RemovalApprover) (stop func(), err error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", status.serveHTTP)
+	mux.Handle(reconcile.ApprovalPath, reconcile.NewApprovalHandler(approver, g.log.Named("api")))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	if len(gits) > 0 {
 		if f.webhookSecretFile == "" {

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package sim
+package atomicfile
 
 import (
 	"io/fs"
@@ -10,10 +10,10 @@ import (
 	"github.com/google/renameio/v2"
 )
 
-// writeFileAtomic replaces path with data: a temporary file beside it is
+// WriteFile replaces path with data: a temporary file beside it is
 // written, fsync'd and renamed over path (renameio), then the directory is
 // fsync'd so the rename itself survives a crash.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if err := renameio.WriteFile(path, data, perm); err != nil {
 		return err
 	}

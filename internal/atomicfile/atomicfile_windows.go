@@ -1,6 +1,6 @@
 //go:build windows
 
-package sim
+package atomicfile
 
 import (
 	"io/fs"
@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic replaces path with data: a temporary file beside it is
+// WriteFile replaces path with data: a temporary file beside it is
 // written, fsync'd (FlushFileBuffers) and renamed over path (MoveFileEx
 // with MOVEFILE_REPLACE_EXISTING), which renameio does not offer on
-// Windows. No reader holds path open meanwhile: they read under the lock.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+// Windows. The rename fails while another process holds path open, so
+// readers open it briefly or under a lock.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconciler/reconciler/reconcile"
+)
+
+func newRemovalsCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "removals",
+		Short: "Deal with the removals a running agent holds",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newRemovalsApproveCommand(g))
+	return cmd
+}
+
+func newRemovalsApproveCommand(g *globals) *cobra.Command {
+	var agent string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "approve --agent ADDR [NAME...]",
+		Short: "Approve the removals a running agent holds, once, without restarting it",
+		Long: `approve tells the agent listening at --agent (its --listen address) to carry out the
+removals it holds because they go beyond --max-removals within --removal-window: the
+NAMEs given, or every removal held now. The agent starts a pass at once that removes
+exactly those (if they are still undeclared) and opens a new removal window; a
+removal held later needs a new approval. Removals held because a manifest is invalid
+or a source cannot see its input are not approvable: fix the input instead.
+
+The agent takes approvals from its own host only (a loopback address), as a JSON
+POST to /removals/approve. GET /status at --listen shows what is held (the last
+plan), and the agent logs each hold once.`,
+		Example: `  reconciler removals approve --agent 127.0.0.1:9440
+  reconciler removals approve --agent http://127.0.0.1:9440 web db`,
+		RunE: func(cmd *cobra.Command, names []string) error {
+			client := &http.Client{Timeout: timeout}
+			approved, err := reconcile.RequestApproval(cmd.Context(), client, agent, names)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Approved []string `json:"approved"`
+				}{approved})
+			}
+			if len(approved) == 0 {
+				_, err = fmt.Fprintln(g.stdout, "nothing approved: the agent holds no removal it could approve")
+				return err
+			}
+			_, err = fmt.Fprintf(g.stdout, "approved %d removal(s): %s (the agent removes them in the pass it starts now)\n", len(approved), strings.Join(approved, ", "))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&agent, "agent", "", "the running agent's --listen address, e.g. 127.0.0.1:9440")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the agent's answer")
+	_ = cmd.MarkFlagRequired("agent")
+	return cmd
+}
