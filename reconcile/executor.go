@@ -208,7 +208,7 @@ func (e *Executor) previous(ctx context.Context, old driver.System) restorePoint
 // container is down.
 func (e *Executor) restore(ctx context.Context, name string, prev restorePoint, createErr error) error {
 	if prev.req == nil {
-		return fmt.Errorf("create failed: %w; no restore possible (%s): %s is NOT running", createErr, prev.missing, name)
+		return fmt.Errorf("create failed: %w; no restore possible (%s); %s is NOT running", createErr, prev.missing, name)
 	}
 	err := e.create(ctx, "restore "+name, *prev.req)
 	if err == nil {
@@ -217,7 +217,7 @@ func (e *Executor) restore(ctx context.Context, name string, prev restorePoint, 
 	e.logger().Error("recreate failed and restoring the previous spec failed too: the container is NOT running",
 		zap.String("name", name), zap.String("previousSpecHash", prev.req.SpecHash),
 		zap.NamedError("createError", createErr), zap.NamedError("restoreError", err))
-	return fmt.Errorf("create failed: %w; restoring the previous spec (%s) failed too: %w: %s is NOT running",
+	return fmt.Errorf("create failed: %w; restoring the previous spec (%s) failed too: %w; %s is NOT running",
 		createErr, orNone(prev.req.SpecHash), err, name)
 }
 

@@ -275,9 +275,14 @@ func TestExecutorRecreateNeverLeavesNothing(t *testing.T) {
 			faults:  sim.Faults{FailPorts: []int{8080}},
 			after:   ctr("web", img2022, spec.IsolationHyperV, withPort),
 			wantErr: []string{"create failed: ", "restored the previous spec"}, wantLive: before.Spec.Hash()},
-		{name: "create and restore fail: loud",
+		{name: "every new spec of the name fails: the previous spec is restored",
 			faults: sim.Faults{FailNames: []string{"web"}}, after: ctr("web", newImage, spec.IsolationProcess),
-			wantErr:  []string{"create failed: ", "injected permanent failure", "; restoring the previous spec (" + before.Spec.Hash() + ") failed too: ", "web is NOT running"},
+			wantErr:  []string{"create failed: ", "injected permanent failure", "; restored the previous spec (" + before.Spec.Hash() + ")"},
+			wantLive: before.Spec.Hash()},
+		{name: "create and restore fail: loud",
+			faults: sim.Faults{FailImages: []string{img2022}, FailPorts: []int{8080}}, after: ctr("web", newImage, spec.IsolationProcess, withPort),
+			wantErr: []string{"create failed: ", "host port 8080 is taken", "; restoring the previous spec (" + before.Spec.Hash() + ") failed too: ",
+				"pull " + img2022 + ": injected failure", "; web is NOT running"},
 			wantLoud: true},
 		{name: "image preparation fails: the old container is untouched",
 			faults: sim.Faults{FailImages: []string{newImage}}, after: ctr("web", newImage, spec.IsolationProcess),
@@ -365,7 +370,7 @@ func TestExecutorPreparesImagesBeforeCreating(t *testing.T) {
 			got[a.Name] += ": " + a.Err.Error()
 		}
 	}
-	want := map[string]string{"api": "done", "web": "failed: image not ready: prepare image " + image + ": pull " + image + ": injected failure: manifest unknown"}
+	want := map[string]string{"api": "done", "web": "failed: image not ready: prepare image: pull " + image + ": injected failure: manifest unknown"}
 	if !maps.Equal(got, want) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}

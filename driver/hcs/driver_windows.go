@@ -255,7 +255,7 @@ func (d *Driver) PrepareImage(ctx context.Context, req driver.CreateRequest) err
 		err = d.images.prepare(ctx, req, host, d.logger.With(zap.String("name", req.Name)))
 	}
 	if err != nil {
-		return fmt.Errorf("prepare image %s: %w", req.Spec.Image, err)
+		return fmt.Errorf("prepare image: %w", err)
 	}
 	return nil
 }

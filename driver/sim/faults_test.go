@@ -82,6 +82,45 @@ func TestFailNames(t *testing.T) {
 	}
 }
 
+func TestFailNamesSpareWhatRanBefore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	old := mustCreate(t, ctx, h, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	if err := h.SetFaults(ctx, Faults{FailNames: []string{"web", "api"}}); err != nil {
+		t.Fatal(err)
+	}
+	other := openTestHost(t, path) // the spared ids are in the state file
+	f, err := other.Faults(ctx)
+	if err != nil || !slices.Equal(f.Spared(), []string{old.ID}) {
+		t.Fatalf("Spared = %v (%v), want [%s]", f.Spared(), err, old.ID)
+	}
+	newSpec := createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022")
+	newSpec.SpecHash = "v1-new"
+	steps := []struct {
+		name    string
+		do      func() error
+		wantErr error
+	}{
+		{"a new spec of web fails", func() error { _, err := other.Create(ctx, newSpec); return err }, errPlain},
+		{"a new container api fails", func() error {
+			_, err := other.Create(ctx, createReq("api", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, errPlain},
+		{"the old web goes", func() error { return other.Remove(ctx, old.ID, 0) }, nil},
+		{"the old spec of web comes back", func() error {
+			_, err := other.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, nil},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) { checkErr(t, step.do(), step.wantErr) })
+	}
+	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{old.ID}) {
+		t.Errorf("List = %v (%v), want [%s]", ids(systems), err, old.ID)
+	}
+}
+
 func TestFailImagesAndPorts(t *testing.T) {
 	const bad, good = "registry.example/app:broken", "nanoserver:ltsc2022"
 	withPort := func(req driver.CreateRequest, port int) driver.CreateRequest {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 // driver.ErrAlreadyExists for an existing ID; driver.ErrTransient while
 // injected transient failures last; a plain error for an isolation other
 // than process/hyperv, a malformed spec.osVersion, a name in
-// Faults.FailNames, an image in Faults.FailImages, or a host port in
+// Faults.FailNames (unless spared), an image in Faults.FailImages, or a host port in
 // Faults.FailPorts. After the injected latency (slept without the lock),
 // either the system exists and is running or nothing changed.
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
@@ -135,7 +136,7 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 		if err := h.consumeTransient(m, commit); err != nil {
 			return err
 		}
-		if m.faults.failsName(req.Name) {
+		if m.faults.failsCreate(req.Name, id) {
 			return errors.New("injected permanent failure")
 		}
 		if err := m.faults.pullError(req.Spec.Image); err != nil {
@@ -212,7 +213,7 @@ func (h *EmulatedHost) PrepareImage(ctx context.Context, req driver.CreateReques
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("prepare image %s: %w", req.Spec.Image, err)
+		return fmt.Errorf("prepare image: %w", err)
 	}
 	return nil
 }
@@ -409,19 +410,26 @@ func (h *EmulatedHost) Delete(ctx context.Context, nameOrID string) error {
 }
 
 // SetFaults replaces the injected faults; they apply to every process
-// sharing the state file from its next call on. Idempotent.
+// sharing the state file from its next call on. The systems of the names
+// in f.FailNames that exist now are spared (see Faults.Spared). Idempotent.
 func (h *EmulatedHost) SetFaults(ctx context.Context, f Faults) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("set faults: %w", err)
 	}
 	f = f.clone()
-	err := h.st.update(ctx, func(_ *model, commit func(entry) error) error {
+	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		f.spared = nil
+		for _, r := range m.sortedSystems() {
+			if slices.Contains(f.FailNames, r.Name) {
+				f.spared = append(f.spared, r.ID)
+			}
+		}
 		return commit(entry{Op: opFaults, Faults: &f})
 	})
 	if err != nil {
 		return fmt.Errorf("set faults: %w", err)
 	}
-	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames),
+	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames), zap.Strings("spared", f.spared),
 		zap.Strings("failImages", f.FailImages), zap.Ints("failPorts", f.FailPorts))
 	return nil
 }

@@ -21,7 +21,10 @@ type Faults struct {
 	// with driver.ErrTransient; each such call consumes one.
 	TransientFailures int
 	// FailNames are container names whose Create fails permanently (a
-	// plain error, not one of driver's classes).
+	// plain error, not one of driver's classes), except a Create of a
+	// system that existed when the fault was set: a recreate's new spec
+	// fails, and so does a new container, while the spec that ran before
+	// can be restored.
 	FailNames []string
 	// FailImages are image references whose pull fails permanently, as
 	// when the registry does not have them: PrepareImage and Create of
@@ -30,7 +33,15 @@ type Faults struct {
 	// FailPorts are host ports another program holds: a Create that
 	// publishes one fails permanently, as HNS refuses the port mapping.
 	FailPorts []int
+
+	// spared are the IDs of the systems of FailNames that existed when
+	// SetFaults set them.
+	spared []string
 }
+
+// Spared returns the IDs of the systems whose Create FailNames spares:
+// those of these names that existed when the faults were set.
+func (f Faults) Spared() []string { return slices.Clone(f.spared) }
 
 // faultsJSON is Faults on disk: latency as a Go duration string ("150ms")
 // so a person can read and edit it.
@@ -40,6 +51,7 @@ type faultsJSON struct {
 	FailNames         []string `json:"failNames,omitempty"`
 	FailImages        []string `json:"failImages,omitempty"`
 	FailPorts         []int    `json:"failPorts,omitempty"`
+	Spared            []string `json:"spared,omitempty"`
 }
 
 // MarshalJSON renders the latency as a duration string.
@@ -50,6 +62,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		FailNames:         f.FailNames,
 		FailImages:        f.FailImages,
 		FailPorts:         f.FailPorts,
+		Spared:            f.spared,
 	})
 }
 
@@ -66,7 +79,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("faults latency: %w", err)
 		}
 	}
-	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames, FailImages: j.FailImages, FailPorts: j.FailPorts}
+	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames, FailImages: j.FailImages, FailPorts: j.FailPorts, spared: j.Spared}
 	return nil
 }
 
@@ -90,11 +103,14 @@ func (f Faults) clone() Faults {
 	f.FailNames = slices.Clone(f.FailNames)
 	f.FailImages = slices.Clone(f.FailImages)
 	f.FailPorts = slices.Clone(f.FailPorts)
+	f.spared = slices.Clone(f.spared)
 	return f
 }
 
-func (f Faults) failsName(name string) bool {
-	return slices.Contains(f.FailNames, name)
+// failsCreate reports whether FailNames fails the create of system id
+// named name.
+func (f Faults) failsCreate(name, id string) bool {
+	return slices.Contains(f.FailNames, name) && !slices.Contains(f.spared, id)
 }
 
 // pullError is the injected failure of a pull of image, or nil.
