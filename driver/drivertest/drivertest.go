@@ -483,31 +483,20 @@ func testProcessesNotFound(t *testing.T, s *suite) {
 	}
 }
 
-// preparer returns the driver as a driver.ImagePreparer; it skips the test
-// when it is none.
-func (s *suite) preparer(t *testing.T) driver.ImagePreparer {
+// capability returns d as the optional interface T, named name; it skips
+// the test when d does not implement it.
+func capability[T any](t *testing.T, d driver.Driver, name string) T {
 	t.Helper()
-	p, ok := s.Driver.(driver.ImagePreparer)
+	c, ok := d.(T)
 	if !ok {
-		t.Skip("the driver is no ImagePreparer")
+		t.Skipf("the driver is no %s", name)
 	}
-	return p
-}
-
-// requestReader returns the driver as a driver.RequestReader; it skips the
-// test when it is none.
-func (s *suite) requestReader(t *testing.T) driver.RequestReader {
-	t.Helper()
-	r, ok := s.Driver.(driver.RequestReader)
-	if !ok {
-		t.Skip("the driver is no RequestReader")
-	}
-	return r
+	return c
 }
 
 func testPrepareImage(t *testing.T, s *suite) {
 	s.needImage(t, s.ProcessImage, "ProcessImage")
-	p := s.preparer(t)
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
 	req := s.request("dt-prepare", spec.IsolationProcess, s.ProcessImage)
 	for i := range 2 { // idempotent
 		if err := p.PrepareImage(s.ctx(t), req); err != nil {
@@ -520,7 +509,7 @@ func testPrepareImage(t *testing.T, s *suite) {
 
 func testPrepareImageIncompatible(t *testing.T, s *suite) {
 	s.needImage(t, s.HyperVOnlyImage, "HyperVOnlyImage")
-	p := s.preparer(t)
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
 	req := s.request("dt-prepare-mismatch", spec.IsolationProcess, s.HyperVOnlyImage)
 	if err := p.PrepareImage(s.ctx(t), req); !errors.Is(err, driver.ErrIncompatible) {
 		t.Errorf("PrepareImage(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
@@ -530,7 +519,7 @@ func testPrepareImageIncompatible(t *testing.T, s *suite) {
 
 func testCreatedWith(t *testing.T, s *suite) {
 	s.needImage(t, s.ProcessImage, "ProcessImage")
-	r := s.requestReader(t)
+	r := capability[driver.RequestReader](t, s.Driver, "RequestReader")
 	req := s.request("dt-created-with", spec.IsolationProcess, s.ProcessImage)
 	req.Spec.Env = map[string]string{"GREETING": "hello"}
 	req.Spec.WorkingDir = `C:\`
@@ -555,7 +544,7 @@ func testCreatedWith(t *testing.T, s *suite) {
 }
 
 func testCreatedWithNotFound(t *testing.T, s *suite) {
-	r := s.requestReader(t)
+	r := capability[driver.RequestReader](t, s.Driver, "RequestReader")
 	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
 	if _, err := r.CreatedWith(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("CreatedWith(%s) = %v, want ErrNotFound", id, err)

@@ -223,19 +223,31 @@ func (h *EmulatedHost) PrepareImage(ctx context.Context, req driver.CreateReques
 // system. See driver.RequestReader.
 func (h *EmulatedHost) CreatedWith(ctx context.Context, id string) (driver.CreateRequest, error) {
 	var req driver.CreateRequest
-	err := h.st.read(ctx, func(m *model) error {
-		r, ok := m.systems[id]
-		if !ok {
-			return driver.ErrNotFound
-		}
+	err := h.readSystem(ctx, "created with", id, func(r *systemRecord) error {
 		var err error
 		req, err = r.request()
 		return err
 	})
 	if err != nil {
-		return driver.CreateRequest{}, fmt.Errorf("created with %s: %w", id, err)
+		return driver.CreateRequest{}, err
 	}
 	return req, nil
+}
+
+// readSystem runs fn on the record of the system with this ID under the
+// read lock; driver.ErrNotFound when there is none. Errors say op and id.
+func (h *EmulatedHost) readSystem(ctx context.Context, op, id string, fn func(r *systemRecord) error) error {
+	err := h.st.read(ctx, func(m *model) error {
+		r, ok := m.systems[id]
+		if !ok {
+			return driver.ErrNotFound
+		}
+		return fn(r)
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	return nil
 }
 
 // checkRequest refuses what HCS would refuse before looking at the host,
@@ -287,16 +299,12 @@ func (h *EmulatedHost) Remove(ctx context.Context, id string, grace time.Duratio
 // driver.ErrNotFound when there is no such system.
 func (h *EmulatedHost) Processes(ctx context.Context, id string) (driver.ProcessView, error) {
 	var view driver.ProcessView
-	err := h.st.read(ctx, func(m *model) error {
-		r, ok := m.systems[id]
-		if !ok {
-			return driver.ErrNotFound
-		}
+	err := h.readSystem(ctx, "processes", id, func(r *systemRecord) error {
 		view = r.processView()
 		return nil
 	})
 	if err != nil {
-		return driver.ProcessView{}, fmt.Errorf("processes %s: %w", id, err)
+		return driver.ProcessView{}, err
 	}
 	return view, nil
 }
