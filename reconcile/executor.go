@@ -158,7 +158,7 @@ func (e *Executor) prepareImage(ctx context.Context, a Action) error {
 	case err == nil:
 		return nil
 	case a.Kind == ActionRecreate:
-		return fmt.Errorf("image not ready: %w; the running %s was left untouched", err, a.Name)
+		return fmt.Errorf("image not ready: %w; the old %s was left untouched", err, a.Name)
 	default:
 		return fmt.Errorf("image not ready: %w", err)
 	}

@@ -286,7 +286,7 @@ func TestExecutorRecreateNeverLeavesNothing(t *testing.T) {
 			wantLoud: true},
 		{name: "image preparation fails: the old container is untouched",
 			faults: sim.Faults{FailImages: []string{newImage}}, after: ctr("web", newImage, spec.IsolationProcess),
-			wantErr:  []string{"image not ready: ", "pull " + newImage + ": injected failure", "the running web was left untouched"},
+			wantErr:  []string{"image not ready: ", "pull " + newImage + ": injected failure", "the old web was left untouched"},
 			wantLive: before.Spec.Hash()},
 		{name: "no record of the previous spec: as before, and says so",
 			wrap:   func(h *sim.EmulatedHost) driver.Driver { return forgetful{h} },

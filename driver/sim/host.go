@@ -116,9 +116,9 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 // driver.ErrAlreadyExists for an existing ID; driver.ErrTransient while
 // injected transient failures last; a plain error for an isolation other
 // than process/hyperv, a malformed spec.osVersion, a name in
-// Faults.FailNames (unless spared), an image in Faults.FailImages, or a host port in
-// Faults.FailPorts. After the injected latency (slept without the lock),
-// either the system exists and is running or nothing changed.
+// Faults.FailNames (unless spared), an image in Faults.FailImages, or a
+// host port in Faults.FailPorts. After the injected latency (slept without
+// the lock), either the system exists and is running or nothing changed.
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
 	id := req.Name
 	if req.SpecHash != "" {
