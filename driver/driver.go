@@ -49,6 +49,34 @@ type ProcessViewer interface {
 	Processes(ctx context.Context, id string) (ProcessView, error)
 }
 
+// ImagePreparer is implemented by drivers that fetch images. A recreate
+// prepares the new image before it stops the old container, so a registry
+// that is down, an image that does not exist or one the host cannot run
+// leaves the old container running.
+type ImagePreparer interface {
+	// PrepareImage makes what Create needs of req's image ready on the host
+	// (pulled and unpacked) and checks what it can of the image against the
+	// host and req.Isolation, without creating anything. Idempotent: an
+	// image already present is not fetched again. Blocks until done or ctx
+	// is done. Errors: ErrIncompatible when the host cannot run the image
+	// in req.Isolation; ErrTransient for a registry failure worth retrying;
+	// anything else is permanent (no such image, unauthorized).
+	PrepareImage(ctx context.Context, req CreateRequest) error
+}
+
+// RequestReader is implemented by drivers that keep the request each
+// compute system they created was made with, so that a recreate whose
+// create fails can create the previous spec again. What it returns only
+// restores: decisions come from List.
+type RequestReader interface {
+	// CreatedWith returns the request the compute system with this ID was
+	// created with. ImageVersion may be unknown (Create resolves it from
+	// the spec then, as for any request). ErrNotFound when there is no such
+	// system or the driver kept no record of its request (one made by an
+	// older build, or not by this driver).
+	CreatedWith(ctx context.Context, id string) (CreateRequest, error)
+}
+
 // ProcessView is a container's processes as seen from inside and from the
 // host.
 type ProcessView struct {

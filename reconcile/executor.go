@@ -112,7 +112,23 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 
 // apply carries out one action. Its driver calls are not cancelled with
 // ctx: each is bounded by its own timeout instead.
+//
+// A create or recreate first has the driver prepare the image (when it is
+// a driver.ImagePreparer), so a pull that fails leaves the old container
+// untouched. A recreate then reads back the request the old system was
+// created with (when the driver is a driver.RequestReader) before it
+// removes it: if the new create fails, that request is created again and
+// the error says both outcomes.
 func (e *Executor) apply(ctx context.Context, a Action) error {
+	if a.Kind != ActionRemove {
+		if err := e.prepareImage(ctx, a); err != nil {
+			return err
+		}
+	}
+	var prev restorePoint
+	if a.Kind == ActionRecreate && len(a.remove) > 0 {
+		prev = e.previous(ctx, a.remove[0])
+	}
 	for _, s := range a.remove {
 		err := e.call(ctx, "remove "+s.ID, func(ctx context.Context) error {
 			return e.Driver.Remove(ctx, s.ID, or(e.StopGrace, DefaultStopGrace))
@@ -124,8 +140,94 @@ func (e *Executor) apply(ctx context.Context, a Action) error {
 	if a.Kind == ActionRemove {
 		return nil
 	}
-	return e.call(ctx, "create "+a.Name, func(ctx context.Context) error {
-		_, err := e.Driver.Create(ctx, *a.request)
+	err := e.create(ctx, "create "+a.Name, *a.request)
+	if err == nil || a.Kind != ActionRecreate {
+		return err
+	}
+	return e.restore(ctx, a.Name, prev, err)
+}
+
+// prepareImage has a driver that fetches images make a's image ready
+// before anything is stopped.
+func (e *Executor) prepareImage(ctx context.Context, a Action) error {
+	p, ok := e.Driver.(driver.ImagePreparer)
+	if !ok {
+		return nil
+	}
+	err := e.call(ctx, "prepare image "+a.Image, func(ctx context.Context) error {
+		return p.PrepareImage(ctx, *a.request)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case a.Kind == ActionRecreate:
+		return fmt.Errorf("image not ready: %w; the old %s was left untouched", err, a.Name)
+	default:
+		return fmt.Errorf("image not ready: %w", err)
+	}
+}
+
+// restorePoint is what a recreate can restore if its create fails: the
+// request the old system was created with, or why there is none.
+type restorePoint struct {
+	req     *driver.CreateRequest
+	missing string
+}
+
+// previous reads back the request the live system old was created with. It
+// must agree with what the host shows of old (name, owner, spec hash,
+// isolation), so a stale record can never restore something else.
+func (e *Executor) previous(ctx context.Context, old driver.System) restorePoint {
+	var rp restorePoint
+	if r, ok := e.Driver.(driver.RequestReader); !ok {
+		rp.missing = "the driver keeps no record of the spec a container was created with"
+	} else {
+		var req driver.CreateRequest
+		err := e.call(ctx, "read the spec of "+old.ID, func(ctx context.Context) error {
+			var err error
+			req, err = r.CreatedWith(ctx, old.ID)
+			return err
+		})
+		switch {
+		case err != nil:
+			rp.missing = "its spec could not be read back: " + err.Error()
+		case req.Name != old.Name || req.Owner != old.Owner || req.SpecHash != old.SpecHash || req.Isolation != old.Isolation:
+			rp.missing = fmt.Sprintf("the recorded spec (%s, %s) does not match the live system (%s, %s)",
+				orNone(req.SpecHash), req.Isolation, orNone(old.SpecHash), old.Isolation)
+		default:
+			rp.req = &req
+		}
+	}
+	if rp.req == nil {
+		e.logger().Warn("recreating without a way back: if the new spec fails, the container stays down",
+			zap.String("name", old.Name), zap.String("id", old.ID), zap.String("why", rp.missing))
+	}
+	return rp
+}
+
+// restore creates the previous spec again after a recreate's create failed
+// with createErr, and returns the action's error, which says both
+// outcomes. A restore that fails too is logged at error level: the
+// container is down.
+func (e *Executor) restore(ctx context.Context, name string, prev restorePoint, createErr error) error {
+	if prev.req == nil {
+		return fmt.Errorf("create failed: %w; no restore possible (%s); %s is NOT running", createErr, prev.missing, name)
+	}
+	err := e.create(ctx, "restore "+name, *prev.req)
+	if err == nil {
+		return fmt.Errorf("create failed: %w; restored the previous spec (%s)", createErr, orNone(prev.req.SpecHash))
+	}
+	e.logger().Error("recreate failed and restoring the previous spec failed too: the container is NOT running",
+		zap.String("name", name), zap.String("previousSpecHash", prev.req.SpecHash),
+		zap.NamedError("createError", createErr), zap.NamedError("restoreError", err))
+	return fmt.Errorf("create failed: %w; restoring the previous spec (%s) failed too: %w; %s is NOT running",
+		createErr, orNone(prev.req.SpecHash), err, name)
+}
+
+// create asks the driver for one system.
+func (e *Executor) create(ctx context.Context, what string, req driver.CreateRequest) error {
+	return e.call(ctx, what, func(ctx context.Context) error {
+		_, err := e.Driver.Create(ctx, req)
 		return err
 	})
 }

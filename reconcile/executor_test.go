@@ -3,14 +3,18 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
@@ -226,5 +230,162 @@ func TestExecutorTimesOutEachOperation(t *testing.T) {
 	(&Executor{Driver: h, Timeout: 50 * time.Millisecond, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
 	if a := plan.Actions[0]; a.Status != StatusFailed || !errors.Is(a.Err, context.DeadlineExceeded) {
 		t.Errorf("%s: %s %v, want failed with deadline exceeded", a, a.Status, a.Err)
+	}
+}
+
+// withPort publishes host port 8080.
+func withPort(c *spec.Container) {
+	c.Spec.Ports = []spec.Port{{HostPort: 8080, ContainerPort: 80}}
+}
+
+// forgetful is a driver that keeps no record of what it created: it is no
+// driver.RequestReader, so a recreate has nothing to restore.
+type forgetful struct{ driver.Driver }
+
+// misrecorded is a driver whose records disagree with the live host.
+type misrecorded struct{ *sim.EmulatedHost }
+
+func (m misrecorded) CreatedWith(ctx context.Context, id string) (driver.CreateRequest, error) {
+	req, err := m.EmulatedHost.CreatedWith(ctx, id)
+	req.SpecHash = "v1-stale"
+	return req, err
+}
+
+func TestExecutorRecreateNeverLeavesNothing(t *testing.T) {
+	const newImage = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+	before := ctr("web", img2022, spec.IsolationProcess)
+	tests := []struct {
+		name string
+		// wrap, if set, is the driver the executor uses.
+		wrap   func(*sim.EmulatedHost) driver.Driver
+		faults sim.Faults
+		after  spec.Container
+		// wantErr are the parts of the action's error, in order.
+		wantErr []string
+		// wantLive is the spec hash web runs with afterwards; "" for none.
+		wantLive string
+		// wantLoud: an error-level line names both failures.
+		wantLoud bool
+	}{
+		{name: "create fails: the previous spec is restored",
+			faults: sim.Faults{FailPorts: []int{8080}}, after: ctr("web", img2022, spec.IsolationProcess, withPort),
+			wantErr:  []string{"create failed: ", "host port 8080 is taken", "; restored the previous spec (" + before.Spec.Hash() + ")"},
+			wantLive: before.Spec.Hash()},
+		{name: "create fails on an isolation change: the previous isolation is restored",
+			faults:  sim.Faults{FailPorts: []int{8080}},
+			after:   ctr("web", img2022, spec.IsolationHyperV, withPort),
+			wantErr: []string{"create failed: ", "restored the previous spec"}, wantLive: before.Spec.Hash()},
+		{name: "every new spec of the name fails: the previous spec is restored",
+			faults: sim.Faults{FailNames: []string{"web"}}, after: ctr("web", newImage, spec.IsolationProcess),
+			wantErr:  []string{"create failed: ", "injected permanent failure", "; restored the previous spec (" + before.Spec.Hash() + ")"},
+			wantLive: before.Spec.Hash()},
+		{name: "create and restore fail: loud",
+			faults: sim.Faults{FailImages: []string{img2022}, FailPorts: []int{8080}}, after: ctr("web", newImage, spec.IsolationProcess, withPort),
+			wantErr: []string{"create failed: ", "host port 8080 is taken", "; restoring the previous spec (" + before.Spec.Hash() + ") failed too: ",
+				"pull " + img2022 + ": injected failure", "; web is NOT running"},
+			wantLoud: true},
+		{name: "image preparation fails: the old container is untouched",
+			faults: sim.Faults{FailImages: []string{newImage}}, after: ctr("web", newImage, spec.IsolationProcess),
+			wantErr:  []string{"image not ready: ", "pull " + newImage + ": injected failure", "the old web was left untouched"},
+			wantLive: before.Spec.Hash()},
+		{name: "no record of the previous spec: as before, and says so",
+			wrap:   func(h *sim.EmulatedHost) driver.Driver { return forgetful{h} },
+			faults: sim.Faults{FailPorts: []int{8080}}, after: ctr("web", img2022, spec.IsolationProcess, withPort),
+			wantErr: []string{"create failed: ", "; no restore possible (the driver keeps no record", "web is NOT running"}},
+		{name: "a record that disagrees with the live system is not restored",
+			wrap:   func(h *sim.EmulatedHost) driver.Driver { return misrecorded{h} },
+			faults: sim.Faults{FailPorts: []int{8080}}, after: ctr("web", img2022, spec.IsolationProcess, withPort),
+			wantErr: []string{"create failed: ", "no restore possible (the recorded spec (v1-stale, process) does not match the live system"}},
+		{name: "a recreate that works replaces the old system",
+			after: ctr("web", newImage, spec.IsolationProcess), wantLive: ctr("web", newImage, spec.IsolationProcess).Spec.Hash()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t)
+			ctx := context.Background()
+			var d driver.Driver = h
+			if tt.wrap != nil {
+				d = tt.wrap(h)
+			}
+			core, logs := observer.New(zap.WarnLevel)
+			ex := &Executor{Driver: d, NewBackOff: fastBackOff, Logger: zap.New(core)}
+			first := planFor(t, h, before)
+			ex.Apply(ctx, &first)
+			if first.Failed() {
+				t.Fatalf("first create: %+v", first.Actions)
+			}
+			old, _ := h.List(ctx)
+			if err := h.SetFaults(ctx, tt.faults); err != nil {
+				t.Fatal(err)
+			}
+			plan := planFor(t, h, tt.after)
+			if got := statuses(plan); len(got) != 1 || got["recreate web"] != StatusPlanned {
+				t.Fatalf("plan %v, want one recreate", got)
+			}
+			ex.Apply(ctx, &plan)
+			a := plan.Actions[0]
+			if len(tt.wantErr) == 0 {
+				if a.Status != StatusDone {
+					t.Errorf("status %s (%v), want done", a.Status, a.Err)
+				}
+			} else {
+				if a.Status != StatusFailed || a.Err == nil {
+					t.Fatalf("status %s (%v), want failed", a.Status, a.Err)
+				}
+				requireInOrder(t, a.Err.Error(), tt.wantErr)
+			}
+			live, err := h.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantLive == "" && len(live) != 0:
+				t.Errorf("live %+v, want nothing", live)
+			case tt.wantLive != "" && (len(live) != 1 || live[0].SpecHash != tt.wantLive || live[0].State != driver.StateRunning):
+				t.Errorf("live %+v, want web running with %s", live, tt.wantLive)
+			case tt.wantLive == before.Spec.Hash() && (live[0].Isolation != old[0].Isolation || live[0].Image != old[0].Image):
+				t.Errorf("live %+v, want it as before: %+v", live[0], old[0])
+			}
+			loud := logs.FilterLevelExact(zap.ErrorLevel).FilterFieldKey("restoreError").FilterFieldKey("createError")
+			if got := loud.Len() == 1; got != tt.wantLoud {
+				t.Errorf("%d error lines naming both failures, want loud=%v; all lines: %v", loud.Len(), tt.wantLoud, logs.All())
+			}
+		})
+	}
+}
+
+func TestExecutorPreparesImagesBeforeCreating(t *testing.T) {
+	const image = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.SetFaults(ctx, sim.Faults{FailImages: []string{image}}); err != nil {
+		t.Fatal(err)
+	}
+	plan := planFor(t, h, ctr("web", image, spec.IsolationProcess), ctr("api", img2022, spec.IsolationProcess))
+	(&Executor{Driver: h, NewBackOff: fastBackOff, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
+	got := map[string]string{}
+	for _, a := range plan.Actions {
+		got[a.Name] = string(a.Status)
+		if a.Err != nil {
+			got[a.Name] += ": " + a.Err.Error()
+		}
+	}
+	want := map[string]string{"api": "done", "web": "failed: image not ready: prepare image: pull " + image + ": injected failure: manifest unknown"}
+	if !maps.Equal(got, want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+}
+
+// requireInOrder fails the test unless s holds parts in this order.
+func requireInOrder(t *testing.T, s string, parts []string) {
+	t.Helper()
+	rest := s
+	for _, p := range parts {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			t.Errorf("error %q: want %q (after the parts before it)", s, p)
+			return
+		}
+		rest = rest[i+len(p):]
 	}
 }

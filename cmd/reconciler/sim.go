@@ -168,13 +168,21 @@ func newSimFaultCommand(g *globals) *cobra.Command {
 	var f sim.Faults
 	var clear bool
 	cmd := &cobra.Command{
-		Use:   "fault [--latency D] [--transient N] [--fail NAME]... | --clear",
+		Use:   "fault [--latency D] [--transient N] [--fail NAME]... [--fail-image IMG]... [--fail-port PORT]... | --clear",
 		Short: "Show, or replace, the latency and faults the emulated host injects into creates and removes",
-		Args:  cobra.NoArgs,
+		Long: `fault shows the faults the emulated host injects, or replaces them all with the ones
+given (a fault not given is cleared):
+  --fail NAME        creates of that container name fail, except of a container of that
+                     name running when the fault is set: its new spec fails, its old
+                     spec can be restored
+  --fail-image IMG   pulling that image fails, as when the registry does not have it:
+                     the agent's image preparation and every create of it fail
+  --fail-port PORT   another program holds that host port: a create publishing it fails`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withSim(g, func(h *sim.EmulatedHost) error {
 				fl := cmd.Flags()
-				if clear || fl.Changed("latency") || fl.Changed("transient") || fl.Changed("fail") {
+				if clear || fl.Changed("latency") || fl.Changed("transient") || fl.Changed("fail") || fl.Changed("fail-image") || fl.Changed("fail-port") {
 					if err := h.SetFaults(cmd.Context(), f); err != nil {
 						return err
 					}
@@ -183,15 +191,17 @@ func newSimFaultCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.stdout, "latency %s, next %d create/remove call(s) fail transiently, creates of %v fail\n",
-					cur.Latency, cur.TransientFailures, cur.FailNames)
+				fmt.Fprintf(g.stdout, "latency %s, next %d create/remove call(s) fail transiently, creates of %v fail (not of %v), pulls of %v fail, host ports %v are taken\n",
+					cur.Latency, cur.TransientFailures, cur.FailNames, cur.Spared(), cur.FailImages, cur.FailPorts)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().DurationVar(&f.Latency, "latency", 0, "added to every create and remove, e.g. 500ms")
 	cmd.Flags().IntVar(&f.TransientFailures, "transient", 0, "the next N creates/removes fail with a transient error")
-	cmd.Flags().StringSliceVar(&f.FailNames, "fail", nil, "creates of these names fail permanently")
+	cmd.Flags().StringSliceVar(&f.FailNames, "fail", nil, "creates of these names fail permanently (but not of their containers running now)")
+	cmd.Flags().StringSliceVar(&f.FailImages, "fail-image", nil, "pulls of these images fail permanently (image preparation and create)")
+	cmd.Flags().IntSliceVar(&f.FailPorts, "fail-port", nil, "these host ports are taken: creates publishing one fail permanently")
 	cmd.Flags().BoolVar(&clear, "clear", false, "remove every fault")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +66,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ProcessesProcessIsolation", testProcessesProcessIsolation},
 		{"ProcessesHyperV", testProcessesHyperV},
 		{"ProcessesNotFound", testProcessesNotFound},
+		{"PrepareImage", testPrepareImage},
+		{"PrepareImageIncompatible", testPrepareImageIncompatible},
+		{"CreatedWith", testCreatedWith},
+		{"CreatedWithNotFound", testCreatedWithNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -475,5 +480,73 @@ func testProcessesNotFound(t *testing.T, s *suite) {
 	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
 	if _, err := pv.Processes(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Processes(%s) = %v, want ErrNotFound", id, err)
+	}
+}
+
+// capability returns d as the optional interface T, named name; it skips
+// the test when d does not implement it.
+func capability[T any](t *testing.T, d driver.Driver, name string) T {
+	t.Helper()
+	c, ok := d.(T)
+	if !ok {
+		t.Skipf("the driver is no %s", name)
+	}
+	return c
+}
+
+func testPrepareImage(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
+	req := s.request("dt-prepare", spec.IsolationProcess, s.ProcessImage)
+	for i := range 2 { // idempotent
+		if err := p.PrepareImage(s.ctx(t), req); err != nil {
+			t.Fatalf("PrepareImage #%d: %v", i+1, err)
+		}
+	}
+	s.requireNone(t, s.Driver, req.Name)
+	checkSystem(t, "Create after PrepareImage", s.create(t, s.Driver, req), req)
+}
+
+func testPrepareImageIncompatible(t *testing.T, s *suite) {
+	s.needImage(t, s.HyperVOnlyImage, "HyperVOnlyImage")
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
+	req := s.request("dt-prepare-mismatch", spec.IsolationProcess, s.HyperVOnlyImage)
+	if err := p.PrepareImage(s.ctx(t), req); !errors.Is(err, driver.ErrIncompatible) {
+		t.Errorf("PrepareImage(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
+	}
+	s.requireNone(t, s.Driver, req.Name)
+}
+
+func testCreatedWith(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	r := capability[driver.RequestReader](t, s.Driver, "RequestReader")
+	req := s.request("dt-created-with", spec.IsolationProcess, s.ProcessImage)
+	req.Spec.Env = map[string]string{"GREETING": "hello"}
+	req.Spec.WorkingDir = `C:\`
+	sys := s.create(t, s.Driver, req)
+	got, err := r.CreatedWith(s.ctx(t), sys.ID)
+	if err != nil {
+		t.Fatalf("CreatedWith(%s): %v", sys.ID, err)
+	}
+	got.ImageVersion = req.ImageVersion // may be unknown, or resolved
+	if !reflect.DeepEqual(got, req) {
+		t.Fatalf("CreatedWith(%s) = %+v, want %+v", sys.ID, got, req)
+	}
+	// What it returns creates the same system again: a restore.
+	if err := s.Driver.Remove(s.ctx(t), sys.ID, removeGrace); err != nil {
+		t.Fatalf("Remove(%s): %v", sys.ID, err)
+	}
+	if _, err := r.CreatedWith(s.ctx(t), sys.ID); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("CreatedWith(%s) after Remove = %v, want ErrNotFound", sys.ID, err)
+	}
+	again := s.create(t, s.Driver, got)
+	checkSystem(t, "Create(CreatedWith)", again, req)
+}
+
+func testCreatedWithNotFound(t *testing.T, s *suite) {
+	r := capability[driver.RequestReader](t, s.Driver, "RequestReader")
+	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	if _, err := r.CreatedWith(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("CreatedWith(%s) = %v, want ErrNotFound", id, err)
 	}
 }

@@ -15,7 +15,10 @@
 //   - the host facts (build, UBR, SKU, Hyper-V) the version rules need;
 //   - choosing the windows/amd64 manifest whose os.version suits the host
 //     and the isolation mode, and the layer store's bookkeeping and garbage
-//     collection.
+//     collection;
+//   - fetching an image ahead of a create (driver.ImagePreparer) and keeping
+//     each created system's request in its record (driver.RequestReader),
+//     so a recreate whose create fails can restore the previous spec.
 //
 // Everything that is not a syscall lives in untagged files and is tested on
 // Linux; the calls into hcsshim, the registry and the process table live in

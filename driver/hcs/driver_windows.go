@@ -23,8 +23,7 @@ type Driver struct {
 	opts   Options
 	logger *zap.Logger
 	store  *layerStore
-	puller *imagePuller
-	pulls  *pullTracker
+	images *imageFetcher
 	exits  *exitTracker
 
 	mu       sync.Mutex
@@ -44,6 +43,8 @@ var (
 	_ driver.Driver        = (*Driver)(nil)
 	_ driver.ProcessViewer = (*Driver)(nil)
 	_ driver.ExitWatcher   = (*Driver)(nil)
+	_ driver.ImagePreparer = (*Driver)(nil)
+	_ driver.RequestReader = (*Driver)(nil)
 )
 
 // staleGrace is how old a record of a system the host no longer has must be
@@ -71,11 +72,14 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 		return nil, err
 	}
 	d := &Driver{
-		opts:     opts,
-		logger:   logger,
-		store:    store,
-		puller:   &imagePuller{keychain: keychain, retries: defaultRegistryRetries, logger: logger},
-		pulls:    newPullTracker(),
+		opts:   opts,
+		logger: logger,
+		store:  store,
+		images: &imageFetcher{
+			puller: &imagePuller{keychain: keychain, retries: defaultRegistryRetries, logger: logger},
+			store:  store,
+			pulls:  newPullTracker(),
+		},
 		exits:    newExitTracker(),
 		handles:  make(map[string]watchedSystem),
 		creating: make(map[string]bool),
@@ -105,7 +109,7 @@ func (d *Driver) Close() error {
 }
 
 // Pulls reports the image pulls in progress.
-func (d *Driver) Pulls() []PullStatus { return d.pulls.snapshot() }
+func (d *Driver) Pulls() []PullStatus { return d.images.pulls.snapshot() }
 
 // Host reads the host's build, UBR, SKU and Hyper-V availability from the
 // registry.
@@ -212,7 +216,7 @@ func (d *Driver) Create(ctx context.Context, req driver.CreateRequest) (driver.S
 	}
 
 	started := time.Now()
-	img, err := d.puller.resolve(ctx, req.Spec.Image, host, iso, req.ImageVersion)
+	img, err := d.images.puller.resolve(ctx, req.Spec.Image, host, iso, req.ImageVersion)
 	if err != nil {
 		return driver.System{}, fmt.Errorf("create %s: %w", req.Name, err)
 	}
@@ -220,25 +224,10 @@ func (d *Driver) Create(ctx context.Context, req driver.CreateRequest) (driver.S
 	if err != nil {
 		return driver.System{}, fmt.Errorf("create %s: %w", req.Name, err)
 	}
-	rec := systemRecord{
-		ID: id, Name: req.Name, Image: req.Spec.Image, ImageDigest: img.Digest.String(),
-		Isolation: iso, Scratch: d.store.scratchDir(id), Created: started,
-	}
-	if img.Version.Known {
-		rec.OSVersion = img.Version.OSVersion.String()
-	}
+	rec := newSystemRecord(id, req, img, d.store.scratchDir(id), started)
 	var dirs []string
-	err = d.store.withLock(ctx, func() error {
-		defer d.pulls.done(req.Spec.Image)
-		var err error
-		dirs, rec.Layers, err = d.store.ensureLayers(ctx, img, func(layer, layers int, n int64, final bool) {
-			d.pulls.update(req.Spec.Image, started, layer, layers, n)
-			log.Info("pull progress", zap.String("image", req.Spec.Image), zap.Int("layer", layer),
-				zap.Int("layers", layers), zap.Int64("bytes", n), zap.Bool("layerDone", final))
-		})
-		if err != nil {
-			return err
-		}
+	err = d.images.importLayers(ctx, img, started, log, func(layerDirs, chain []string) error {
+		dirs, rec.Layers = layerDirs, chain
 		return d.store.writeRecord(rec)
 	})
 	if err != nil {
@@ -255,6 +244,29 @@ func (d *Driver) Create(ctx context.Context, req driver.CreateRequest) (driver.S
 	log.Info("compute system created", zap.String("isolation", string(iso)), zap.String("image", req.Spec.Image),
 		zap.String("osVersion", rec.OSVersion), zap.Duration("took", time.Since(started)))
 	return sys, nil
+}
+
+// PrepareImage pulls req's image (the index entry that suits the host),
+// checks its os.version against the host and req.Isolation, and imports
+// its missing layers. See driver.ImagePreparer.
+func (d *Driver) PrepareImage(ctx context.Context, req driver.CreateRequest) error {
+	host, err := d.Host(ctx)
+	if err == nil {
+		err = d.images.prepare(ctx, req, host, d.logger.With(zap.String("name", req.Name)))
+	}
+	if err != nil {
+		return fmt.Errorf("prepare image: %w", err)
+	}
+	return nil
+}
+
+// CreatedWith returns the request the system was created with, from the
+// driver's record of it. See driver.RequestReader.
+func (d *Driver) CreatedWith(ctx context.Context, id string) (driver.CreateRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return driver.CreateRequest{}, err
+	}
+	return d.store.createdWith(id)
 }
 
 // start does the HCS half of Create; rec is updated (and saved) as

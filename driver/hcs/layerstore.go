@@ -56,16 +56,24 @@ type layerMarker struct {
 }
 
 // systemRecord is what the driver remembers of a compute system it created:
-// what to clean up when removing it and which layers it uses. It never
-// decides anything the live host can answer; it only adds detail (image,
-// creation time) and lists the resources to release.
+// what to clean up when removing it, which layers it uses and the request
+// it was made with. It never decides anything the live host can answer; it
+// only adds detail (image, creation time), lists the resources to release
+// and lets a failed recreate restore the previous spec (see request).
 type systemRecord struct {
 	ID          string         `json:"id"`
 	Name        string         `json:"name"`
+	Owner       string         `json:"owner,omitempty"`
+	SpecHash    string         `json:"specHash,omitempty"`
 	Image       string         `json:"image"`
 	ImageDigest string         `json:"imageDigest"`
 	OSVersion   string         `json:"osVersion,omitempty"`
 	Isolation   spec.Isolation `json:"isolation"`
+	// Spec is the spec the system was created with; nil in records written
+	// before the driver kept it. It holds env values, as the compute
+	// system's own document does: the data directory must be readable by
+	// the agent's account only (on Windows its ACL decides).
+	Spec *spec.ContainerSpec `json:"spec,omitempty"`
 	// Layers are the chain IDs (hex) of the image's layers, base first.
 	Layers []string `json:"layers"`
 	// Scratch is the scratch layer folder.

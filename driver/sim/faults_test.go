@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -78,6 +79,130 @@ func TestFailNames(t *testing.T) {
 	systems, err := h.List(ctx)
 	if err != nil || !slices.Equal(ids(systems), []string{"good_v1-good"}) {
 		t.Errorf("List = %v, %v; want only good", ids(systems), err)
+	}
+}
+
+func TestFailNamesSpareWhatRanBefore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	old := mustCreate(t, ctx, h, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	if err := h.SetFaults(ctx, Faults{FailNames: []string{"web", "api"}}); err != nil {
+		t.Fatal(err)
+	}
+	other := openTestHost(t, path) // the spared ids are in the state file
+	f, err := other.Faults(ctx)
+	if err != nil || !slices.Equal(f.Spared(), []string{old.ID}) {
+		t.Fatalf("Spared = %v (%v), want [%s]", f.Spared(), err, old.ID)
+	}
+	newSpec := createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022")
+	newSpec.SpecHash = "v1-new"
+	steps := []struct {
+		name    string
+		do      func() error
+		wantErr error
+	}{
+		{"a new spec of web fails", func() error { _, err := other.Create(ctx, newSpec); return err }, errPlain},
+		{"a new container api fails", func() error {
+			_, err := other.Create(ctx, createReq("api", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, errPlain},
+		{"the old web goes", func() error { return other.Remove(ctx, old.ID, 0) }, nil},
+		{"the old spec of web comes back", func() error {
+			_, err := other.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
+			return err
+		}, nil},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) { checkErr(t, step.do(), step.wantErr) })
+	}
+	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{old.ID}) {
+		t.Errorf("List = %v (%v), want [%s]", ids(systems), err, old.ID)
+	}
+}
+
+func TestFailImagesAndPorts(t *testing.T) {
+	const bad, good = "registry.example/app:broken", "nanoserver:ltsc2022"
+	withPort := func(req driver.CreateRequest, port int) driver.CreateRequest {
+		req.Spec.Ports = []spec.Port{{HostPort: port, ContainerPort: 80}}
+		return req
+	}
+	tests := []struct {
+		name        string
+		req         driver.CreateRequest
+		wantPrepare error
+		wantCreate  error
+		wantWords   []string
+	}{
+		{name: "an image whose pull fails", req: createReq("web", spec.IsolationProcess, bad),
+			wantPrepare: errPlain, wantCreate: errPlain, wantWords: []string{"pull " + bad + ": injected failure"}},
+		{name: "a taken host port", req: withPort(createReq("web", spec.IsolationProcess, good), 8080),
+			wantCreate: errPlain, wantWords: []string{"HNS failed with error : The object already exists", "host port 8080 is taken"}},
+		{name: "another host port", req: withPort(createReq("web", spec.IsolationProcess, good), 8081)},
+		{name: "an image the host cannot run", req: createReq("web", spec.IsolationProcess, "nanoserver:ltsc2019"),
+			wantPrepare: driver.ErrIncompatible, wantCreate: driver.ErrIncompatible, wantWords: []string{spec.HCSOSMismatch}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
+			ctx := t.Context()
+			if err := h.SetFaults(ctx, Faults{FailImages: []string{bad}, FailPorts: []int{8080}}); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // permanent: not consumed
+				err := h.PrepareImage(ctx, tt.req)
+				if tt.wantPrepare != nil {
+					checkErr(t, err, tt.wantPrepare, tt.wantWords...)
+				} else {
+					checkErr(t, err, nil)
+				}
+			}
+			systems, err := h.List(ctx)
+			if err != nil || len(systems) != 0 {
+				t.Fatalf("PrepareImage created %v (%v)", ids(systems), err)
+			}
+			for range 2 {
+				_, err := h.Create(ctx, tt.req)
+				checkErr(t, err, tt.wantCreate, tt.wantWords...)
+				if tt.wantCreate == nil {
+					break
+				}
+			}
+			wantIDs := []string{}
+			if tt.wantCreate == nil {
+				wantIDs = []string{"web_v1-web"}
+			}
+			if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), wantIDs) {
+				t.Errorf("List = %v, %v; want %v", ids(systems), err, wantIDs)
+			}
+		})
+	}
+}
+
+func TestCreatedWith(t *testing.T) {
+	h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
+	ctx := t.Context()
+	req := createReq("web", spec.IsolationHyperV, "nanoserver:ltsc2022")
+	req.Spec.Env = map[string]string{"A": "1"}
+	req.Spec.Ports = []spec.Port{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}
+	sys := mustCreate(t, ctx, h, req)
+	got, err := h.CreatedWith(ctx, sys.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, req) {
+		t.Fatalf("CreatedWith = %+v, want %+v", got, req)
+	}
+	// What it returns is a copy: changing it changes nothing on the host.
+	got.Spec.Env["A"] = "2"
+	got.Spec.Ports[0].HostPort = 1
+	if again, err := h.CreatedWith(ctx, sys.ID); err != nil || !reflect.DeepEqual(again, req) {
+		t.Errorf("CreatedWith after changing its result = %+v, %v; want %+v", again, err, req)
+	}
+	// A second process sees it from the state file.
+	other := openTestHost(t, h.Path())
+	if fromFile, err := other.CreatedWith(ctx, sys.ID); err != nil || !reflect.DeepEqual(fromFile, req) {
+		t.Errorf("CreatedWith from another process = %+v, %v; want %+v", fromFile, err, req)
 	}
 }
 
@@ -188,9 +313,11 @@ func TestSetFaultsValidation(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "none", faults: Faults{}},
-		{name: "all", faults: Faults{Latency: time.Second, TransientFailures: 2, FailNames: []string{"a"}}},
+		{name: "all", faults: Faults{Latency: time.Second, TransientFailures: 2, FailNames: []string{"a"}, FailImages: []string{"b:1"}, FailPorts: []int{80}}},
 		{name: "negative latency", faults: Faults{Latency: -time.Second}, wantErr: true},
 		{name: "negative transient failures", faults: Faults{TransientFailures: -1}, wantErr: true},
+		{name: "port 0", faults: Faults{FailPorts: []int{0}}, wantErr: true},
+		{name: "port above 65535", faults: Faults{FailPorts: []int{65536}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,7 +334,7 @@ func TestSetFaultsValidation(t *testing.T) {
 			if tt.wantErr {
 				want = Faults{}
 			}
-			if got.Latency != want.Latency || got.TransientFailures != want.TransientFailures || !slices.Equal(got.FailNames, want.FailNames) {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Faults = %+v, want %+v", got, want)
 			}
 		})
@@ -221,8 +348,8 @@ func TestFaultsJSON(t *testing.T) {
 		want    Faults
 		wantErr bool
 	}{
-		{name: "full", json: `{"latency":"150ms","transientFailures":2,"failNames":["a","b"]}`,
-			want: Faults{Latency: 150 * time.Millisecond, TransientFailures: 2, FailNames: []string{"a", "b"}}},
+		{name: "full", json: `{"latency":"150ms","transientFailures":2,"failNames":["a","b"],"failImages":["c:1"],"failPorts":[8080]}`,
+			want: Faults{Latency: 150 * time.Millisecond, TransientFailures: 2, FailNames: []string{"a", "b"}, FailImages: []string{"c:1"}, FailPorts: []int{8080}}},
 		{name: "no latency", json: `{"transientFailures":1}`, want: Faults{TransientFailures: 1}},
 		{name: "bad latency", json: `{"latency":"soon"}`, wantErr: true},
 	}
@@ -236,7 +363,7 @@ func TestFaultsJSON(t *testing.T) {
 			if tt.wantErr {
 				return
 			}
-			if got.Latency != tt.want.Latency || got.TransientFailures != tt.want.TransientFailures || !slices.Equal(got.FailNames, tt.want.FailNames) {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Unmarshal = %+v, want %+v", got, tt.want)
 			}
 			again, err := json.Marshal(got)
@@ -244,7 +371,7 @@ func TestFaultsJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			var back Faults
-			if err := json.Unmarshal(again, &back); err != nil || back.Latency != got.Latency {
+			if err := json.Unmarshal(again, &back); err != nil || !reflect.DeepEqual(back, got) {
 				t.Errorf("round trip %s = %+v, %v", again, back, err)
 			}
 		})

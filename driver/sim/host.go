@@ -32,6 +32,8 @@ type EmulatedHost struct {
 var (
 	_ driver.Driver        = (*EmulatedHost)(nil)
 	_ driver.ProcessViewer = (*EmulatedHost)(nil)
+	_ driver.ImagePreparer = (*EmulatedHost)(nil)
+	_ driver.RequestReader = (*EmulatedHost)(nil)
 )
 
 // Open opens the emulated host whose state is at path, creating the parent
@@ -113,9 +115,10 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 // run the image in that isolation mode or has no Hyper-V for hyperv;
 // driver.ErrAlreadyExists for an existing ID; driver.ErrTransient while
 // injected transient failures last; a plain error for an isolation other
-// than process/hyperv, a malformed spec.osVersion, or a name in
-// Faults.FailNames. After the injected latency (slept without the lock),
-// either the system exists and is running or nothing changed.
+// than process/hyperv, a malformed spec.osVersion, a name in
+// Faults.FailNames (unless spared), an image in Faults.FailImages, or a
+// host port in Faults.FailPorts. After the injected latency (slept without
+// the lock), either the system exists and is running or nothing changed.
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
 	id := req.Name
 	if req.SpecHash != "" {
@@ -133,21 +136,20 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 		if err := h.consumeTransient(m, commit); err != nil {
 			return err
 		}
-		if m.faults.failsName(req.Name) {
+		if m.faults.failsCreate(req.Name, id) {
 			return errors.New("injected permanent failure")
+		}
+		if err := m.faults.pullError(req.Spec.Image); err != nil {
+			return err
 		}
 		if _, ok := m.systems[id]; ok {
 			return driver.ErrAlreadyExists
 		}
-		if c := spec.CheckCompatibility(m.host, img, req.Isolation); c.Verdict == spec.Incompatible {
-			words := spec.HCSOSMismatch
-			if req.Isolation == spec.IsolationHyperV && !m.host.HyperV {
-				words = hcsNoHyperV
-			}
-			if strings.Contains(c.Message, words) { // the message quotes HCS already
-				return fmt.Errorf("%w: %s", driver.ErrIncompatible, c.Message)
-			}
-			return fmt.Errorf("%w: %s: %s", driver.ErrIncompatible, words, c.Message)
+		if err := refuseIncompatible(m.host, img, req.Isolation); err != nil {
+			return err
+		}
+		if err := m.faults.portError(req.Spec.Ports); err != nil {
+			return err
 		}
 		pids := pidCounter{next: m.nextPID}
 		inside, worker := startProcesses(req.Isolation, id, req.Spec.Command, &pids)
@@ -176,6 +178,76 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 	h.log.Debug("created system", zap.String("id", id), zap.String("owner", req.Owner),
 		zap.String("isolation", string(req.Isolation)), zap.String("image", req.Spec.Image))
 	return sys, nil
+}
+
+// refuseIncompatible is HCS's refusal, with its own words, of an image the
+// host cannot run in isolation iso; nil when it can.
+func refuseIncompatible(host spec.Host, img spec.ImageVersion, iso spec.Isolation) error {
+	c := spec.CheckCompatibility(host, img, iso)
+	if c.Verdict != spec.Incompatible {
+		return nil
+	}
+	words := spec.HCSOSMismatch
+	if iso == spec.IsolationHyperV && !host.HyperV {
+		words = hcsNoHyperV
+	}
+	if strings.Contains(c.Message, words) { // the message quotes HCS already
+		return fmt.Errorf("%w: %s", driver.ErrIncompatible, c.Message)
+	}
+	return fmt.Errorf("%w: %s: %s", driver.ErrIncompatible, words, c.Message)
+}
+
+// PrepareImage emulates an image pull: it refuses what Create would refuse
+// of req's image (an isolation that is not resolved, a malformed
+// spec.osVersion, an image the host cannot run in that isolation mode, an
+// image in Faults.FailImages) and otherwise changes nothing; the emulated
+// host needs no layers. See driver.ImagePreparer.
+func (h *EmulatedHost) PrepareImage(ctx context.Context, req driver.CreateRequest) error {
+	img, err := checkRequest(req)
+	if err == nil {
+		err = h.st.read(ctx, func(m *model) error {
+			if err := m.faults.pullError(req.Spec.Image); err != nil {
+				return err
+			}
+			return refuseIncompatible(m.host, img, req.Isolation)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("prepare image: %w", err)
+	}
+	return nil
+}
+
+// CreatedWith returns the request the system with this ID was created
+// with, as its state records it; driver.ErrNotFound when there is no such
+// system. See driver.RequestReader.
+func (h *EmulatedHost) CreatedWith(ctx context.Context, id string) (driver.CreateRequest, error) {
+	var req driver.CreateRequest
+	err := h.readSystem(ctx, "created with", id, func(r *systemRecord) error {
+		var err error
+		req, err = r.request()
+		return err
+	})
+	if err != nil {
+		return driver.CreateRequest{}, err
+	}
+	return req, nil
+}
+
+// readSystem runs fn on the record of the system with this ID under the
+// read lock; driver.ErrNotFound when there is none. Errors say op and id.
+func (h *EmulatedHost) readSystem(ctx context.Context, op, id string, fn func(r *systemRecord) error) error {
+	err := h.st.read(ctx, func(m *model) error {
+		r, ok := m.systems[id]
+		if !ok {
+			return driver.ErrNotFound
+		}
+		return fn(r)
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	return nil
 }
 
 // checkRequest refuses what HCS would refuse before looking at the host,
@@ -227,16 +299,12 @@ func (h *EmulatedHost) Remove(ctx context.Context, id string, grace time.Duratio
 // driver.ErrNotFound when there is no such system.
 func (h *EmulatedHost) Processes(ctx context.Context, id string) (driver.ProcessView, error) {
 	var view driver.ProcessView
-	err := h.st.read(ctx, func(m *model) error {
-		r, ok := m.systems[id]
-		if !ok {
-			return driver.ErrNotFound
-		}
+	err := h.readSystem(ctx, "processes", id, func(r *systemRecord) error {
 		view = r.processView()
 		return nil
 	})
 	if err != nil {
-		return driver.ProcessView{}, fmt.Errorf("processes %s: %w", id, err)
+		return driver.ProcessView{}, err
 	}
 	return view, nil
 }
@@ -350,19 +418,27 @@ func (h *EmulatedHost) Delete(ctx context.Context, nameOrID string) error {
 }
 
 // SetFaults replaces the injected faults; they apply to every process
-// sharing the state file from its next call on. Idempotent.
+// sharing the state file from its next call on. The systems of the names
+// in f.FailNames that exist now are spared (see Faults.Spared). Idempotent.
 func (h *EmulatedHost) SetFaults(ctx context.Context, f Faults) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("set faults: %w", err)
 	}
-	f.FailNames = slices.Clone(f.FailNames)
-	err := h.st.update(ctx, func(_ *model, commit func(entry) error) error {
+	f = f.clone()
+	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		f.spared = nil
+		for _, r := range m.sortedSystems() {
+			if slices.Contains(f.FailNames, r.Name) {
+				f.spared = append(f.spared, r.ID)
+			}
+		}
 		return commit(entry{Op: opFaults, Faults: &f})
 	})
 	if err != nil {
 		return fmt.Errorf("set faults: %w", err)
 	}
-	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames))
+	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames), zap.Strings("spared", f.spared),
+		zap.Strings("failImages", f.FailImages), zap.Ints("failPorts", f.FailPorts))
 	return nil
 }
 
@@ -370,8 +446,7 @@ func (h *EmulatedHost) SetFaults(ctx context.Context, f Faults) error {
 func (h *EmulatedHost) Faults(ctx context.Context) (Faults, error) {
 	var f Faults
 	err := h.st.read(ctx, func(m *model) error {
-		f = m.faults
-		f.FailNames = slices.Clone(f.FailNames)
+		f = m.faults.clone()
 		return nil
 	})
 	if err != nil {

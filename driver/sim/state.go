@@ -21,9 +21,27 @@ type Faults struct {
 	// with driver.ErrTransient; each such call consumes one.
 	TransientFailures int
 	// FailNames are container names whose Create fails permanently (a
-	// plain error, not one of driver's classes).
+	// plain error, not one of driver's classes), except a Create of a
+	// system that existed when the fault was set: a recreate's new spec
+	// fails, and so does a new container, while the spec that ran before
+	// can be restored.
 	FailNames []string
+	// FailImages are image references whose pull fails permanently, as
+	// when the registry does not have them: PrepareImage and Create of
+	// such an image fail with a plain error.
+	FailImages []string
+	// FailPorts are host ports another program holds: a Create that
+	// publishes one fails permanently, as HNS refuses the port mapping.
+	FailPorts []int
+
+	// spared are the IDs of the systems of FailNames that existed when
+	// SetFaults set them.
+	spared []string
 }
+
+// Spared returns the IDs of the systems whose Create FailNames spares:
+// those of these names that existed when the faults were set.
+func (f Faults) Spared() []string { return slices.Clone(f.spared) }
 
 // faultsJSON is Faults on disk: latency as a Go duration string ("150ms")
 // so a person can read and edit it.
@@ -31,6 +49,9 @@ type faultsJSON struct {
 	Latency           string   `json:"latency"`
 	TransientFailures int      `json:"transientFailures"`
 	FailNames         []string `json:"failNames,omitempty"`
+	FailImages        []string `json:"failImages,omitempty"`
+	FailPorts         []int    `json:"failPorts,omitempty"`
+	Spared            []string `json:"spared,omitempty"`
 }
 
 // MarshalJSON renders the latency as a duration string.
@@ -39,6 +60,9 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		Latency:           f.Latency.String(),
 		TransientFailures: f.TransientFailures,
 		FailNames:         f.FailNames,
+		FailImages:        f.FailImages,
+		FailPorts:         f.FailPorts,
+		Spared:            f.spared,
 	})
 }
 
@@ -55,7 +79,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("faults latency: %w", err)
 		}
 	}
-	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames}
+	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames, FailImages: j.FailImages, FailPorts: j.FailPorts, spared: j.Spared}
 	return nil
 }
 
@@ -66,11 +90,46 @@ func (f Faults) validate() error {
 	if f.TransientFailures < 0 {
 		return fmt.Errorf("faults: transientFailures %d is negative", f.TransientFailures)
 	}
+	for _, p := range f.FailPorts {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("faults: port %d out of range 1-65535", p)
+		}
+	}
 	return nil
 }
 
-func (f Faults) failsName(name string) bool {
-	return slices.Contains(f.FailNames, name)
+// clone copies f's lists, so that what is kept never shares them.
+func (f Faults) clone() Faults {
+	f.FailNames = slices.Clone(f.FailNames)
+	f.FailImages = slices.Clone(f.FailImages)
+	f.FailPorts = slices.Clone(f.FailPorts)
+	f.spared = slices.Clone(f.spared)
+	return f
+}
+
+// failsCreate reports whether FailNames fails the create of system id
+// named name.
+func (f Faults) failsCreate(name, id string) bool {
+	return slices.Contains(f.FailNames, name) && !slices.Contains(f.spared, id)
+}
+
+// pullError is the injected failure of a pull of image, or nil.
+func (f Faults) pullError(image string) error {
+	if !slices.Contains(f.FailImages, image) {
+		return nil
+	}
+	return fmt.Errorf("pull %s: injected failure: manifest unknown", image)
+}
+
+// portError is the injected failure of a create that publishes ports, or
+// nil: HNS's words when one of them is taken.
+func (f Faults) portError(ports []spec.Port) error {
+	for _, p := range ports {
+		if slices.Contains(f.FailPorts, p.HostPort) {
+			return fmt.Errorf("HNS failed with error : The object already exists. (injected: host port %d is taken)", p.HostPort)
+		}
+	}
+	return nil
 }
 
 // systemRecord is one compute system in the state.
@@ -89,7 +148,8 @@ type systemRecord struct {
 	Processes []driver.Process `json:"processes"`
 	// VMWorker is the host's vmwp.exe of a running Hyper-V-isolated system.
 	VMWorker *driver.Process `json:"vmWorker,omitempty"`
-	// Spec is the full requested spec, for status views.
+	// Spec is the full requested spec, for status views and for
+	// CreatedWith.
 	Spec spec.ContainerSpec `json:"spec"`
 }
 
@@ -105,6 +165,21 @@ func (r *systemRecord) system() driver.System {
 		ExitCode:  r.ExitCode,
 		Created:   r.Created,
 	}
+}
+
+// request is the create request r was made with, sharing nothing with r
+// (the spec is copied as the state file holds it). Its ImageVersion is
+// left unknown: Create resolves it from the spec as it did the first time.
+func (r *systemRecord) request() (driver.CreateRequest, error) {
+	raw, err := json.Marshal(r.Spec)
+	if err != nil {
+		return driver.CreateRequest{}, err
+	}
+	var s spec.ContainerSpec
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return driver.CreateRequest{}, err
+	}
+	return driver.CreateRequest{Name: r.Name, Owner: r.Owner, SpecHash: r.SpecHash, Isolation: r.Isolation, Spec: s}, nil
 }
 
 // processView is what Processes reports: for process isolation the host
