@@ -181,7 +181,15 @@ func TestComputePlan(t *testing.T) {
 			observed:   []driver.System{running(old, spec.IsolationProcess), running(web, spec.IsolationProcess), running(cache, spec.IsolationProcess)},
 			want:       []string{"held remove cache", "create db", "held remove old", "held remove web"},
 			wantErrors: []string{"boom"},
-			wantHold:   "1 manifest error(s) in the desired set: a partial view never deletes",
+			wantHold:   "1 manifest problem(s) in the desired set: a partial view never deletes",
+		},
+		{
+			name:         "a file that declares nothing holds every removal",
+			desired:      Desired{Containers: []spec.Container{db}, Warnings: []spec.Problem{{File: "web.yaml", Message: "declares nothing", Warning: true}}},
+			observed:     []driver.System{running(web, spec.IsolationProcess)},
+			want:         []string{"create db", "held remove web"},
+			wantWarnings: []string{"declares nothing"},
+			wantHold:     "1 manifest problem(s) in the desired set: a partial view never deletes",
 		},
 		{
 			name:     "a source that cannot see its input holds removals",
