@@ -90,7 +90,8 @@ type Agent struct {
 	// LedgerPath is set.
 	Ledger     RemovalLedger
 	LedgerPath string
-	// Now is the clock of the removal window (time.Now if nil).
+	// Now is the clock of the removal window and of the retry backoff of
+	// failed recreates (time.Now if nil).
 	Now func() time.Time
 
 	wake       chan struct{}
@@ -99,6 +100,8 @@ type Agent struct {
 	lastLogged time.Time
 	lastHolds  string
 	lastSave   string
+	// retries defers the recreates that failed (see RetryBackoff).
+	retries RetryBackoff
 
 	mu sync.Mutex // guards held and approved
 	// held names the removals the last pass held for their number;
@@ -189,6 +192,7 @@ func (a *Agent) runPass(ctx context.Context) {
 	ex.Logger = log
 	policy := a.Policy
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
+	policy.Deferred = a.retries.Active(a.now())
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -204,6 +208,13 @@ func (a *Agent) runPass(ctx context.Context) {
 	a.noteHolds(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
 		a.saveLedger(log)
+	}
+	if !a.DryRun {
+		for _, name := range a.retries.Record(a.now(), plan) {
+			d := a.retries.failed[name]
+			log.Warn("recreate failed: its new spec waits before it is tried again",
+				zap.String("name", name), zap.String("specHash", d.SpecHash), zap.Time("retryAt", d.Until), zap.Int("failures", d.Failures))
+		}
 	}
 	c := plan.Counts()
 	log.Info("pass done",

@@ -153,6 +153,10 @@ type Policy struct {
 	Strict bool
 	// DenyHostAccess refuses manifests that pierce the isolation boundary.
 	DenyHostAccess bool
+	// Deferred are the recreates not to plan yet, by container name (see
+	// RetryBackoff): while the running container is the one a failed
+	// recreate restored, its new spec waits.
+	Deferred map[string]Deferral
 }
 
 // problemAt builds a problem about container c.
@@ -292,6 +296,13 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		a.Reason = recreateReason(*keeper, &req, c.Spec.RestartPolicy)
 		if a.Reason == "" {
 			plan.Unchanged = append(plan.Unchanged, name)
+			return removals
+		}
+		if d, ok := checks.policy.Deferred[name]; ok && d.SpecHash == req.SpecHash && keeper.State == driver.StateRunning {
+			plan.Unchanged = append(plan.Unchanged, name)
+			plan.Warnings = append(plan.Warnings, problemAt(c, fmt.Sprintf(
+				"recreate (%s) deferred until %s: it failed %d time(s), last with: %s; the previous spec keeps running (fix the manifest to retry now)",
+				a.Reason, d.Until.Format(time.TimeOnly), d.Failures, d.Err)))
 			return removals
 		}
 		a.Kind, a.remove = ActionRecreate, []driver.System{*keeper}

@@ -184,6 +184,28 @@ func TestComputePlan(t *testing.T) {
 			wantHold:   "1 manifest problem(s) in the desired set: a partial view never deletes",
 		},
 		{
+			name:         "a recreate that failed waits while the restored container runs",
+			desired:      Desired{Containers: []spec.Container{webNewImage}},
+			observed:     []driver.System{running(web, spec.IsolationProcess)},
+			policy:       Policy{Deferred: map[string]Deferral{"web": {SpecHash: webNewImage.Spec.Hash(), Failures: 2, Err: "port taken"}}},
+			want:         []string{"unchanged web"},
+			wantWarnings: []string{"deferred until 00:00:00: it failed 2 time(s), last with: port taken; the previous spec keeps running"},
+		},
+		{
+			name:     "a deferred recreate goes ahead when the old container stopped",
+			desired:  Desired{Containers: []spec.Container{webNewImage}},
+			observed: []driver.System{running(web, spec.IsolationProcess, stopped(1))},
+			policy:   Policy{Deferred: map[string]Deferral{"web": {SpecHash: webNewImage.Spec.Hash()}}},
+			want:     []string{"recreate web"},
+		},
+		{
+			name:     "a deferral of another spec does not hold a new one",
+			desired:  Desired{Containers: []spec.Container{webNewImage}},
+			observed: []driver.System{running(web, spec.IsolationProcess)},
+			policy:   Policy{Deferred: map[string]Deferral{"web": {SpecHash: "v1-other"}}},
+			want:     []string{"recreate web"},
+		},
+		{
 			name:         "a file that declares nothing holds every removal",
 			desired:      Desired{Containers: []spec.Container{db}, Warnings: []spec.Problem{{File: "web.yaml", Message: "declares nothing", Warning: true}}},
 			observed:     []driver.System{running(web, spec.IsolationProcess)},
