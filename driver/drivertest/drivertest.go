@@ -62,6 +62,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"RemoveNotFound", testRemoveNotFound},
 		{"ParallelCreate", testParallelCreate},
 		{"ForeignOwner", testForeignOwner},
+		{"TwoOwnersOneName", testTwoOwnersOneName},
 		{"ProcessesProcessIsolation", testProcessesProcessIsolation},
 		{"ProcessesHyperV", testProcessesHyperV},
 		{"ProcessesNotFound", testProcessesNotFound},
@@ -194,7 +195,7 @@ func (s *suite) needHyperV(t *testing.T) {
 func checkSystem(t *testing.T, where string, got driver.System, req driver.CreateRequest) {
 	t.Helper()
 	want := driver.System{
-		ID:        driver.SystemID(req.Name, req.SpecHash),
+		ID:        driver.SystemID(req.Name, req.Owner, req.SpecHash),
 		Name:      req.Name,
 		Owner:     req.Owner,
 		Isolation: req.Isolation,
@@ -271,7 +272,7 @@ func testCreateInvalidIsolation(t *testing.T, s *suite) {
 	for _, iso := range []spec.Isolation{spec.IsolationDefault, "", "vm"} {
 		req := s.request("dt-isolation", iso, s.ProcessImage)
 		if _, err := s.Driver.Create(s.ctx(t), req); err == nil {
-			removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+			removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 			t.Errorf("Create with isolation %q succeeded, want an error (isolation must be resolved)", iso)
 		}
 	}
@@ -284,7 +285,7 @@ func testCreateCancelled(t *testing.T, s *suite) {
 	cancel()
 	req := s.request("dt-cancelled", spec.IsolationProcess, s.ProcessImage)
 	if _, err := s.Driver.Create(ctx, req); err == nil {
-		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		t.Errorf("Create with a cancelled context succeeded")
 	}
 	s.requireNone(t, s.Driver, req.Name)
@@ -295,7 +296,7 @@ func testProcessIsolationOlderImage(t *testing.T, s *suite) {
 	req := s.request("dt-mismatch", spec.IsolationProcess, s.HyperVOnlyImage)
 	_, err := s.Driver.Create(s.ctx(t), req)
 	if err == nil {
-		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 	}
 	if !errors.Is(err, driver.ErrIncompatible) {
 		t.Errorf("Create(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
@@ -328,7 +329,7 @@ func testHyperVUnavailable(t *testing.T, s *suite) {
 	req := s.request("dt-nohyperv", spec.IsolationHyperV, image)
 	_, err := d.Create(s.ctx(t), req)
 	if err == nil {
-		removeAtEnd(t, d, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, d, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 	}
 	if !errors.Is(err, driver.ErrIncompatible) {
 		t.Errorf("Create(hyperv) on a host without Hyper-V = %v, want ErrIncompatible", err)
@@ -351,7 +352,7 @@ func testRemove(t *testing.T, s *suite) {
 }
 
 func testRemoveNotFound(t *testing.T, s *suite) {
-	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if err := s.Driver.Remove(s.ctx(t), id, removeGrace); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Remove(%s) = %v, want ErrNotFound", id, err)
 	}
@@ -365,7 +366,7 @@ func testParallelCreate(t *testing.T, s *suite) {
 	var wg sync.WaitGroup
 	for i := range reqs {
 		reqs[i] = s.request(fmt.Sprintf("dt-parallel-%d", i), spec.IsolationProcess, s.ProcessImage)
-		removeAtEnd(t, s.Driver, driver.SystemID(reqs[i].Name, reqs[i].SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(reqs[i].Name, reqs[i].Owner, reqs[i].SpecHash))
 		wg.Go(func() {
 			_, errs[i] = s.Driver.Create(s.ctx(t), reqs[i])
 		})
@@ -376,7 +377,7 @@ func testParallelCreate(t *testing.T, s *suite) {
 	}
 	listed := s.list(t, s.Driver)
 	for _, req := range reqs {
-		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		if !ok {
 			t.Errorf("List does not have %s", req.Name)
 			continue
@@ -394,13 +395,45 @@ func testForeignOwner(t *testing.T, s *suite) {
 	s.create(t, s.Driver, foreign)
 	listed := s.list(t, s.Driver)
 	for _, req := range []driver.CreateRequest{mine, foreign} {
-		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		if !ok {
 			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
 			continue
 		}
 		checkSystem(t, "List", sys, req)
 	}
+}
+
+// Two owners may each run a container of one name and one spec: their IDs
+// differ, both are listed under that name, and removing one leaves the
+// other running.
+func testTwoOwnersOneName(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	mine := s.request("dt-shared", spec.IsolationProcess, s.ProcessImage)
+	theirs := mine
+	theirs.Owner = s.Owner + "-other"
+	mineSys := s.create(t, s.Driver, mine)
+	theirSys := s.create(t, s.Driver, theirs)
+	if mineSys.ID == theirSys.ID {
+		t.Fatalf("both owners got the id %s", mineSys.ID)
+	}
+	listed := s.list(t, s.Driver)
+	for _, req := range []driver.CreateRequest{mine, theirs} {
+		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
+		if !ok {
+			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
+			continue
+		}
+		checkSystem(t, "List", sys, req)
+	}
+	if err := s.Driver.Remove(s.ctx(t), mineSys.ID, removeGrace); err != nil {
+		t.Fatalf("Remove(%s): %v", mineSys.ID, err)
+	}
+	left, ok := find(s.list(t, s.Driver), theirSys.ID)
+	if !ok {
+		t.Fatalf("removing %s of owner %s took %s of owner %s with it", mineSys.ID, mine.Owner, theirSys.ID, theirs.Owner)
+	}
+	checkSystem(t, "List after the other owner's Remove", left, theirs)
 }
 
 // processes returns d's process view of id; it skips the test when d is no
@@ -472,7 +505,7 @@ func testProcessesNotFound(t *testing.T, s *suite) {
 	if !ok {
 		t.Skip("the driver is no ProcessViewer")
 	}
-	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if _, err := pv.Processes(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Processes(%s) = %v, want ErrNotFound", id, err)
 	}

@@ -47,7 +47,7 @@ func populate(b *testing.B, h *EmulatedHost, n int) {
 		pids := pidCounter{next: m.nextPID}
 		for i := range n {
 			req := createReq(fmt.Sprintf("existing-%d", i), spec.IsolationProcess, "nanoserver:ltsc2022")
-			id := driver.SystemID(req.Name, req.SpecHash)
+			id := driver.SystemID(req.Name, req.Owner, req.SpecHash)
 			inside, worker := startProcesses(req.Isolation, id, req.Spec.Command, &pids)
 			m.systems[id] = &systemRecord{ID: id, Name: req.Name, Owner: req.Owner, Isolation: req.Isolation, Image: req.Spec.Image,
 				State: driver.StateRunning, SpecHash: req.SpecHash, Created: time.Now().UTC(), Processes: inside, VMWorker: worker, Spec: req.Spec}

@@ -103,9 +103,9 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 }
 
 // Create creates and starts a compute system for req, as HCS would. Its ID
-// is driver.SystemID(req.Name, req.SpecHash); a request without a spec hash
-// (a foreign container, as `reconciler sim create` makes) gets its name as
-// ID. The image's OS version is req.ImageVersion when known, else what
+// is driver.SystemID(req.Name, req.Owner, req.SpecHash), so two owners may
+// create one name; a request without a spec hash (a foreign container, as
+// `reconciler sim create` makes) gets its name as ID. The image's OS version is req.ImageVersion when known, else what
 // req.Spec's image tag or osVersion reveal; an unknown version is accepted
 // (HCS would judge the image's own os.version).
 //
@@ -119,7 +119,7 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
 	id := req.Name
 	if req.SpecHash != "" {
-		id = driver.SystemID(req.Name, req.SpecHash)
+		id = driver.SystemID(req.Name, req.Owner, req.SpecHash)
 	}
 	img, err := checkRequest(req)
 	if err != nil {

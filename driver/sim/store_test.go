@@ -96,7 +96,7 @@ func TestConcurrentWriters(t *testing.T) {
 		n      int
 	}{{"a", perHost}, {"b", perHost}, {"child", childSystems}} {
 		for i := range p.n {
-			want = append(want, driver.SystemID(fmt.Sprintf("%s-%d", p.prefix, i), fmt.Sprintf("v1-%s-%d", p.prefix, i)))
+			want = append(want, sysID(fmt.Sprintf("%s-%d", p.prefix, i), fmt.Sprintf("v1-%s-%d", p.prefix, i)))
 		}
 	}
 	slices.Sort(want)
@@ -272,7 +272,7 @@ func TestJournalReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+		if got, want := ids(systems), []string{managedID("a"), managedID("b")}; !slices.Equal(got, want) {
 			t.Errorf("%s: List = %v, want %v", name, got, want)
 			continue
 		}
@@ -332,7 +332,7 @@ func TestJournalTail(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+				if got, want := ids(systems), []string{managedID("a"), managedID("b")}; !slices.Equal(got, want) {
 					t.Errorf("%s: List = %v, want %v", name, got, want)
 				}
 			}
@@ -414,7 +414,7 @@ func TestStaleJournalAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := ids(systems), []string{"b_v1-b"}; !slices.Equal(got, want) {
+		if got, want := ids(systems), []string{managedID("b")}; !slices.Equal(got, want) {
 			t.Errorf("%s: List = %v, want %v", name, got, want)
 		}
 	}
@@ -423,7 +423,7 @@ func TestStaleJournalAfterCrash(t *testing.T) {
 	if len(lines) != 2 || lines[0].Generation != 2 || lines[1].System == nil || lines[1].System.Name != "c" {
 		t.Errorf("journal after the next write = %+v, want a fresh generation 2 journal with c", lines)
 	}
-	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{"b_v1-b", "c_v1-c"}) {
+	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{managedID("b"), managedID("c")}) {
 		t.Errorf("writer: List = %v, %v", ids(systems), err)
 	}
 }
