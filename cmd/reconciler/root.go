@@ -172,6 +172,11 @@ func (g *globals) lockAgent() (*flock.Flock, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Keyed on the state file itself: two paths to one state (a
+		// symlink) are one host and take one lock.
+		if state, err = sim.ResolveStatePath(state); err != nil {
+			return nil, err
+		}
 		path = state + ".agent-" + owner + ".lock"
 	} else {
 		path = filepath.Join(g.dataDir, "agent-"+owner+".lock")

@@ -38,12 +38,11 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-// populate writes a state holding n running systems straight into the
-// snapshot.
+// populate folds n running systems into the snapshot at once.
 func populate(b *testing.B, h *EmulatedHost, n int) {
 	b.Helper()
 	err := h.st.locked(b.Context(), true, func() error {
-		m := newModel()
+		m := h.st.m
 		pids := pidCounter{next: m.nextPID}
 		for i := range n {
 			req := createReq(fmt.Sprintf("existing-%d", i), spec.IsolationProcess, "nanoserver:ltsc2022")
@@ -53,7 +52,7 @@ func populate(b *testing.B, h *EmulatedHost, n int) {
 				State: driver.StateRunning, SpecHash: req.SpecHash, Created: time.Now().UTC(), Processes: inside, VMWorker: worker, Spec: req.Spec}
 		}
 		m.nextPID = pids.next
-		return h.st.writeSnapshot(m)
+		return h.st.compact()
 	})
 	if err != nil {
 		b.Fatal(err)
