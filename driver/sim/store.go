@@ -358,7 +358,7 @@ func (s *store) readJournal() error {
 			return s.reload()
 		}
 		if info.Size() < s.offset {
-			return s.damaged(s.journalPath, "is %d bytes long but %d bytes of it were read before: it was truncated", info.Size(), s.offset)
+			return s.damaged(s.journalPath, "is %d bytes long but %d bytes of it were read before: it was truncated or edited", info.Size(), s.offset)
 		}
 		return s.applyJournal(f, h)
 	}

@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -412,11 +410,11 @@ func TestStaleJournalAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The crash: the new snapshot is in place, the journal is not replaced.
-	failWrites(t, h, path+".journal")
+	h.st.writeAtomic = failOn(h.Path() + ".journal")
 	if err := h.st.locked(ctx, true, h.st.compact); err == nil {
 		t.Fatal("compact succeeded with the journal unwritable")
 	}
-	restoreWrites(h)
+	h.st.writeAtomic = writeFileAtomic
 	if snap, hdr := readSnapshot(t, path), journalHeaderOf(t, path); snap.Generation != 2 || hdr.Generation != 1 {
 		t.Fatalf("after the crash: snapshot generation %d, journal generation %d; want 2 and 1", snap.Generation, hdr.Generation)
 	}
@@ -447,24 +445,6 @@ func journalHeaderOf(t *testing.T, path string) header {
 	h, _ := readJournal(t, path)
 	return h
 }
-
-// errReadOnly is what failWrites makes writes fail with.
-var errReadOnly = &fs.PathError{Op: "open", Path: "(temporary file)", Err: syscall.EACCES}
-
-// failWrites makes h's atomic replacements of the files at paths (all
-// files when none is named) fail, as a read-only folder would, until
-// restoreWrites.
-func failWrites(t *testing.T, h *EmulatedHost, paths ...string) {
-	t.Helper()
-	h.st.writeAtomic = func(path string, data []byte, perm fs.FileMode) error {
-		if len(paths) == 0 || slices.Contains(paths, path) {
-			return errReadOnly
-		}
-		return writeFileAtomic(path, data, perm)
-	}
-}
-
-func restoreWrites(h *EmulatedHost) { h.st.writeAtomic = writeFileAtomic }
 
 func TestOpenErrors(t *testing.T) {
 	tests := []struct {
