@@ -393,8 +393,15 @@ func testForeignOwner(t *testing.T, s *suite) {
 	foreign.Owner = s.Owner + "-foreign"
 	s.create(t, s.Driver, mine)
 	s.create(t, s.Driver, foreign)
+	s.requireListed(t, mine, foreign)
+}
+
+// requireListed fails the test unless List has a system for each request,
+// as checkSystem wants it.
+func (s *suite) requireListed(t *testing.T, reqs ...driver.CreateRequest) {
+	t.Helper()
 	listed := s.list(t, s.Driver)
-	for _, req := range []driver.CreateRequest{mine, foreign} {
+	for _, req := range reqs {
 		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		if !ok {
 			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
@@ -417,15 +424,7 @@ func testTwoOwnersOneName(t *testing.T, s *suite) {
 	if mineSys.ID == theirSys.ID {
 		t.Fatalf("both owners got the id %s", mineSys.ID)
 	}
-	listed := s.list(t, s.Driver)
-	for _, req := range []driver.CreateRequest{mine, theirs} {
-		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
-		if !ok {
-			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
-			continue
-		}
-		checkSystem(t, "List", sys, req)
-	}
+	s.requireListed(t, mine, theirs)
 	if err := s.Driver.Remove(s.ctx(t), mineSys.ID, removeGrace); err != nil {
 		t.Fatalf("Remove(%s): %v", mineSys.ID, err)
 	}

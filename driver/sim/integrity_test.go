@@ -260,38 +260,19 @@ func TestCrashStates(t *testing.T) {
 			wantIDs: []string{managedID("a"), managedID("b")},
 		},
 		{
-			name: "compaction cut before the snapshot",
-			crash: func(t *testing.T, path string) {
-				h := openTestHost(t, path)
-				mustCreate(t, ctx, h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
-				h.st.writeAtomic = failOn(h.Path())
-				if err := h.st.locked(ctx, true, h.st.compact); err == nil {
-					t.Fatal("compact succeeded with the state file unwritable")
-				}
-			},
+			name:    "compaction cut before the snapshot",
+			crash:   func(t *testing.T, path string) { compactFailing(t, path, "") },
 			wantIDs: []string{managedID("a")},
 		},
 		{
-			name: "compaction cut after the snapshot",
-			crash: func(t *testing.T, path string) {
-				h := openTestHost(t, path)
-				mustCreate(t, ctx, h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
-				h.st.writeAtomic = failOn(h.Path() + ".journal")
-				if err := h.st.locked(ctx, true, h.st.compact); err == nil {
-					t.Fatal("compact succeeded with the journal unwritable")
-				}
-			},
+			name:    "compaction cut after the snapshot",
+			crash:   func(t *testing.T, path string) { compactFailing(t, path, ".journal") },
 			wantIDs: []string{managedID("a")},
 		},
 		{
 			name: "compaction finished by the next append, cut before the new journal",
 			crash: func(t *testing.T, path string) {
-				h := openTestHost(t, path)
-				mustCreate(t, ctx, h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
-				h.st.writeAtomic = failOn(h.Path() + ".journal")
-				if err := h.st.locked(ctx, true, h.st.compact); err == nil {
-					t.Fatal("compact succeeded with the journal unwritable")
-				}
+				h := compactFailing(t, path, ".journal")
 				if _, err := h.Create(ctx, createReq("b", spec.IsolationProcess, "nanoserver:ltsc2022")); err == nil {
 					t.Fatal("Create succeeded with the journal unreplaceable")
 				}
@@ -326,6 +307,20 @@ func TestCrashStates(t *testing.T) {
 
 // errReadOnly is what failOn makes writes fail with.
 var errReadOnly = &fs.PathError{Op: "open", Path: "(temporary file)", Err: syscall.EACCES}
+
+// compactFailing creates a in a new state at path, then compacts it with
+// the state file's replacement (suffix "") or the journal's (".journal")
+// failing: a crash just before that write.
+func compactFailing(t *testing.T, path, suffix string) *EmulatedHost {
+	t.Helper()
+	h := openTestHost(t, path)
+	mustCreate(t, t.Context(), h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
+	h.st.writeAtomic = failOn(h.Path() + suffix)
+	if err := h.st.locked(t.Context(), true, h.st.compact); err == nil {
+		t.Fatalf("compact succeeded with %s%s unwritable", h.Path(), suffix)
+	}
+	return h
+}
 
 // failOn is a store's writeAtomic that fails for the files at paths (all
 // files when none is named) as a read-only folder would; for what follows,
