@@ -21,12 +21,12 @@ const ownerTokenLen = 12
 // strings are arbitrary ("team:web", spaces); ownership itself is read from
 // the system's Owner field, never from its ID.
 func SystemID(name, owner, specHash string) string {
-	return name + idSeparator + OwnerToken(owner) + idSeparator + specHash
+	return name + idSeparator + ownerToken(owner) + idSeparator + specHash
 }
 
-// OwnerToken is the part of a SystemID that stands for owner: the first 12
+// ownerToken is the part of a SystemID that stands for owner: the first 12
 // hex digits of its SHA-256.
-func OwnerToken(owner string) string {
+func ownerToken(owner string) string {
 	sum := sha256.Sum256([]byte(owner))
 	return hex.EncodeToString(sum[:])[:ownerTokenLen]
 }
