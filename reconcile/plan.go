@@ -169,13 +169,15 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // from live state only.
 //
 // Safety rules: a compute system of another owner is never touched (a
-// desired name it holds is an error for that container); no removal while
-// any manifest of the set has a problem (an error, or a warning such as a
-// file that declares nothing) or a source holds removals; the
-// removals of a window beyond MaxRemovals (counted with those done
-// earlier in p.Removals) are held unless approved or AllowMassRemoval; a
-// new spec that the host cannot run never tears down the running old one.
-// A held removal is an action with StatusHeld.
+// desired name held by a system no agent made is an error for that
+// container only; another agent's system of the name is no conflict, as
+// IDs include the owner); no removal while any manifest of the set has a
+// problem (an error, or a warning such as a file that declares nothing)
+// or a source holds removals; the removals of a window beyond MaxRemovals
+// (counted with those done earlier in p.Removals) are held unless
+// approved or AllowMassRemoval; a new spec that the host cannot run never
+// tears down the running old one. A held removal is an action with
+// StatusHeld.
 //
 // It walks the desired containers and the observed systems sorted by name
 // side by side, so a plan costs O(n log n) and no map.
@@ -261,10 +263,10 @@ func splitByOwner(systems []driver.System, owner string) (mine, foreign []driver
 // its name, and returns removals with its duplicates added.
 func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System, checks *imageChecks, removals []Action) []Action {
 	name := c.Metadata.Name
-	if len(foreign) > 0 {
+	if taken := nameTakenBy(foreign); taken != nil {
 		plan.Errors = append(plan.Errors, problemAt(c, fmt.Sprintf(
 			"the name %q is taken by compute system %s owned by %q; this agent never touches it: rename the container or remove that system",
-			name, foreign[0].ID, foreign[0].Owner)))
+			name, taken.ID, taken.Owner)))
 		return removals
 	}
 	req, problems, ok := checks.request(c)
@@ -311,6 +313,20 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 	a.request = &queued
 	plan.Actions = append(plan.Actions, a)
 	return removals
+}
+
+// nameTakenBy returns the first of the foreign systems of one name that
+// takes the name from this agent: one not made by an agent of another
+// owner (docker's, or `reconciler sim create`'s). Agents' IDs include
+// their owner (driver.SystemID), so two owners may run one name side by
+// side; IDs of the form before owners were in them are agents' too.
+func nameTakenBy(foreign []driver.System) *driver.System {
+	for i, s := range foreign {
+		if _, _, agents := driver.ParseSystemID(s.ID); !agents {
+			return &foreign[i]
+		}
+	}
+	return nil
 }
 
 // holdRemovals adds the removals to the plan, held (StatusHeld) where a

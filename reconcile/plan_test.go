@@ -35,7 +35,7 @@ func ctr(name, image string, iso spec.Isolation, mods ...func(*spec.Container)) 
 
 // running is the live system the agent would have made for c.
 func running(c spec.Container, iso spec.Isolation, mods ...func(*driver.System)) driver.System {
-	s := driver.System{ID: driver.SystemID(c.Metadata.Name, c.Spec.Hash()), Name: c.Metadata.Name, Owner: "reconciler",
+	s := driver.System{ID: driver.SystemID(c.Metadata.Name, "reconciler", c.Spec.Hash()), Name: c.Metadata.Name, Owner: "reconciler",
 		Isolation: iso, Image: c.Spec.Image, State: driver.StateRunning, SpecHash: c.Spec.Hash(), Created: time.Unix(1000, 0)}
 	for _, m := range mods {
 		m(&s)
@@ -48,6 +48,10 @@ func stopped(code int) func(*driver.System) {
 }
 
 func owner(o string) func(*driver.System) { return func(s *driver.System) { s.Owner = o } }
+
+// unmanaged makes a system one no agent made: its ID is its name and it
+// carries no spec hash (docker's, or `reconciler sim create`'s).
+func unmanaged(s *driver.System) { s.ID, s.SpecHash = s.Name, "" }
 
 func restart(p spec.RestartPolicy) func(*spec.Container) {
 	return func(c *spec.Container) { c.Spec.RestartPolicy = p }
@@ -171,9 +175,9 @@ func TestComputePlan(t *testing.T) {
 		{
 			name:       "a name held by a foreign system is an error for that container only",
 			desired:    Desired{Containers: []spec.Container{web, db}},
-			observed:   []driver.System{running(web, spec.IsolationProcess, owner("docker"))},
+			observed:   []driver.System{running(web, spec.IsolationProcess, owner("docker"), unmanaged)},
 			want:       []string{"create db"},
-			wantErrors: []string{`the name "web" is taken by compute system web_v1-`},
+			wantErrors: []string{`the name "web" is taken by compute system web owned by "docker"`},
 		},
 		{
 			name:       "invalid manifest holds every removal but valid new files apply",

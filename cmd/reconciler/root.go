@@ -174,6 +174,11 @@ func (g *globals) agentFile(suffix string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		// Keyed on the state file itself: two paths to one state (a
+		// symlink) are one host and take one lock.
+		if state, err = sim.ResolveStatePath(state); err != nil {
+			return "", err
+		}
 		path = state + ".agent-" + owner + suffix
 	} else {
 		path = filepath.Join(g.dataDir, "agent-"+owner+suffix)

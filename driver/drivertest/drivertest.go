@@ -63,6 +63,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"RemoveNotFound", testRemoveNotFound},
 		{"ParallelCreate", testParallelCreate},
 		{"ForeignOwner", testForeignOwner},
+		{"TwoOwnersOneName", testTwoOwnersOneName},
 		{"ProcessesProcessIsolation", testProcessesProcessIsolation},
 		{"ProcessesHyperV", testProcessesHyperV},
 		{"ProcessesNotFound", testProcessesNotFound},
@@ -199,7 +200,7 @@ func (s *suite) needHyperV(t *testing.T) {
 func checkSystem(t *testing.T, where string, got driver.System, req driver.CreateRequest) {
 	t.Helper()
 	want := driver.System{
-		ID:        driver.SystemID(req.Name, req.SpecHash),
+		ID:        driver.SystemID(req.Name, req.Owner, req.SpecHash),
 		Name:      req.Name,
 		Owner:     req.Owner,
 		Isolation: req.Isolation,
@@ -276,7 +277,7 @@ func testCreateInvalidIsolation(t *testing.T, s *suite) {
 	for _, iso := range []spec.Isolation{spec.IsolationDefault, "", "vm"} {
 		req := s.request("dt-isolation", iso, s.ProcessImage)
 		if _, err := s.Driver.Create(s.ctx(t), req); err == nil {
-			removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+			removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 			t.Errorf("Create with isolation %q succeeded, want an error (isolation must be resolved)", iso)
 		}
 	}
@@ -289,7 +290,7 @@ func testCreateCancelled(t *testing.T, s *suite) {
 	cancel()
 	req := s.request("dt-cancelled", spec.IsolationProcess, s.ProcessImage)
 	if _, err := s.Driver.Create(ctx, req); err == nil {
-		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		t.Errorf("Create with a cancelled context succeeded")
 	}
 	s.requireNone(t, s.Driver, req.Name)
@@ -300,7 +301,7 @@ func testProcessIsolationOlderImage(t *testing.T, s *suite) {
 	req := s.request("dt-mismatch", spec.IsolationProcess, s.HyperVOnlyImage)
 	_, err := s.Driver.Create(s.ctx(t), req)
 	if err == nil {
-		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 	}
 	if !errors.Is(err, driver.ErrIncompatible) {
 		t.Errorf("Create(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
@@ -333,7 +334,7 @@ func testHyperVUnavailable(t *testing.T, s *suite) {
 	req := s.request("dt-nohyperv", spec.IsolationHyperV, image)
 	_, err := d.Create(s.ctx(t), req)
 	if err == nil {
-		removeAtEnd(t, d, driver.SystemID(req.Name, req.SpecHash))
+		removeAtEnd(t, d, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 	}
 	if !errors.Is(err, driver.ErrIncompatible) {
 		t.Errorf("Create(hyperv) on a host without Hyper-V = %v, want ErrIncompatible", err)
@@ -356,7 +357,7 @@ func testRemove(t *testing.T, s *suite) {
 }
 
 func testRemoveNotFound(t *testing.T, s *suite) {
-	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if err := s.Driver.Remove(s.ctx(t), id, removeGrace); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Remove(%s) = %v, want ErrNotFound", id, err)
 	}
@@ -370,7 +371,7 @@ func testParallelCreate(t *testing.T, s *suite) {
 	var wg sync.WaitGroup
 	for i := range reqs {
 		reqs[i] = s.request(fmt.Sprintf("dt-parallel-%d", i), spec.IsolationProcess, s.ProcessImage)
-		removeAtEnd(t, s.Driver, driver.SystemID(reqs[i].Name, reqs[i].SpecHash))
+		removeAtEnd(t, s.Driver, driver.SystemID(reqs[i].Name, reqs[i].Owner, reqs[i].SpecHash))
 		wg.Go(func() {
 			_, errs[i] = s.Driver.Create(s.ctx(t), reqs[i])
 		})
@@ -381,7 +382,7 @@ func testParallelCreate(t *testing.T, s *suite) {
 	}
 	listed := s.list(t, s.Driver)
 	for _, req := range reqs {
-		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		if !ok {
 			t.Errorf("List does not have %s", req.Name)
 			continue
@@ -397,15 +398,46 @@ func testForeignOwner(t *testing.T, s *suite) {
 	foreign.Owner = s.Owner + "-foreign"
 	s.create(t, s.Driver, mine)
 	s.create(t, s.Driver, foreign)
+	s.requireListed(t, mine, foreign)
+}
+
+// requireListed fails the test unless List has a system for each request,
+// as checkSystem wants it.
+func (s *suite) requireListed(t *testing.T, reqs ...driver.CreateRequest) {
+	t.Helper()
 	listed := s.list(t, s.Driver)
-	for _, req := range []driver.CreateRequest{mine, foreign} {
-		sys, ok := find(listed, driver.SystemID(req.Name, req.SpecHash))
+	for _, req := range reqs {
+		sys, ok := find(listed, driver.SystemID(req.Name, req.Owner, req.SpecHash))
 		if !ok {
 			t.Errorf("List does not have %s of owner %s", req.Name, req.Owner)
 			continue
 		}
 		checkSystem(t, "List", sys, req)
 	}
+}
+
+// Two owners may each run a container of one name and one spec: their IDs
+// differ, both are listed under that name, and removing one leaves the
+// other running.
+func testTwoOwnersOneName(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	mine := s.request("dt-shared", spec.IsolationProcess, s.ProcessImage)
+	theirs := mine
+	theirs.Owner = s.Owner + "-other"
+	mineSys := s.create(t, s.Driver, mine)
+	theirSys := s.create(t, s.Driver, theirs)
+	if mineSys.ID == theirSys.ID {
+		t.Fatalf("both owners got the id %s", mineSys.ID)
+	}
+	s.requireListed(t, mine, theirs)
+	if err := s.Driver.Remove(s.ctx(t), mineSys.ID, removeGrace); err != nil {
+		t.Fatalf("Remove(%s): %v", mineSys.ID, err)
+	}
+	left, ok := find(s.list(t, s.Driver), theirSys.ID)
+	if !ok {
+		t.Fatalf("removing %s of owner %s took %s of owner %s with it", mineSys.ID, mine.Owner, theirSys.ID, theirs.Owner)
+	}
+	checkSystem(t, "List after the other owner's Remove", left, theirs)
 }
 
 // processes returns d's process view of id; it skips the test when d is no
@@ -477,7 +509,7 @@ func testProcessesNotFound(t *testing.T, s *suite) {
 	if !ok {
 		t.Skip("the driver is no ProcessViewer")
 	}
-	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if _, err := pv.Processes(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Processes(%s) = %v, want ErrNotFound", id, err)
 	}
@@ -545,7 +577,7 @@ func testCreatedWith(t *testing.T, s *suite) {
 
 func testCreatedWithNotFound(t *testing.T, s *suite) {
 	r := capability[driver.RequestReader](t, s.Driver, "RequestReader")
-	id := driver.SystemID("dt-never-created", fakeSpecHash("dt-never-created"))
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if _, err := r.CreatedWith(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("CreatedWith(%s) = %v, want ErrNotFound", id, err)
 	}

@@ -175,7 +175,7 @@ func (d *Driver) observe(ctx context.Context, id string) (driver.System, error) 
 // and starts the compute system and its main process, and watches the
 // process. On failure everything made is released. See driver.Driver.
 func (d *Driver) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
-	id := driver.SystemID(req.Name, req.SpecHash)
+	id := driver.SystemID(req.Name, req.Owner, req.SpecHash)
 	log := d.logger.With(zap.String("id", id), zap.String("name", req.Name))
 	iso := req.Isolation
 	if iso != spec.IsolationProcess && iso != spec.IsolationHyperV {

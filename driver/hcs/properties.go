@@ -68,8 +68,9 @@ func decodeProperties(raw []byte) ([]containerProperties, error) {
 // systemFromProperties turns one compute system into a driver.System. ok is
 // false for what is not a container (SystemType "VirtualMachine": the
 // utility VMs of Hyper-V containers). The name and spec hash come from an
-// ID made by driver.SystemID, whoever the owner; any other ID (docker's
-// hex IDs) is its own name and carries no spec hash.
+// ID made by driver.SystemID (or of its form before owners were part of
+// IDs), whoever the owner; any other ID (docker's hex IDs) is its own name
+// and carries no spec hash.
 func systemFromProperties(p containerProperties) (driver.System, bool) {
 	if !strings.EqualFold(p.SystemType, "Container") || p.ID == "" {
 		return driver.System{}, false

@@ -37,6 +37,18 @@ func TestParseComputeSystemsFixtures(t *testing.T) {
 					State: driver.StateRunning, SpecHash: "v1-00ff00ff00ff00ff"},
 			},
 		},
+		{
+			file: "two-owners.json",
+			want: []driver.System{
+				{ID: "api_v1-0a1b2c3d4e5f6789", Name: "api", Owner: "reconciler", Isolation: spec.IsolationProcess,
+					State: driver.StateRunning, SpecHash: "v1-0a1b2c3d4e5f6789"},
+				{ID: "my_web", Name: "my_web", Owner: "containerd", Isolation: spec.IsolationProcess, State: driver.StateRunning},
+				{ID: driver.SystemID("web", "reconciler", "v1-9c1d0e6f2a4b7c38"), Name: "web", Owner: "reconciler", Isolation: spec.IsolationProcess,
+					State: driver.StateRunning, SpecHash: "v1-9c1d0e6f2a4b7c38"},
+				{ID: driver.SystemID("web", "team:web", "v1-9c1d0e6f2a4b7c38"), Name: "web", Owner: "team:web", Isolation: spec.IsolationProcess,
+					State: driver.StateRunning, SpecHash: "v1-9c1d0e6f2a4b7c38"},
+			},
+		},
 		{file: "empty.json", want: []driver.System{}},
 	}
 	for _, tt := range tests {

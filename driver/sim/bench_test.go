@@ -38,22 +38,21 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-// populate writes a state holding n running systems straight into the
-// snapshot.
+// populate folds n running systems into the snapshot at once.
 func populate(b *testing.B, h *EmulatedHost, n int) {
 	b.Helper()
 	err := h.st.locked(b.Context(), true, func() error {
-		m := newModel()
+		m := h.st.m
 		pids := pidCounter{next: m.nextPID}
 		for i := range n {
 			req := createReq(fmt.Sprintf("existing-%d", i), spec.IsolationProcess, "nanoserver:ltsc2022")
-			id := driver.SystemID(req.Name, req.SpecHash)
+			id := driver.SystemID(req.Name, req.Owner, req.SpecHash)
 			inside, worker := startProcesses(req.Isolation, id, req.Spec.Command, &pids)
 			m.systems[id] = &systemRecord{ID: id, Name: req.Name, Owner: req.Owner, Isolation: req.Isolation, Image: req.Spec.Image,
 				State: driver.StateRunning, SpecHash: req.SpecHash, Created: time.Now().UTC(), Processes: inside, VMWorker: worker, Spec: req.Spec}
 		}
 		m.nextPID = pids.next
-		return h.st.writeSnapshot(m)
+		return h.st.compact()
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -7,8 +7,12 @@
 // Hyper-V), its compute systems with their processes, a host-wide PID
 // counter and the injected faults. The state lives in one human-readable
 // JSON snapshot plus an append-only journal of mutations beside it
-// (path + ".journal"); every access holds an flock on path + ".lock", so any
-// number of EmulatedHost values and processes may share one state file.
+// (path + ".journal"), which check each other: a missing, truncated,
+// edited or foreign file is refused (ErrStateDamaged), never read as an
+// empty host, while every state a crash can leave opens. Every access
+// holds an flock on path + ".lock", path with its symlinks resolved, so
+// any number of EmulatedHost values and processes may share one state
+// file, however they name it.
 //
 // It is faithful to HCS: it refuses what HCS refuses (an image whose OS
 // version the isolation mode cannot run, with HCS's own error text; Hyper-V

@@ -60,7 +60,7 @@ func TestTransientFailures(t *testing.T) {
 		}
 	}
 	systems, err := h.List(ctx)
-	if err != nil || !slices.Equal(ids(systems), []string{"web_v1-web"}) {
+	if err != nil || !slices.Equal(ids(systems), []string{managedID("web")}) {
 		t.Errorf("List = %v, %v; want only web", ids(systems), err)
 	}
 }
@@ -77,7 +77,7 @@ func TestFailNames(t *testing.T) {
 	}
 	mustCreate(t, ctx, h, createReq("good", spec.IsolationProcess, "nanoserver:ltsc2022"))
 	systems, err := h.List(ctx)
-	if err != nil || !slices.Equal(ids(systems), []string{"good_v1-good"}) {
+	if err != nil || !slices.Equal(ids(systems), []string{managedID("good")}) {
 		t.Errorf("List = %v, %v; want only good", ids(systems), err)
 	}
 }
@@ -170,7 +170,7 @@ func TestFailImagesAndPorts(t *testing.T) {
 			}
 			wantIDs := []string{}
 			if tt.wantCreate == nil {
-				wantIDs = []string{"web_v1-web"}
+				wantIDs = []string{managedID("web")}
 			}
 			if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), wantIDs) {
 				t.Errorf("List = %v, %v; want %v", ids(systems), err, wantIDs)
@@ -243,7 +243,7 @@ func TestContextHonoured(t *testing.T) {
 				return err
 			}},
 		{name: "remove while sleeping the latency", setup: withLatency(time.Minute),
-			call: func(ctx context.Context, h *EmulatedHost) error { return h.Remove(ctx, "existing_v1-existing", 0) }},
+			call: func(ctx context.Context, h *EmulatedHost) error { return h.Remove(ctx, managedID("existing"), 0) }},
 		{name: "create while another process holds the lock", setup: holdLock,
 			call: func(ctx context.Context, h *EmulatedHost) error {
 				_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
@@ -270,7 +270,7 @@ func TestContextHonoured(t *testing.T) {
 			}
 			releaseLock(t, path)
 			systems, err := h.List(t.Context())
-			if err != nil || !slices.Equal(ids(systems), []string{"existing_v1-existing"}) {
+			if err != nil || !slices.Equal(ids(systems), []string{managedID("existing")}) {
 				t.Errorf("List = %v, %v; want only existing, unchanged", ids(systems), err)
 			}
 		})

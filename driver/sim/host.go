@@ -36,12 +36,16 @@ var (
 	_ driver.RequestReader = (*EmulatedHost)(nil)
 )
 
-// Open opens the emulated host whose state is at path, creating the parent
-// folders and a new state when the file is missing: Windows Server 2022
-// (build 20348, revision 1, SKU server) with Hyper-V, no systems, no
-// faults. It fails when the state cannot be read, and blocks while another
-// process holds the state's lock. A nil logger logs nothing. Close releases
-// what Open holds.
+// Open opens the emulated host whose state is at path (symlinks resolved:
+// every path to one state shares its lock). Only when neither the state
+// file nor its journal exists is a new state created, with its parent
+// folders: Windows Server 2022 (build 20348, revision 1, SKU server) with
+// Hyper-V, no systems, no faults. A state whose files do not agree (one
+// missing, truncated, edited, or of another host) fails with an error
+// wrapping ErrStateDamaged that names the file and says what to do; it is
+// never read as an empty host. A state of the format before host ids is
+// upgraded. Open blocks while another process holds the state's lock. A
+// nil logger logs nothing. Close releases what Open holds.
 func Open(path string, logger *zap.Logger) (*EmulatedHost, error) {
 	if logger == nil {
 		logger = zap.NewNop()
@@ -50,24 +54,18 @@ func Open(path string, logger *zap.Logger) (*EmulatedHost, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &EmulatedHost{st: st, log: logger}
-	ctx := context.Background()
-	created, err := st.initialize(ctx)
+	created, err := st.initialize(context.Background())
 	if err != nil {
 		_ = st.close()
-		return nil, fmt.Errorf("open emulated host %s: %w", path, err)
+		return nil, fmt.Errorf("open emulated host %s: %w", st.path, err)
 	}
 	if created {
-		logger.Debug("created emulated host state", zap.String("path", path), zap.Stringer("host", defaultHost))
+		logger.Debug("created emulated host state", zap.String("path", st.path), zap.Stringer("host", defaultHost))
 	}
-	if err := st.read(ctx, func(*model) error { return nil }); err != nil {
-		_ = st.close()
-		return nil, err
-	}
-	return h, nil
+	return &EmulatedHost{st: st, log: logger}, nil
 }
 
-// Path is the state file's path.
+// Path is the state file's path, symlinks resolved.
 func (h *EmulatedHost) Path() string { return h.st.path }
 
 // Close releases the lock file's handle. Calls after Close fail with an
@@ -105,9 +103,9 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 }
 
 // Create creates and starts a compute system for req, as HCS would. Its ID
-// is driver.SystemID(req.Name, req.SpecHash); a request without a spec hash
-// (a foreign container, as `reconciler sim create` makes) gets its name as
-// ID. The image's OS version is req.ImageVersion when known, else what
+// is driver.SystemID(req.Name, req.Owner, req.SpecHash), so two owners may
+// create one name; a request without a spec hash (a foreign container, as
+// `reconciler sim create` makes) gets its name as ID. The image's OS version is req.ImageVersion when known, else what
 // req.Spec's image tag or osVersion reveal; an unknown version is accepted
 // (HCS would judge the image's own os.version).
 //
@@ -122,7 +120,7 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
 	id := req.Name
 	if req.SpecHash != "" {
-		id = driver.SystemID(req.Name, req.SpecHash)
+		id = driver.SystemID(req.Name, req.Owner, req.SpecHash)
 	}
 	img, err := checkRequest(req)
 	if err != nil {

@@ -125,7 +125,7 @@ func TestCreateIdentity(t *testing.T) {
 		wantName     string
 		wantSpecHash string
 	}{
-		{name: "managed", req: createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"), wantID: "web_v1-web", wantName: "web", wantSpecHash: "v1-web"},
+		{name: "managed", req: createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"), wantID: managedID("web"), wantName: "web", wantSpecHash: "v1-web"},
 		{name: "foreign", req: driver.CreateRequest{Name: "legacy", Owner: "docker", Isolation: spec.IsolationHyperV, Spec: spec.ContainerSpec{Image: "nanoserver:ltsc2019"}},
 			wantID: "legacy", wantName: "legacy"},
 	}
@@ -262,37 +262,37 @@ func TestKillDelete(t *testing.T) {
 		wantExit  int
 	}{
 		{name: "kill by name", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, "web", 3) },
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, wantState: driver.StateStopped, wantExit: 3},
-		{name: "kill by id", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, "web_v1-web", -1) },
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, wantState: driver.StateStopped, wantExit: -1},
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, wantState: driver.StateStopped, wantExit: 3},
+		{name: "kill by id", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, managedID("web"), -1) },
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, wantState: driver.StateStopped, wantExit: -1},
 		{name: "kill twice", do: func(ctx context.Context, h *EmulatedHost) error {
 			if err := h.Kill(ctx, "web", 3); err != nil {
 				return err
 			}
 			return h.Kill(ctx, "web", 4)
 		}, wantErr: errPlain, wantWords: []string{"not running"},
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, wantState: driver.StateStopped, wantExit: 3},
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, wantState: driver.StateStopped, wantExit: 3},
 		{name: "kill unknown", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, "nope", 1) },
-			wantErr: driver.ErrNotFound, wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, wantState: driver.StateRunning},
+			wantErr: driver.ErrNotFound, wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, wantState: driver.StateRunning},
 		{name: "kill ambiguous name", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, "dup", 1) },
-			wantErr: errPlain, wantWords: []string{"ambiguous", "dup_v1-a, dup_v1-b"},
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, wantState: driver.StateRunning},
+			wantErr: errPlain, wantWords: []string{"ambiguous", sysID("dup", "v1-a") + ", " + sysID("dup", "v1-b")},
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, wantState: driver.StateRunning},
 		{name: "kill foreign", do: func(ctx context.Context, h *EmulatedHost) error { return h.Kill(ctx, "legacy", 0) },
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy", "web_v1-web"}, check: "legacy", wantState: driver.StateStopped},
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy", managedID("web")}, check: "legacy", wantState: driver.StateStopped},
 		{name: "delete by name", do: func(ctx context.Context, h *EmulatedHost) error { return h.Delete(ctx, "web") },
-			wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy"}},
+			wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy"}},
 		{name: "delete twice", do: func(ctx context.Context, h *EmulatedHost) error {
-			if err := h.Delete(ctx, "web_v1-web"); err != nil {
+			if err := h.Delete(ctx, managedID("web")); err != nil {
 				return err
 			}
-			return h.Delete(ctx, "web_v1-web")
-		}, wantErr: driver.ErrNotFound, wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy"}},
+			return h.Delete(ctx, managedID("web"))
+		}, wantErr: driver.ErrNotFound, wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy"}},
 		{name: "delete a stopped system", do: func(ctx context.Context, h *EmulatedHost) error {
 			if err := h.Kill(ctx, "web", 3); err != nil {
 				return err
 			}
 			return h.Delete(ctx, "web")
-		}, wantIDs: []string{"db_v1-db", "dup_v1-a", "dup_v1-b", "legacy"}},
+		}, wantIDs: []string{managedID("db"), sysID("dup", "v1-a"), sysID("dup", "v1-b"), "legacy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -68,5 +69,22 @@ func TestSetHost(t *testing.T) {
 				t.Errorf("Host = %+v, %v; want %+v", got, err, want)
 			}
 		})
+	}
+}
+
+func TestResolveStatePathLoop(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	if err := os.Symlink(b, a); err != nil {
+		t.Skipf("symlinks: %v", err)
+	}
+	if err := os.Symlink(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ResolveStatePath(a); err == nil {
+		t.Errorf("ResolveStatePath of a link loop = %s, want an error", got)
+	}
+	if _, err := Open(a, nil); err == nil {
+		t.Errorf("Open of a link loop succeeded")
 	}
 }

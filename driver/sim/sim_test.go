@@ -58,6 +58,16 @@ func createReq(name string, iso spec.Isolation, image string) driver.CreateReque
 	}
 }
 
+// sysID is the ID of a system of owner "reconciler" (as createReq makes).
+func sysID(name, specHash string) string {
+	return driver.SystemID(name, "reconciler", specHash)
+}
+
+// managedID is the ID createReq(name, …) gets.
+func managedID(name string) string {
+	return sysID(name, "v1-"+name)
+}
+
 func mustCreate(t testing.TB, ctx context.Context, h *EmulatedHost, req driver.CreateRequest) driver.System {
 	t.Helper()
 	sys, err := h.Create(ctx, req)

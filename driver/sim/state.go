@@ -201,12 +201,20 @@ func (r *systemRecord) processView() driver.ProcessView {
 
 // snapshot is the state file's content.
 type snapshot struct {
+	// HostID names the emulated host, made once when its state is created;
+	// the journal's first line repeats it, so a journal of another host is
+	// refused. Empty in the format before host ids.
+	HostID string `json:"hostID,omitempty"`
 	// Generation counts compactions; the journal's first line names the
 	// generation it extends, so a journal left over from before a crash
 	// mid-compaction is recognised as already folded in.
-	Generation uint64    `json:"generation"`
-	Host       spec.Host `json:"host"`
-	Faults     Faults    `json:"faults"`
+	Generation uint64 `json:"generation"`
+	// Seq is the sequence number of the last journal entry folded into
+	// this snapshot: the journal continues from Seq+1, and a journal of
+	// the previous generation must end at Seq.
+	Seq    uint64    `json:"seq"`
+	Host   spec.Host `json:"host"`
+	Faults Faults    `json:"faults"`
 	// NextPID is the host-wide PID counter's next value.
 	NextPID uint32 `json:"nextPID"`
 	// Systems are sorted by ID.
@@ -215,11 +223,14 @@ type snapshot struct {
 
 // model is the state in memory.
 type model struct {
+	hostID     string
 	generation uint64
-	host       spec.Host
-	faults     Faults
-	nextPID    uint32
-	systems    map[string]*systemRecord
+	// seq is the sequence number of the last entry applied.
+	seq     uint64
+	host    spec.Host
+	faults  Faults
+	nextPID uint32
+	systems map[string]*systemRecord
 }
 
 // firstHostPID is where a new state's host PID counter starts; PIDs are
@@ -232,15 +243,16 @@ const (
 // defaultHost is a new state's host: Windows Server 2022 with Hyper-V.
 var defaultHost = spec.Host{Build: 20348, Revision: 1, SKU: spec.SKUServer, HyperV: true}
 
-func newModel() *model {
-	return &model{generation: 1, host: defaultHost, nextPID: firstHostPID, systems: map[string]*systemRecord{}}
+// newModel is a new state of the host hostID.
+func newModel(hostID string) *model {
+	return &model{hostID: hostID, generation: 1, host: defaultHost, nextPID: firstHostPID, systems: map[string]*systemRecord{}}
 }
 
 func modelFromSnapshot(s snapshot) (*model, error) {
 	if s.Generation == 0 {
 		return nil, fmt.Errorf("generation is 0")
 	}
-	m := &model{generation: s.Generation, host: s.Host, faults: s.Faults, nextPID: s.NextPID, systems: make(map[string]*systemRecord, len(s.Systems))}
+	m := &model{hostID: s.HostID, generation: s.Generation, seq: s.Seq, host: s.Host, faults: s.Faults, nextPID: s.NextPID, systems: make(map[string]*systemRecord, len(s.Systems))}
 	for _, r := range s.Systems {
 		if r == nil || r.ID == "" {
 			return nil, fmt.Errorf("a system without id")
@@ -254,11 +266,20 @@ func modelFromSnapshot(s snapshot) (*model, error) {
 }
 
 func (m *model) snapshot() snapshot {
-	s := snapshot{Generation: m.generation, Host: m.host, Faults: m.faults, NextPID: m.nextPID, Systems: m.sortedSystems()}
+	s := snapshot{HostID: m.hostID, Generation: m.generation, Seq: m.seq, Host: m.host, Faults: m.faults, NextPID: m.nextPID, Systems: m.sortedSystems()}
 	if s.Systems == nil {
 		s.Systems = []*systemRecord{}
 	}
 	return s
+}
+
+// snapshotJSON renders m as the state file: indented, for people.
+func (m *model) snapshotJSON() ([]byte, error) {
+	data, err := json.MarshalIndent(m.snapshot(), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }
 
 func (m *model) sortedSystems() []*systemRecord {
@@ -298,53 +319,63 @@ func (m *model) lookup(nameOrID string) (*systemRecord, error) {
 // The journal operations. Each entry sets absolute values, so applying it
 // twice is harmless.
 const (
-	opBegin  = "begin"  // first line: the snapshot generation this journal extends
+	opBegin  = "begin"  // first line: the snapshot this journal extends (see header)
 	opPut    = "put"    // a system created or changed (and the PID counter)
 	opDelete = "delete" // a system gone
 	opHost   = "host"   // the host changed
 	opFaults = "faults" // the faults changed
 )
 
-// entry is one journal line.
+// entry is one journal line after the first.
 type entry struct {
-	Op         string        `json:"op"`
-	Generation uint64        `json:"generation,omitempty"`
-	System     *systemRecord `json:"system,omitempty"`
-	ID         string        `json:"id,omitempty"`
-	NextPID    uint32        `json:"nextPID,omitempty"`
-	Host       *spec.Host    `json:"host,omitempty"`
-	Faults     *Faults       `json:"faults,omitempty"`
+	// Seq is the entry's sequence number: one more than the previous
+	// entry's, or than the snapshot's Seq for the first. Zero in the
+	// format before host ids.
+	Seq     uint64        `json:"seq,omitempty"`
+	Op      string        `json:"op"`
+	System  *systemRecord `json:"system,omitempty"`
+	ID      string        `json:"id,omitempty"`
+	NextPID uint32        `json:"nextPID,omitempty"`
+	Host    *spec.Host    `json:"host,omitempty"`
+	Faults  *Faults       `json:"faults,omitempty"`
+}
+
+// validate reports what makes e malformed.
+func (e entry) validate() error {
+	switch {
+	case e.Op == opPut && (e.System == nil || e.System.ID == ""):
+		return fmt.Errorf("put without a system")
+	case e.Op == opDelete && e.ID == "":
+		return fmt.Errorf("delete without an id")
+	case e.Op == opHost && e.Host == nil:
+		return fmt.Errorf("host without a host")
+	case e.Op == opFaults && e.Faults == nil:
+		return fmt.Errorf("faults without faults")
+	case e.Op != opPut && e.Op != opDelete && e.Op != opHost && e.Op != opFaults:
+		return fmt.Errorf("unknown op %q", e.Op)
+	}
+	return nil
 }
 
 // apply changes m by e. It validates e first and changes nothing when e is
 // malformed.
 func (m *model) apply(e entry) error {
+	if err := e.validate(); err != nil {
+		return err
+	}
 	switch e.Op {
 	case opPut:
-		if e.System == nil || e.System.ID == "" {
-			return fmt.Errorf("put without a system")
-		}
 		m.systems[e.System.ID] = e.System
 		if e.NextPID != 0 {
 			m.nextPID = e.NextPID
 		}
 	case opDelete:
-		if e.ID == "" {
-			return fmt.Errorf("delete without an id")
-		}
 		delete(m.systems, e.ID)
 	case opHost:
-		if e.Host == nil {
-			return fmt.Errorf("host without a host")
-		}
 		m.host = *e.Host
 	case opFaults:
-		if e.Faults == nil {
-			return fmt.Errorf("faults without faults")
-		}
 		m.faults = *e.Faults
-	default:
-		return fmt.Errorf("unknown op %q", e.Op)
 	}
+	m.seq = e.Seq
 	return nil
 }

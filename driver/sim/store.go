@@ -3,13 +3,14 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -27,46 +28,93 @@ const (
 	stateFileMode fs.FileMode = 0o600
 )
 
-// store is the state file, its journal and the in-memory copy of both.
+// ErrStateDamaged is the class of the errors about a state whose files do
+// not make one consistent emulated host: a missing, truncated or edited
+// state file or journal, or one of another host or generation. Such a
+// state is refused, never read as an empty host, and nothing is written
+// to it; the message names the file and says what to do.
+var ErrStateDamaged = errors.New("emulated host state is damaged")
+
+// store is the state file (the snapshot), its journal and the in-memory
+// copy of both.
+//
+// The two files check each other. The snapshot carries the host's id (made
+// once, when the state is created), its generation (one more per
+// compaction) and the sequence number of the last journal entry folded
+// into it. The journal's first line repeats the three; each entry carries
+// the next sequence number; and the first line records how many bytes of
+// the journal are committed, updated after each entry is fsync'd. So a
+// missing file, a journal cut short, a line removed, or a file of another
+// host or generation is refused with ErrStateDamaged, while every state a
+// crash can leave opens (see TestCrashStates):
+//
+//   - creating: the journal is written first, then the snapshot; a journal
+//     of generation 1 holding only its first line and no snapshot is a
+//     creation cut short and is completed;
+//   - appending: a last line without its newline is a torn write, ignored
+//     and cut by the next append; a committed mark that lags the entries
+//     (the crash came between the fsync and the mark) is allowed;
+//   - compacting: the new snapshot replaces the old one (atomic rename),
+//     then a new journal replaces the old one; a journal of the previous
+//     generation that ends exactly at the snapshot's sequence number is
+//     already folded in, and the next append replaces it.
 //
 // Every access holds sem (one caller of this store at a time) and then the
 // flock (one process at a time, shared for reads). Under the lock, refresh
 // re-reads only what changed since the last call: the snapshot when its
 // identity (size, mtime, file) changed, else the journal from the offset
-// last read. Mutations append one fsync'd line to the journal; the journal
+// last read. Mutations append one fsync'd line to the journal; once that
+// line is fsync'd the mutation has happened, whatever follows. The journal
 // is folded into a new snapshot, written atomically, once it holds more
-// than max(minCompaction, number of systems) entries.
+// than max(minCompaction, number of systems) entries; a compaction that
+// fails is logged and tried again at the next mutation.
 type store struct {
 	path        string
 	journalPath string
 	log         *zap.Logger
 	lock        *flock.Flock
 	sem         chan struct{}
+	// writeAtomic replaces a file atomically (writeFileAtomic); tests make
+	// it fail as a read-only folder or a full disk would.
+	writeAtomic func(path string, data []byte, perm fs.FileMode) error
 
-	// What was read; valid only while holding sem.
+	// What was read; valid only while holding sem. m is nil when nothing
+	// valid was read.
 	m        *model
 	snapInfo fs.FileInfo // identity of the snapshot m was read from
-	// header is the journal's first line for m.generation; offset is how
-	// far the journal has been applied (always at a line end); entries is
-	// how many entries follow the header. offset 0: no valid journal yet.
-	header  []byte
-	offset  int64
-	entries int
-	closed  bool
+	// ident is the journal's first line up to its committed mark, once the
+	// journal of m's generation has been read; offset is how far it has
+	// been applied (always at a line end); entries is how many entries were
+	// applied. stale is set while the journal is still the previous
+	// generation's (folded into m); staleInfo is that journal once checked.
+	ident     []byte
+	offset    int64
+	entries   int
+	stale     bool
+	staleInfo fs.FileInfo
+	closed    bool
+
+	compaction, committedMark upkeep
 }
 
 var errClosed = fmt.Errorf("emulated host: %w", os.ErrClosed)
 
+// openStore prepares the store of the state at path, symlinks resolved so
+// that every path to one state takes one lock.
 func openStore(path string, log *zap.Logger) (*store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	real, err := ResolveStatePath(path)
+	if err != nil {
 		return nil, fmt.Errorf("open emulated host: %w", err)
 	}
 	s := &store{
-		path:        path,
-		journalPath: path + ".journal",
-		log:         log,
-		lock:        flock.New(path+".lock", flock.SetPermissions(stateFileMode)),
-		sem:         make(chan struct{}, 1),
+		path:          real,
+		journalPath:   real + ".journal",
+		log:           log,
+		lock:          flock.New(real+".lock", flock.SetPermissions(stateFileMode)),
+		sem:           make(chan struct{}, 1),
+		writeAtomic:   writeFileAtomic,
+		compaction:    upkeep{what: "journal compaction"},
+		committedMark: upkeep{what: "recording the committed length in the journal header"},
 	}
 	return s, nil
 }
@@ -80,35 +128,55 @@ func (s *store) read(ctx context.Context, fn func(m *model) error) error {
 // update runs fn on the current state under the exclusive lock; fn changes
 // the state only through commit, which appends an entry to the journal and
 // applies it to the model. fn may commit and still return an error (a
-// consumed transient fault).
+// consumed transient fault). A committed entry stays committed whatever
+// happens next: a compaction that fails afterwards is logged, not
+// returned.
 func (s *store) update(ctx context.Context, fn func(m *model, commit func(entry) error) error) error {
 	return s.locked(ctx, true, func() error {
-		if err := fn(s.m, s.commit); err != nil {
-			return err
-		}
-		return s.compactIfDue()
+		err := fn(s.m, s.commit)
+		s.compactIfDue()
+		return err
 	})
 }
 
-// initialize writes a new state when the state file does not exist.
+// initialize writes a new state when none exists, then reads the state.
 func (s *store) initialize(ctx context.Context) (created bool, err error) {
 	err = s.acquire(ctx, true, func() error {
-		if _, err := os.Stat(s.path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-			return err
+		var err error
+		if created, err = s.createIfNew(); err != nil {
+			return fmt.Errorf("create emulated host state %s: %w", s.path, err)
 		}
-		created = true
-		return s.writeSnapshot(newModel())
+		return s.refreshLocked(true)
 	})
 	return created, err
 }
 
 func (s *store) locked(ctx context.Context, exclusive bool, fn func() error) error {
 	return s.acquire(ctx, exclusive, func() error {
-		if err := s.refresh(); err != nil {
-			return fmt.Errorf("read emulated host state %s: %w", s.path, err)
+		if err := s.refreshLocked(exclusive); err != nil {
+			return err
 		}
 		return fn()
 	})
+}
+
+// refreshLocked brings the in-memory copy up to date; holding the
+// exclusive lock, it also upgrades a state of the format before host ids
+// (read as it is) to the current format, by a compaction.
+func (s *store) refreshLocked(exclusive bool) error {
+	if err := s.refresh(); err != nil {
+		s.m = nil // read everything again next time
+		return err
+	}
+	if !exclusive || s.m.hostID != "" {
+		return nil
+	}
+	if err := s.compact(); err != nil {
+		s.m = nil
+		return fmt.Errorf("upgrade emulated host state %s: %w", s.path, err)
+	}
+	s.log.Info("upgraded the emulated host state to the checked format", zap.String("path", s.path), zap.String("hostID", s.m.hostID))
+	return nil
 }
 
 // acquire takes sem and the file lock, honouring ctx while waiting for
@@ -154,16 +222,76 @@ func (s *store) close() error {
 	return s.lock.Close()
 }
 
+// damaged is the error for a state whose files do not make one state;
+// file is the one at fault and what says what is wrong with it.
+func (s *store) damaged(file, what string, args ...any) error {
+	return fmt.Errorf("%w: %s %s; nothing was changed: restore it from a backup, or remove %s and %s to start a new, empty host",
+		ErrStateDamaged, file, fmt.Sprintf(what, args...), s.path, s.journalPath)
+}
+
+// createIfNew writes a new state when there is none: neither the state
+// file nor its journal, or only the journal that a crash during creation
+// left (generation 1, nothing after its first line). The journal is
+// written first, so a snapshot never exists without its journal.
+func (s *store) createIfNew() (bool, error) {
+	if _, err := os.Stat(s.path); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil // there, or unreadable: refresh says which
+	}
+	data, err := os.ReadFile(s.journalPath)
+	var hostID string
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return false, err
+	default:
+		h, _, n, err := parseHeader(data)
+		if err != nil || h.HostID == "" || h.Generation != 1 || h.Seq != 0 || n != len(data) {
+			return false, nil // a journal with a past: refresh refuses the missing state file
+		}
+		hostID = h.HostID
+	}
+	m := newModel(hostID)
+	if hostID == "" {
+		if m.hostID, err = newHostID(); err != nil {
+			return false, err
+		}
+		if err := s.writeAtomic(s.journalPath, journalHeader(m), stateFileMode); err != nil {
+			return false, err
+		}
+	}
+	data, err = m.snapshotJSON()
+	if err != nil {
+		return false, err
+	}
+	if err := s.writeAtomic(s.path, data, stateFileMode); err != nil {
+		return false, err
+	}
+	s.m = nil
+	return true, nil
+}
+
+func newHostID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("host id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
 // refresh brings s.m up to date with the files.
 func (s *store) refresh() error {
 	info, err := os.Stat(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, jerr := os.Stat(s.journalPath); jerr == nil {
+			return s.damaged(s.path, "is missing while its journal %s is there", s.journalPath)
+		}
+		return s.damaged(s.path, "and its journal are missing: the state was deleted while in use")
+	}
 	if err != nil {
 		return err
 	}
 	if s.m == nil || !sameFile(info, s.snapInfo) {
-		if err := s.loadSnapshot(); err != nil {
-			return err
-		}
+		return s.reload()
 	}
 	return s.readJournal()
 }
@@ -172,7 +300,8 @@ func sameFile(a, b fs.FileInfo) bool {
 	return b != nil && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
 }
 
-func (s *store) loadSnapshot() error {
+// reload forgets the in-memory copy and reads everything again.
+func (s *store) reload() error {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return err
@@ -186,101 +315,185 @@ func (s *store) loadSnapshot() error {
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&snap); err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return s.damaged(s.path, "is not a complete state (%v): it was truncated or edited", err)
 	}
 	m, err := modelFromSnapshot(snap)
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return s.damaged(s.path, "is not a valid state: %v", err)
 	}
 	s.m, s.snapInfo = m, info
-	s.header, s.offset, s.entries = nil, 0, 0
-	return nil
+	s.ident, s.offset, s.entries, s.stale, s.staleInfo = nil, 0, 0, false, nil
+	return s.readJournal()
 }
 
-// readJournal applies the journal's complete lines after s.offset. A
-// journal whose first line names another generation is stale (left by a
-// crash between writing a snapshot and resetting the journal): everything
-// in it is already in the snapshot. A last line without its newline is a
-// torn write and is ignored.
+// readJournal checks the journal against the snapshot and applies the
+// complete lines after s.offset.
 func (s *store) readJournal() error {
 	f, err := os.Open(s.journalPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		if s.offset > 0 {
-			return s.reload()
-		}
-		return nil
+		return s.damaged(s.journalPath, "is missing; the state file %s (%s, generation %d) needs it", s.path, orLegacy(s.m.hostID), s.m.generation)
 	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if s.offset > 0 {
-		// The header must still be the one read: if someone else compacted
-		// and the snapshot's identity happened to repeat, this notices.
-		got := make([]byte, len(s.header))
-		if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, s.header) {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if s.stale && sameFile(info, s.staleInfo) {
+		return nil
+	}
+	head, err := readHead(f)
+	if err != nil {
+		return err
+	}
+	h, ident, n, err := parseHeader(head)
+	if err != nil {
+		return s.damaged(s.journalPath, "has no valid first line (%v): it was truncated or overwritten", err)
+	}
+	if s.ident != nil {
+		if !bytes.Equal(ident, s.ident) {
+			// Replaced under a snapshot whose identity repeated: start over.
 			return s.reload()
 		}
+		if info.Size() < s.offset {
+			return s.damaged(s.journalPath, "is %d bytes long but %d bytes of it were read before: it was truncated or edited", info.Size(), s.offset)
+		}
+		return s.applyJournal(f, h)
 	}
+	m := s.m
+	switch {
+	case h.HostID != m.hostID && !(h.HostID == "" && h.Generation+1 == m.generation && m.seq == 0):
+		// (A journal without host id that the snapshot folded in is the
+		// crash window of the upgrade from that format.)
+		return s.damaged(s.journalPath, "belongs to another emulated host (%s) than the state file %s (%s)", orLegacy(h.HostID), s.path, orLegacy(m.hostID))
+	case h.Generation == m.generation:
+		if h.Seq != m.seq {
+			return s.damaged(s.journalPath, "continues after entry %d but the state file %s ends at entry %d", h.Seq, s.path, m.seq)
+		}
+		s.ident, s.offset, s.entries = ident, int64(n), 0
+		return s.applyJournal(f, h)
+	case h.Generation+1 == m.generation:
+		return s.checkStale(f, info, h, int64(n))
+	case h.Generation > m.generation:
+		return s.damaged(s.journalPath, "is of generation %d, newer than the state file %s (generation %d): the state file is an older copy, or the journal was edited", h.Generation, s.path, m.generation)
+	default:
+		return s.damaged(s.journalPath, "is of generation %d, older than the state file %s (generation %d) can follow: the journal is an older copy, or was edited", h.Generation, s.path, m.generation)
+	}
+}
+
+func orLegacy(hostID string) string {
+	if hostID == "" {
+		return "without a host id"
+	}
+	return "host " + hostID
+}
+
+// checkStale accepts the previous generation's journal, left by a crash
+// between writing a snapshot and replacing the journal, when it ends where
+// the snapshot does: everything in it is already in the snapshot.
+func (s *store) checkStale(f *os.File, info fs.FileInfo, h header, at int64) error {
+	data, err := io.ReadAll(io.NewSectionReader(f, at, info.Size()-at))
+	if err != nil {
+		return err
+	}
+	_, last, err := s.scanEntries(data, at, h, nil)
+	if err != nil {
+		return err
+	}
+	if h.HostID != "" && last != s.m.seq {
+		return s.damaged(s.journalPath, "is of the previous generation %d and ends at entry %d, but the state file %s folded in entries up to %d: its generation was edited, or it is an older copy",
+			h.Generation, last, s.path, s.m.seq)
+	}
+	s.stale, s.staleInfo = true, info
+	return nil
+}
+
+// applyJournal applies the complete lines after s.offset and checks that
+// the journal holds everything its header says was committed.
+func (s *store) applyJournal(f *os.File, h header) error {
 	data, err := io.ReadAll(io.NewSectionReader(f, s.offset, 1<<62))
 	if err != nil {
 		return err
 	}
-	for len(data) > 0 {
-		line, rest, complete := bytes.Cut(data, []byte("\n"))
-		if !complete {
-			return nil
+	end, _, err := s.scanEntries(data, s.offset, h, func(e entry) error {
+		if err := s.m.apply(e); err != nil {
+			return err
 		}
-		var e entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			return fmt.Errorf("journal %s at byte %d: %w", s.journalPath, s.offset, err)
-		}
-		if s.offset == 0 {
-			if e.Op != opBegin || e.Generation != s.m.generation {
-				return nil // stale journal: nothing in it is news
-			}
-			s.header = append([]byte(nil), data[:len(line)+1]...)
-		} else if err := s.m.apply(e); err != nil {
-			return fmt.Errorf("journal %s at byte %d: %w", s.journalPath, s.offset, err)
-		} else {
-			s.entries++
-		}
-		s.offset += int64(len(line) + 1)
-		data = rest
+		s.entries++
+		return nil
+	})
+	s.offset = end
+	if err != nil {
+		return err
+	}
+	if h.Committed > s.offset {
+		return s.damaged(s.journalPath, "ends at byte %d but %d bytes of it were committed: it was truncated", s.offset, h.Committed)
 	}
 	return nil
 }
 
-// reload forgets the in-memory copy and reads everything again.
-func (s *store) reload() error {
-	if err := s.loadSnapshot(); err != nil {
-		return err
+// scanEntries parses the complete lines of data, which starts at byte at
+// of the journal whose header is h, checks that their sequence numbers
+// follow on from the model's (from h.Seq for a stale journal), and passes
+// each to fn when fn is not nil. A last line without its newline is a torn
+// write and is left alone. It returns where the last complete line ends
+// and the last sequence number read.
+func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) error) (end int64, last uint64, err error) {
+	last = h.Seq
+	if fn != nil {
+		last = s.m.seq
 	}
-	return s.readJournal()
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		var e entry
+		if err := json.Unmarshal(data[:i], &e); err != nil {
+			return at, last, s.damaged(s.journalPath, "has an unreadable line at byte %d (%v): it was edited or overwritten", at, err)
+		}
+		if h.HostID != "" && e.Seq != last+1 {
+			return at, last, s.damaged(s.journalPath, "has entry %d at byte %d where entry %d belongs: a line was removed, repeated or edited", e.Seq, at, last+1)
+		}
+		if fn != nil {
+			if err := fn(e); err != nil {
+				return at, last, s.damaged(s.journalPath, "has an invalid entry at byte %d: %v", at, err)
+			}
+		}
+		last = e.Seq
+		at += int64(i + 1)
+		data = data[i+1:]
+	}
+	return at, last, nil
 }
 
 // commit appends e to the journal (fsync'd) and applies it to the model.
+// Once the append is fsync'd, e is committed and commit returns nil.
 func (s *store) commit(e entry) error {
+	if err := e.validate(); err != nil {
+		return err
+	}
+	if s.stale {
+		// The journal is the previous generation's: finish the compaction
+		// that a crash (or a failure) interrupted.
+		if err := s.resetJournal(); err != nil {
+			return err
+		}
+	}
+	e.Seq = s.m.seq + 1
 	line, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
 	line = append(line, '\n')
-	f, err := os.OpenFile(s.journalPath, os.O_RDWR|os.O_CREATE, stateFileMode)
+	f, err := os.OpenFile(s.journalPath, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
-	if s.offset == 0 {
-		// No journal for this generation yet (new, or stale): start one.
-		header, err := json.Marshal(entry{Op: opBegin, Generation: s.m.generation})
-		if err != nil {
-			return err
-		}
-		s.header = append(header, '\n')
-		line = append(bytes.Clone(s.header), line...)
-	}
-	// Cut a torn last line (or a stale journal) before appending.
+	// Cut a torn last line before appending.
 	if err := f.Truncate(s.offset); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -294,57 +507,74 @@ func (s *store) commit(e entry) error {
 	}
 	s.offset += int64(len(line))
 	s.entries++
-	return s.m.apply(e)
+	_ = s.m.apply(e) // validated above: cannot fail
+	// Record how far the journal is committed, so that a later truncation
+	// is noticed. Not fsync'd: the mark is written after the entry is on
+	// disk, so it never runs ahead of it; a mark lost in a crash only lags,
+	// which readers allow, and the next append's fsync carries it.
+	_, err = f.WriteAt(committedMark(s.offset), int64(len(s.ident)))
+	s.committedMark.report(s.log, err, zap.String("journal", s.journalPath))
+	return nil
 }
 
 // compactIfDue folds the journal into a new snapshot once it holds more
 // than max(minCompaction, number of systems) entries, so a pass of N
 // creates appends N lines and rewrites the snapshot O(1) times per
-// max(minCompaction, N) of them.
-func (s *store) compactIfDue() error {
-	if s.entries <= max(minCompaction, len(s.m.systems)) {
-		return nil
+// max(minCompaction, N) of them. A failure is logged when it starts and
+// when it stops, and the compaction is tried again at the next update.
+func (s *store) compactIfDue() {
+	if s.m == nil || s.entries <= max(minCompaction, len(s.m.systems)) {
+		return
 	}
-	return s.compact()
+	err := s.compact()
+	s.compaction.report(s.log, err, zap.String("path", s.path), zap.Int("entries", s.entries))
 }
 
+// compact writes the model as the next generation's snapshot (giving a
+// state of the format before host ids its host id) and starts that
+// generation's journal. A failure to write the snapshot leaves everything
+// as it was; a failure to replace the journal after it leaves the previous
+// generation's journal, which the next commit replaces.
 func (s *store) compact() error {
 	next := *s.m
 	next.generation++
-	if err := s.writeSnapshot(&next); err != nil {
-		return err
+	if next.hostID == "" {
+		id, err := newHostID()
+		if err != nil {
+			return err
+		}
+		next.hostID = id
 	}
-	s.log.Debug("compacted journal", zap.Int("entries", s.entries), zap.Int("systems", len(next.systems)), zap.Uint64("generation", next.generation))
-	return nil
-}
-
-// writeSnapshot replaces the snapshot with m atomically and resets the
-// journal to m's generation; m becomes the in-memory copy. A crash between
-// the two leaves a journal of the previous generation, which readers
-// recognise as stale.
-func (s *store) writeSnapshot(m *model) error {
-	data, err := json.MarshalIndent(m.snapshot(), "", "  ")
+	data, err := next.snapshotJSON()
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	if err := writeFileAtomic(s.path, data, stateFileMode); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
+	if err := s.writeAtomic(s.path, data, stateFileMode); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", s.path, err)
 	}
 	info, err := statByHandle(s.path)
 	if err != nil {
+		s.m = nil
 		return err
 	}
-	header, err := json.Marshal(entry{Op: opBegin, Generation: m.generation})
-	if err != nil {
+	entries := s.entries
+	s.m, s.snapInfo = &next, info
+	s.ident, s.offset, s.entries, s.stale, s.staleInfo = nil, 0, 0, true, nil
+	if err := s.resetJournal(); err != nil {
 		return err
 	}
-	header = append(header, '\n')
-	if err := writeFileSynced(s.journalPath, header); err != nil {
-		return fmt.Errorf("reset journal: %w", err)
+	s.log.Debug("compacted journal", zap.Int("entries", entries), zap.Int("systems", len(next.systems)), zap.Uint64("generation", next.generation))
+	return nil
+}
+
+// resetJournal replaces the journal, atomically, by one of s.m's
+// generation holding only its first line.
+func (s *store) resetJournal() error {
+	line := journalHeader(s.m)
+	if err := s.writeAtomic(s.journalPath, line, stateFileMode); err != nil {
+		return fmt.Errorf("start journal %s: %w", s.journalPath, err)
 	}
-	s.m, s.snapInfo = m, info
-	s.header, s.offset, s.entries = header, int64(len(header)), 0
+	s.ident, s.offset, s.entries, s.stale, s.staleInfo = headerIdent(s.m), int64(len(line)), 0, false, nil
 	return nil
 }
 
@@ -360,19 +590,21 @@ func statByHandle(path string) (fs.FileInfo, error) {
 	return f.Stat()
 }
 
-// writeFileSynced replaces path's content in place and fsyncs it.
-func writeFileSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, stateFileMode)
-	if err != nil {
-		return err
+// upkeep is housekeeping that may fail without failing the operation that
+// ran it; a failure is logged when it starts and when it stops, not on
+// every try.
+type upkeep struct {
+	what    string
+	failing bool
+}
+
+func (u *upkeep) report(log *zap.Logger, err error, fields ...zap.Field) {
+	switch {
+	case err != nil && !u.failing:
+		u.failing = true
+		log.Warn(u.what+" failed; committed changes are kept, and it is tried again at the next change", append(fields, zap.Error(err))...)
+	case err == nil && u.failing:
+		u.failing = false
+		log.Info(u.what+" works again", fields...)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

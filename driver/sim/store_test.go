@@ -96,7 +96,7 @@ func TestConcurrentWriters(t *testing.T) {
 		n      int
 	}{{"a", perHost}, {"b", perHost}, {"child", childSystems}} {
 		for i := range p.n {
-			want = append(want, driver.SystemID(fmt.Sprintf("%s-%d", p.prefix, i), fmt.Sprintf("v1-%s-%d", p.prefix, i)))
+			want = append(want, sysID(fmt.Sprintf("%s-%d", p.prefix, i), fmt.Sprintf("v1-%s-%d", p.prefix, i)))
 		}
 	}
 	slices.Sort(want)
@@ -147,25 +147,36 @@ func readSnapshot(t *testing.T, path string) snapshot {
 	return snap
 }
 
-// journalLines returns the journal's lines, failing on a line that is not
-// a JSON object.
-func journalLines(t *testing.T, path string) []entry {
+// readJournal parses the journal as a person's tools would: its first
+// line and its entries, failing on a line that is not a JSON object.
+func readJournal(t *testing.T, path string) (header, []entry) {
 	t.Helper()
 	f, err := os.Open(path + ".journal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var h header
 	var out []entry
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+	for first := true; sc.Scan(); first = false {
+		dst := any(&h)
+		if !first {
+			out = append(out, entry{})
+			dst = &out[len(out)-1]
+		}
+		if err := json.Unmarshal(sc.Bytes(), dst); err != nil {
 			t.Fatalf("journal line %d %q: %v", len(out)+1, sc.Text(), err)
 		}
-		out = append(out, e)
 	}
-	return out
+	return h, out
+}
+
+// journalEntries returns the journal's entries (its lines after the first).
+func journalEntries(t *testing.T, path string) []entry {
+	t.Helper()
+	_, entries := readJournal(t, path)
+	return entries
 }
 
 func TestStateFileReadable(t *testing.T) {
@@ -260,10 +271,10 @@ func TestJournalReplay(t *testing.T) {
 		t.Errorf("snapshot rewritten by 6 mutations (err %v)", err)
 	}
 	var ops []string
-	for _, e := range journalLines(t, path) {
+	for _, e := range journalEntries(t, path) {
 		ops = append(ops, e.Op)
 	}
-	if want := []string{opBegin, opPut, opPut, opPut, opPut, opDelete, opHost}; !slices.Equal(ops, want) {
+	if want := []string{opPut, opPut, opPut, opPut, opDelete, opHost}; !slices.Equal(ops, want) {
 		t.Errorf("journal ops = %v, want %v", ops, want)
 	}
 
@@ -272,7 +283,7 @@ func TestJournalReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+		if got, want := ids(systems), []string{managedID("a"), managedID("b")}; !slices.Equal(got, want) {
 			t.Errorf("%s: List = %v, want %v", name, got, want)
 			continue
 		}
@@ -324,15 +335,15 @@ func TestJournalTail(t *testing.T) {
 			defer reader.Close()
 			// The torn line is ignored, and the next write cuts it off.
 			mustCreate(t, t.Context(), reader, createReq("b", spec.IsolationProcess, "nanoserver:ltsc2022"))
-			if len(journalLines(t, path)) != 3 {
-				t.Errorf("journal has %d lines, want begin and two puts", len(journalLines(t, path)))
+			if n := len(journalEntries(t, path)); n != 2 {
+				t.Errorf("journal has %d entries, want two puts", n)
 			}
 			for name, host := range map[string]*EmulatedHost{"writer": h, "reader": reader} {
 				systems, err := host.List(t.Context())
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := ids(systems), []string{"a_v1-a", "b_v1-b"}; !slices.Equal(got, want) {
+				if got, want := ids(systems), []string{managedID("a"), managedID("b")}; !slices.Equal(got, want) {
 					t.Errorf("%s: List = %v, want %v", name, got, want)
 				}
 			}
@@ -357,8 +368,8 @@ func TestCompaction(t *testing.T) {
 	if snap := readSnapshot(t, path); snap.Generation != 1 || len(snap.Systems) != 0 {
 		t.Errorf("after %d creates: snapshot generation %d with %d systems, want the new state's (1, none)", n, snap.Generation, len(snap.Systems))
 	}
-	if lines := journalLines(t, path); len(lines) != n+1 {
-		t.Errorf("journal has %d lines, want %d", len(lines), n+1)
+	if entries := journalEntries(t, path); len(entries) != n {
+		t.Errorf("journal has %d entries, want %d", len(entries), n)
 	}
 
 	// One more entry than systems: folded into a new snapshot.
@@ -375,8 +386,8 @@ func TestCompaction(t *testing.T) {
 	if snap.NextPID != firstHostPID+uint32(n*3*pidStep) {
 		t.Errorf("snapshot nextPID = %d, want %d after %d systems of 3 processes", snap.NextPID, firstHostPID+n*3*pidStep, n)
 	}
-	if lines := journalLines(t, path); len(lines) != 1 || lines[0].Op != opBegin || lines[0].Generation != 2 {
-		t.Errorf("journal after compaction = %+v, want only the begin line of generation 2", lines)
+	if h, entries := readJournal(t, path); len(entries) != 0 || h.Op != opBegin || h.Generation != 2 || h.HostID != snap.HostID || h.Seq != snap.Seq || snap.Seq != uint64(n+1) {
+		t.Errorf("journal after compaction = %+v %+v, want only the begin line of generation 2 continuing the snapshot's %d entries", h, entries, snap.Seq)
 	}
 
 	// A reader that last saw generation 1 catches up.
@@ -387,25 +398,25 @@ func TestCompaction(t *testing.T) {
 }
 
 // A crash after the new snapshot was written but before the journal was
-// reset leaves a journal of the previous generation: it is already in the
-// snapshot and must not be replayed over it.
+// replaced leaves a journal of the previous generation: it is already in
+// the snapshot and must not be replayed over it.
 func TestStaleJournalAfterCrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "host.json")
 	h := openTestHost(t, path)
 	ctx := t.Context()
 	mustCreate(t, ctx, h, createReq("a", spec.IsolationProcess, "nanoserver:ltsc2022"))
 	mustCreate(t, ctx, h, createReq("b", spec.IsolationProcess, "nanoserver:ltsc2022"))
-	stale, err := os.ReadFile(path + ".journal")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := h.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	compactNow(t, h)
-	// The crash: the generation 1 journal (which still creates a) survived.
-	if err := os.WriteFile(path+".journal", stale, 0o600); err != nil {
-		t.Fatal(err)
+	// The crash: the new snapshot is in place, the journal is not replaced.
+	h.st.writeAtomic = failOn(h.Path() + ".journal")
+	if err := h.st.locked(ctx, true, h.st.compact); err == nil {
+		t.Fatal("compact succeeded with the journal unwritable")
+	}
+	h.st.writeAtomic = writeFileAtomic
+	if snap, hdr := readSnapshot(t, path), journalHeaderOf(t, path); snap.Generation != 2 || hdr.Generation != 1 {
+		t.Fatalf("after the crash: snapshot generation %d, journal generation %d; want 2 and 1", snap.Generation, hdr.Generation)
 	}
 
 	reopened := openTestHost(t, path)
@@ -414,18 +425,25 @@ func TestStaleJournalAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := ids(systems), []string{"b_v1-b"}; !slices.Equal(got, want) {
+		if got, want := ids(systems), []string{managedID("b")}; !slices.Equal(got, want) {
 			t.Errorf("%s: List = %v, want %v", name, got, want)
 		}
 	}
 	mustCreate(t, ctx, reopened, createReq("c", spec.IsolationProcess, "nanoserver:ltsc2022"))
-	lines := journalLines(t, path)
-	if len(lines) != 2 || lines[0].Generation != 2 || lines[1].System == nil || lines[1].System.Name != "c" {
-		t.Errorf("journal after the next write = %+v, want a fresh generation 2 journal with c", lines)
+	hdr, entries := readJournal(t, path)
+	if hdr.Generation != 2 || len(entries) != 1 || entries[0].System == nil || entries[0].System.Name != "c" {
+		t.Errorf("journal after the next write = %+v %+v, want a fresh generation 2 journal with c", hdr, entries)
 	}
-	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{"b_v1-b", "c_v1-c"}) {
+	if systems, err := h.List(ctx); err != nil || !slices.Equal(ids(systems), []string{managedID("b"), managedID("c")}) {
 		t.Errorf("writer: List = %v, %v", ids(systems), err)
 	}
+}
+
+// journalHeaderOf returns the journal's first line.
+func journalHeaderOf(t *testing.T, path string) header {
+	t.Helper()
+	h, _ := readJournal(t, path)
+	return h
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -434,7 +452,7 @@ func TestOpenErrors(t *testing.T) {
 		content string
 		wantErr string
 	}{
-		{name: "not json", content: "hello", wantErr: "snapshot"},
+		{name: "not json", content: "hello", wantErr: "is not a complete state"},
 		{name: "unknown field", content: `{"generation":1,"hosts":{}}`, wantErr: "unknown field"},
 		{name: "generation 0", content: `{"generation":0,"systems":[]}`, wantErr: "generation is 0"},
 		{name: "duplicate system", content: `{"generation":1,"systems":[{"id":"a"},{"id":"a"}]}`, wantErr: "listed twice"},
