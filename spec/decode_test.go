@@ -83,11 +83,7 @@ func TestParseScalarsAsWritten(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := manifest(tt.extra)
-			if tt.meta != "" {
-				doc = strings.Replace(doc, "name: web", tt.meta, 1)
-			}
-			cs, ps := Parse(strings.NewReader(doc), "m.yaml")
+			cs, ps := Parse(strings.NewReader(withMeta(tt.extra, tt.meta)), "m.yaml")
 			checkProblems(t, ps, tt.errs)
 			if tt.check == nil {
 				if len(cs) != 0 {
@@ -141,11 +137,7 @@ func TestParseControlCharacters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := manifest(tt.extra)
-			if tt.meta != "" {
-				doc = strings.Replace(doc, "name: web", tt.meta, 1)
-			}
-			cs, ps := Parse(strings.NewReader(doc), "m.yaml")
+			cs, ps := Parse(strings.NewReader(withMeta(tt.extra, tt.meta)), "m.yaml")
 			if len(cs) != 0 {
 				t.Errorf("got %d containers, want the document refused", len(cs))
 			}
@@ -187,4 +179,13 @@ func TestDecodeCoversTypes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withMeta is manifest(extra) with its "name: web" line replaced by meta,
+// if any.
+func withMeta(extra, meta string) string {
+	if meta == "" {
+		return manifest(extra)
+	}
+	return strings.Replace(manifest(extra), "name: web", meta, 1)
 }

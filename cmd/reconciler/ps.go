@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -38,9 +37,7 @@ processes with the same PIDs; with Hyper-V isolation it sees only the worker pro
 				return err
 			}
 			if g.output == "json" {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
+				return g.writeJSON(struct {
 					Name      string `json:"name"`
 					ID        string `json:"id"`
 					Isolation string `json:"isolation"`

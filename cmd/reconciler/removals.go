@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -47,9 +46,7 @@ plan), and the agent logs each hold once.`,
 				return err
 			}
 			if g.output == "json" {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
+				return g.writeJSON(struct {
 					Approved []string `json:"approved"`
 				}{approved})
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -49,9 +48,7 @@ MANAGED is "yes" for the systems of this agent's --owner.`,
 					Isolation: string(s.Isolation), Image: s.Image, State: s.State})
 			}
 			if g.output == "json" {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
+				return g.writeJSON(struct {
 					Host       reconcile.HostJSON `json:"host"`
 					Containers []statusContainer  `json:"containers"`
 				}{reconcile.HostView(host), list})
