@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
@@ -86,8 +87,9 @@ type gitCredentials struct {
 	useEnvToken    bool
 	sshKeyFile     string
 	knownHostsFile string
-	// secret is the token last read, replaced by *** in errors.
-	secret string
+	// secrets are the token last read and its basic-auth header value
+	// (base64 of user:token), replaced by *** in errors.
+	secrets [2]string
 }
 
 // loadGitCredentials resolves options and environment and checks, by
@@ -149,11 +151,11 @@ func (c *gitCredentials) auth() (transport.AuthMethod, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.secret = token
 		user := c.user
 		if user == "" {
 			user = "x-access-token"
 		}
+		c.secrets = [2]string{token, base64.StdEncoding.EncodeToString([]byte(user + ":" + token))}
 		return &githttp.BasicAuth{Username: user, Password: token}, nil
 	case c.kind == "ssh" && c.sshKeyFile != "":
 		user := c.user
@@ -198,11 +200,11 @@ func (c *gitCredentials) token() (string, error) {
 	return t, nil
 }
 
-// redact returns err with the user info of any URL in its message, and the
-// token, replaced by ***; errors.Is still sees err's class. Every go-git
+// redact returns err with the user info of any URL in its message, the
+// token and any authorization header value replaced by ***; errors.Is still sees err's class. Every go-git
 // error passes through it before it is returned, logged or shown.
 func (c *gitCredentials) redact(err error) error {
-	return redactError(err, c.secret)
+	return redactError(err, c.secrets[:]...)
 }
 
 // loadKeyring reads armored OpenPGP public keys. Errors are ErrGitConfig.

@@ -23,6 +23,11 @@ var schemeRe = regexp.MustCompile(`^[^:]+://`)
 // URL go-git or net/http quotes did) holds none of those in its user info.
 var userinfoInText = regexp.MustCompile("([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\\s\"'<>`]*@")
 
+// authHeaderInText finds the value of an authorization header a server
+// repeated in its answer: "Basic dXNlcjp0b2tlbg==", "Bearer ..." (16
+// characters at least, so that "basic authentication" stays).
+var authHeaderInText = regexp.MustCompile(`(?i)\b(basic|bearer)( +)[A-Za-z0-9+/._~-]{16,}=*`)
+
 // redactURL returns the repository URL raw with its user info replaced by
 // "***": https://TOKEN@host/x → https://***@host/x, user:pass@host:x →
 // ***@host:x. A URL that does not parse is cut at its last "@", so that a
@@ -61,10 +66,11 @@ func redactURL(raw string) string {
 	return redacted + raw[strings.LastIndex(raw[:hostEnd], "@"):]
 }
 
-// redactText returns s with the user info of every URL in it replaced by
-// "***".
+// redactText returns s with the user info of every URL in it, and the value
+// of every authorization header, replaced by "***".
 func redactText(s string) string {
-	return userinfoInText.ReplaceAllString(s, "${1}"+redacted+"@")
+	s = userinfoInText.ReplaceAllString(s, "${1}"+redacted+"@")
+	return authHeaderInText.ReplaceAllString(s, "${1}${2}"+redacted)
 }
 
 // redactError returns err with the user info of the URLs in its message,

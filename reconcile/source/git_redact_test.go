@@ -66,8 +66,13 @@ func TestRedactError(t *testing.T) {
 			want: "class: https://***@a.example: 403"},
 		{name: "a server echoing the token", err: fmt.Errorf("%w: unexpected status 403: denied for hunter2-token", class),
 			secrets: []string{"hunter2-token"}, want: "class: unexpected status 403: denied for ***"},
-		{name: "nothing to hide", err: fmt.Errorf("%w: https://example.com/x.git: repository not found; mail ops@example.com", class),
-			secrets: []string{""}, want: "class: https://example.com/x.git: repository not found; mail ops@example.com"},
+		{name: "a server echoing the authorization header",
+			err:  fmt.Errorf("%w: authorization failed: denied: Basic eC1hY2Nlc3MtdG9rZW46aHVudGVyMg== and bearer hunter2hunter2hunter2", class),
+			want: "class: authorization failed: denied: Basic *** and bearer ***"},
+		{name: "the encoded header given as a secret", err: fmt.Errorf("%w: got eC1hY2Nlc3MtdG9rZW46aHVudGVyMg==", class),
+			secrets: []string{"hunter2", "eC1hY2Nlc3MtdG9rZW46aHVudGVyMg=="}, want: "class: got ***"},
+		{name: "nothing to hide", err: fmt.Errorf("%w: https://example.com/x.git: repository not found; basic authentication failed, mail ops@example.com", class),
+			secrets: []string{""}, want: "class: https://example.com/x.git: repository not found; basic authentication failed, mail ops@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
