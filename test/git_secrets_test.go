@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Sentinels of the secret tests: the token, and the value of an environment
@@ -112,6 +113,27 @@ func closedPort(t *testing.T) string {
 	return "http://" + addr
 }
 
+// refused waits until the agent exits with an error and returns what it
+// wrote on stderr. It fails the test when the agent starts instead.
+func (a *agent) refused() string {
+	a.t.Helper()
+	for {
+		select {
+		case err := <-a.done:
+			a.done <- err // for the cleanup
+			if err == nil {
+				a.t.Fatal("the agent exited 0, want a refusal")
+			}
+			return a.stderr.String()
+		default:
+		}
+		if len(a.stderr.logLines("agent started")) > 0 {
+			a.t.Fatalf("the agent started, want a refusal:\n%s", a.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestWatchGitRefusesCredentialsInTheURL(t *testing.T) {
 	t.Parallel()
 	tokenFile := filepath.Join(t.TempDir(), "token")
@@ -143,17 +165,12 @@ func TestWatchGitRefusesCredentialsInTheURL(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			cache := filepath.Join(t.TempDir(), "cache")
-			// e.run would repeat the arguments in its error.
-			cmd := exec.Command(binary, append([]string{"--sim-state", e.state, "--log-level", "debug", "watch", "--cache-dir", cache}, tt.args...)...)
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err == nil {
-				t.Fatalf("watch started; want it refused saying %q", tt.want)
+			a := e.start(append([]string{"--log-level", "debug", "--cache-dir", cache}, tt.args...)...)
+			stderr := a.refused()
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("refusal %q does not say %q", stderr, tt.want)
 			}
-			if !strings.Contains(stderr.String(), tt.want) {
-				t.Errorf("refusal %q does not say %q", stderr.String(), tt.want)
-			}
-			if where := leaks(t, sentinelToken, map[string]string{"stdout": stdout.String(), "stderr": stderr.String()}, cache, filepath.Dir(e.state)); len(where) > 0 {
+			if where := leaks(t, sentinelToken, map[string]string{"stderr": stderr}, cache, filepath.Dir(e.state)); len(where) > 0 {
 				t.Errorf("the token shows in %v", where)
 			}
 		})
