@@ -144,9 +144,9 @@ func TestWatchGitRefusesCredentialsInTheURL(t *testing.T) {
 		want string // in the error: the fix
 	}{
 		{name: "token as the user of an http URL", args: []string{"--git", "http://" + sentinelToken + "@127.0.0.1:1/x.git"},
-			want: "a token never goes in the URL, put the token in a file (--git-token-file) or in $RECONCILER_GIT_TOKEN"},
+			want: "a token never goes in the URL; put the token in a file (--git-token-file) or in $RECONCILER_GIT_TOKEN"},
 		{name: "token as the user of an https URL, no token given", args: []string{"--git", "https://" + sentinelToken + "@example.com/x.git"},
-			want: "repository URL https://***@example.com/x.git carries user info"},
+			want: "repository URL https://***@example.com/x.git carries user info but no token is given"},
 		{name: "password in an https URL", args: []string{"--git", "https://deploy:" + sentinelToken + "@example.com/x.git"},
 			want: "carries a password: put the token in a file (--git-token-file)"},
 		{name: "password in an ssh URL", args: []string{"--git", "ssh://git:" + sentinelToken + "@example.com/x.git"},

@@ -128,7 +128,7 @@ func loadGitCredentials(opts GitOptions, ep gitEndpoint) (gitCredentials, error)
 // http:// unless opts.AllowInsecureHTTP.
 func checkHTTPToken(opts GitOptions, ep gitEndpoint, hasToken bool) error {
 	if ep.user != "" && !hasToken {
-		return fmt.Errorf("%w: repository URL %s carries user info and no token is given: a token never goes in the URL, %s (a user name in the URL is only used together with such a token)",
+		return fmt.Errorf("%w: repository URL %s carries user info but no token is given: a token never goes in the URL; %s (a user name in an https URL is only used together with such a token)",
 			ErrGitConfig, redactURL(opts.URL), credentialHint)
 	}
 	if hasToken && ep.plainHTTP && !opts.AllowInsecureHTTP {
@@ -201,8 +201,9 @@ func (c *gitCredentials) token() (string, error) {
 }
 
 // redact returns err with the user info of any URL in its message, the
-// token and any authorization header value replaced by ***; errors.Is still sees err's class. Every go-git
-// error passes through it before it is returned, logged or shown.
+// token and any authorization header value replaced by ***; errors.Is
+// still sees err's class. Every go-git error passes through it before it
+// is returned, logged or shown.
 func (c *gitCredentials) redact(err error) error {
 	return redactError(err, c.secrets[:]...)
 }

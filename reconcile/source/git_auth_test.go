@@ -69,7 +69,7 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 		}, wantString: "git https://example.com/org/repo.git@HEAD"},
 		{name: "user name without a token is taken for one", opts: func(*testing.T) GitOptions {
 			return GitOptions{URL: "https://" + secret + "@example.com/org/repo.git"}
-		}, wantErr: true, wantErrText: "a token never goes in the URL, put the token in a file (--git-token-file) or in $" + EnvGitToken},
+		}, wantErr: true, wantErrText: "a token never goes in the URL; put the token in a file (--git-token-file) or in $" + EnvGitToken},
 		{name: "ssh user name: stripped from String", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "ssh://deploy@example.com/org/repo.git", SSHKeyFile: sshKeyFile(t), KnownHostsFile: writeFile(t, "known_hosts", "")}
 		}, wantString: "git ssh://example.com/org/repo.git@HEAD"},
