@@ -28,8 +28,11 @@ type gitEndpoint struct {
 	plainHTTP bool
 }
 
-// credentialHint says where a token goes instead of the URL.
-const credentialHint = "put the token in a file (--git-token-file) or in $" + EnvGitToken
+// Where credentials go instead of the URL.
+const (
+	credentialHint = "put the token in a file (--git-token-file) or in $" + EnvGitToken
+	sshKeyHint     = "ssh authenticates with a key: give its file with --git-ssh-key or $" + EnvGitSSHKey
+)
 
 // parseGitEndpoint checks a repository URL. A URL carrying a password (or,
 // for git:// and file://, any user info) is refused: credentials go in files
@@ -52,7 +55,11 @@ func parseGitEndpoint(raw string) (gitEndpoint, error) {
 	out := gitEndpoint{url: raw, display: display.String(), user: ep.User}
 	scpLike := ep.Protocol == "ssh" && !schemeRe.MatchString(raw)
 	if ep.Password != "" || scpLike && strings.Contains(ep.User, ":") {
-		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s carries a password: %s", ErrGitConfig, shown, credentialHint)
+		hint := credentialHint
+		if ep.Protocol == "ssh" {
+			hint = sshKeyHint
+		}
+		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s carries a password: %s", ErrGitConfig, shown, hint)
 	}
 	switch ep.Protocol {
 	case "http", "https":

@@ -103,8 +103,9 @@ func TestParseGitEndpointNeverShowsUserInfo(t *testing.T) {
 		wantURL string
 	}{
 		{name: "password", url: "https://deploy:hunter2@example.com/x.git", wantErr: "--git-token-file"},
-		{name: "ssh password", url: "ssh://git:hunter2@example.com/x.git", wantErr: "$" + EnvGitToken},
-		{name: "scp-like password", url: "git:hunter2@example.com:x.git", wantErr: "carries a password"},
+		{name: "ssh password", url: "ssh://git:hunter2@example.com/x.git", wantErr: "carries a password: ssh authenticates with a key: give its file with --git-ssh-key or $" + EnvGitSSHKey},
+		{name: "scp-like password", url: "git:hunter2@example.com:x.git", wantErr: "repository URL ***@example.com:x.git carries a password: ssh authenticates with a key"},
+		{name: "unparsable without password: the token hint", url: "https://deploy@exa mple.com/x.git", wantErr: "$" + EnvGitToken},
 		{name: "percent-encoded password", url: "https://deploy:hun%74er2@example.com/x.git", wantErr: "carries a password"},
 		{name: "unparsable with password", url: "https://deploy:hunter2%zz@example.com/x.git", wantErr: "https://***@example.com/x.git"},
 		{name: "unparsable with / in password", url: "http://deploy:hun/hunter2@example.com:x/", wantErr: "--git-token-file"},
