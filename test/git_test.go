@@ -135,11 +135,18 @@ type gitAgent struct {
 // returns once the agent listens.
 func (e *env) startGit(r *gitRemote, args ...string) *gitAgent {
 	e.t.Helper()
+	return e.startGitURL(r.bare, filepath.Join(e.t.TempDir(), "cache"), args...)
+}
+
+// startGitURL is startGit for the repository at url, with its cache in
+// cacheDir.
+func (e *env) startGitURL(url, cacheDir string, args ...string) *gitAgent {
+	e.t.Helper()
 	dir := e.t.TempDir()
 	secret := "hook-secret-" + filepath.Base(dir)
 	secretFile := filepath.Join(dir, "webhook-secret")
 	write(e.t, secretFile, secret+"\n")
-	a := e.start(append([]string{"--git", r.bare, "--interval", "200ms", "--cache-dir", filepath.Join(dir, "cache"),
+	a := e.start(append([]string{"--git", url, "--interval", "200ms", "--cache-dir", cacheDir,
 		"--listen", "127.0.0.1:0", "--webhook-secret-file", secretFile}, args...)...)
 	listening := a.waitLogs("the agent listens", isMsg("listening"))
 	addr, _ := listening[0]["address"].(string)

@@ -32,6 +32,7 @@ type watchFlags struct {
 	interval                   time.Duration
 	cacheDir                   string
 	tokenFile                  string
+	allowInsecureHTTP          bool
 	sshKey, knownHosts         string
 	atomic                     bool
 	keyring                    string
@@ -57,6 +58,10 @@ Sources (repeatable; names must be unique across all of them):
                POST /hooks/git at --listen; --ref and --path are given once for all
                repositories or once per --git, in order
 
+A git token goes in --git-token-file or $RECONCILER_GIT_TOKEN, never in the URL: a URL
+with a password or token in it is refused, and a token is not sent over plain http://
+without --allow-insecure-http. URL user info is never logged, shown or cached.
+
 A file that turns invalid keeps its containers as they were and holds every removal
 until it is fixed; a folder that vanishes or a remote that cannot be reached never
 removes anything. Removals are counted over --removal-window (10m) whatever their
@@ -71,7 +76,7 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
       --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook`,
-		Args: cobra.NoArgs,
+		Args: noWatchArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.apply.check(); err != nil {
 				return err
@@ -91,6 +96,7 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 	fl.DurationVar(&f.interval, "interval", 30*time.Second, "how often to ask the git remote for its head")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where clones are kept across restarts (default: under the user's cache directory)")
 	fl.StringVar(&f.tokenFile, "git-token-file", "", "file holding an HTTPS token (or the token itself in $RECONCILER_GIT_TOKEN)")
+	fl.BoolVar(&f.allowInsecureHTTP, "allow-insecure-http", false, "allow sending the git token to http:// URLs, unencrypted (refused by default, loopback included)")
 	fl.StringVar(&f.sshKey, "git-ssh-key", "", "SSH private key file (or $RECONCILER_GIT_SSH_KEY)")
 	fl.StringVar(&f.knownHosts, "git-known-hosts", "", "known_hosts file checked for SSH remotes (or $RECONCILER_GIT_KNOWN_HOSTS)")
 	fl.BoolVar(&f.atomic, "atomic", false, "apply each commit all or nothing: an invalid commit leaves the last good one in force")
@@ -174,7 +180,7 @@ func (f *watchFlags) sources(g *globals) ([]source.Source, []*source.GitSource, 
 	for i, url := range f.gitURLs {
 		s, err := source.NewGitSource(source.GitOptions{
 			URL: url, Ref: refs[i], Path: paths[i], Interval: f.interval, CacheDir: f.cacheDir,
-			TokenFile: f.tokenFile, SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts,
+			TokenFile: f.tokenFile, AllowInsecureHTTP: f.allowInsecureHTTP, SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts,
 			Atomic: f.atomic, VerifySignaturesKeyring: f.keyring, Logger: g.log.Named("git"),
 		})
 		if err != nil {
@@ -184,6 +190,15 @@ func (f *watchFlags) sources(g *globals) ([]source.Source, []*source.GitSource, 
 		gits = append(gits, s)
 	}
 	return out, gits, nil
+}
+
+// noWatchArgs refuses positional arguments without repeating them (cobra's
+// NoArgs would): a repository URL given without --git may carry a token.
+func noWatchArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("watch takes no arguments (%d given): give folders with --dir and repositories with --git", len(args))
+	}
+	return nil
 }
 
 // perRepo spreads a per-repository flag over n repositories: given once,

@@ -61,8 +61,11 @@ const (
 // GitOptions configures a GitSource.
 type GitOptions struct {
 	// URL of the repository: https://, http://, ssh://, scp-like
-	// git@host:path, file:// or a local path. It must not carry a password;
-	// use TokenFile or RECONCILER_GIT_TOKEN.
+	// git@host:path, file:// or a local path. It must not carry a password
+	// or a token: use TokenFile or RECONCILER_GIT_TOKEN. A user name is
+	// accepted in an ssh URL, and in an http(s) URL together with a token
+	// (it is then the basic-auth user name); it is never shown, logged nor
+	// written to the cache dir.
 	URL string
 	// Ref is a branch, a tag, a full ref name (refs/...) or a full 40-hex
 	// commit id. Empty means the remote's default branch. A short name is
@@ -80,6 +83,10 @@ type GitOptions struct {
 	// RECONCILER_GIT_TOKEN). It is sent as basic auth with the URL's user
 	// name, or "x-access-token" when the URL has none.
 	TokenFile string
+	// AllowInsecureHTTP accepts sending the token to an http:// URL, where
+	// it crosses the network unencrypted. Without it a token with an
+	// http:// URL is an ErrGitConfig (loopback addresses included).
+	AllowInsecureHTTP bool
 	// SSHKeyFile is an unencrypted SSH private key (default: the path in
 	// RECONCILER_GIT_SSH_KEY); KnownHostsFile the known_hosts checked
 	// against (default: the path in RECONCILER_GIT_KNOWN_HOSTS, else
@@ -107,7 +114,8 @@ type GitStatus struct {
 	// (the file is invalid at Commit) to that older commit.
 	HeldFiles map[string]string
 	// LastError is the last failure (fetch, signature), empty once a later
-	// attempt succeeded. It never contains a credential.
+	// attempt succeeded. It never contains a credential nor a URL's user
+	// info.
 	LastError string
 	// LastFetch is when the remote last answered.
 	LastFetch time.Time
@@ -162,8 +170,10 @@ type GitSource struct {
 var _ Source = (*GitSource)(nil)
 
 // NewGitSource validates opts and returns a source. Errors are ErrGitConfig:
-// a malformed URL or one carrying a password, unreadable token, key,
-// known_hosts or keyring files. It does not touch the network.
+// a malformed URL, one carrying a password or token (see GitOptions.URL), a
+// token bound for plain http:// without AllowInsecureHTTP, unreadable
+// token, key, known_hosts or keyring files. No error repeats a credential
+// or a URL's user info. It does not touch the network.
 func NewGitSource(opts GitOptions) (*GitSource, error) {
 	ep, err := parseGitEndpoint(opts.URL)
 	if err != nil {
@@ -333,6 +343,7 @@ func (g *GitSource) Run(ctx context.Context, notify func()) error {
 func (g *GitSource) poll(ctx context.Context) (bool, error) {
 	head, err := g.fetchHead(ctx)
 	if err != nil {
+		err = g.creds.redact(err) // logged and shown in Status
 		g.setFailure(err)
 		return false, err
 	}

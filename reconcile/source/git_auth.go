@@ -2,10 +2,9 @@ package source
 
 import (
 	"bytes"
-	"errors"
+	"encoding/base64"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -17,46 +16,69 @@ import (
 
 // gitEndpoint is the parsed repository URL.
 type gitEndpoint struct {
-	url     string // given to go-git
-	display string // for String and logs: no user info
+	// url is given to go-git for network operations. It never holds a
+	// password; only an ssh URL keeps its user name (not a secret, and
+	// go-git's ssh-agent default needs it). It is never stored or shown.
+	url     string
+	display string // for String, logs and the cache's git config: no user info
 	user    string // user name from the URL, "" if none
 	kind    string // "http" (http/https), "ssh", "git" or "file"
 	shallow bool   // the transport can fetch shallow
+	// plainHTTP is an http:// URL: a token would cross the network in clear.
+	plainHTTP bool
 }
 
-// userinfoRe finds the user info of a URL that does not parse.
-var userinfoRe = regexp.MustCompile(`://[^/@]*@`)
+// Where credentials go instead of the URL.
+const (
+	credentialHint = "put the token in a file (--git-token-file) or in $" + EnvGitToken
+	sshKeyHint     = "ssh authenticates with a key: give its file with --git-ssh-key or $" + EnvGitSSHKey
+)
 
-// parseGitEndpoint checks a repository URL. A URL carrying a password is
-// refused (credentials go in files or the environment); no error message
-// repeats the password.
+// parseGitEndpoint checks a repository URL. A URL carrying a password (or,
+// for git:// and file://, any user info) is refused: credentials go in files
+// or the environment. No error message repeats the URL's user info.
 func parseGitEndpoint(raw string) (gitEndpoint, error) {
 	if strings.TrimSpace(raw) == "" {
 		return gitEndpoint{}, fmt.Errorf("%w: no repository URL", ErrGitConfig)
 	}
+	shown := redactURL(raw)
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil {
-		shown := userinfoRe.ReplaceAllString(raw, "://")
-		return gitEndpoint{}, fmt.Errorf("%w: invalid repository URL %q", ErrGitConfig, shown)
+		if shown != raw {
+			// The parser's reason quotes pieces of the URL, password included.
+			return gitEndpoint{}, fmt.Errorf("%w: invalid repository URL %s; user info is refused in any URL anyway: %s", ErrGitConfig, shown, credentialHint)
+		}
+		return gitEndpoint{}, fmt.Errorf("%w: invalid repository URL: %v", ErrGitConfig, err)
 	}
 	display := *ep
 	display.User, display.Password = "", ""
 	out := gitEndpoint{url: raw, display: display.String(), user: ep.User}
-	if ep.Password != "" {
-		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s carries a password: put the token in a file (--git-token-file) or %s", ErrGitConfig, out.display, EnvGitToken)
+	scpLike := ep.Protocol == "ssh" && !schemeRe.MatchString(raw)
+	if ep.Password != "" || scpLike && strings.Contains(ep.User, ":") {
+		hint := credentialHint
+		if ep.Protocol == "ssh" {
+			hint = sshKeyHint
+		}
+		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s carries a password: %s", ErrGitConfig, shown, hint)
 	}
 	switch ep.Protocol {
 	case "http", "https":
-		out.kind, out.shallow = "http", true
+		// The user name, if any, goes in the auth header with the token.
+		out.kind, out.shallow, out.url = "http", true, out.display
+		out.plainHTTP = ep.Protocol == "http"
 	case "ssh":
 		out.kind, out.shallow = "ssh", true
-	case "git":
-		out.kind, out.shallow = "git", true
-	case "file":
-		// go-git serves file:// through git-upload-pack, or its own
-		// server, which cannot send shallow packs; a local copy is cheap.
-		out.kind = "file"
-		out.display = ep.Path
+	case "git", "file":
+		if ep.User != "" {
+			return gitEndpoint{}, fmt.Errorf("%w: repository URL %s: a %s:// URL takes no user info", ErrGitConfig, shown, ep.Protocol)
+		}
+		out.kind, out.shallow = ep.Protocol, ep.Protocol == "git"
+		if ep.Protocol == "file" {
+			// go-git serves file:// through git-upload-pack, or its own
+			// server, which cannot send shallow packs; a local copy is
+			// cheap.
+			out.display = ep.Path
+		}
 	default:
 		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s: unsupported scheme %q", ErrGitConfig, out.display, ep.Protocol)
 	}
@@ -72,8 +94,9 @@ type gitCredentials struct {
 	useEnvToken    bool
 	sshKeyFile     string
 	knownHostsFile string
-	// secret is the token last read, replaced by *** in errors.
-	secret string
+	// secrets are the token last read and its basic-auth header value
+	// (base64 of user:token), replaced by *** in errors.
+	secrets [2]string
 }
 
 // loadGitCredentials resolves options and environment and checks, by
@@ -91,6 +114,9 @@ func loadGitCredentials(opts GitOptions, ep gitEndpoint) (gitCredentials, error)
 	switch ep.kind {
 	case "http":
 		c.useEnvToken = c.tokenFile == "" && os.Getenv(EnvGitToken) != ""
+		if err := checkHTTPToken(opts, ep, c.tokenFile != "" || c.useEnvToken); err != nil {
+			return c, err
+		}
 	case "ssh":
 		if c.sshKeyFile == "" {
 			c.sshKeyFile = os.Getenv(EnvGitSSHKey)
@@ -103,6 +129,26 @@ func loadGitCredentials(opts GitOptions, ep gitEndpoint) (gitCredentials, error)
 	return c, err
 }
 
+// checkHTTPToken enforces where an http(s) token may come from and go: from
+// the credential source only (a user name in the URL without one is taken
+// for a token, as in https://TOKEN@host/x.git), and never over plain
+// http:// unless opts.AllowInsecureHTTP.
+func checkHTTPToken(opts GitOptions, ep gitEndpoint, hasToken bool) error {
+	if ep.user != "" && !hasToken {
+		return fmt.Errorf("%w: repository URL %s carries user info but no token is given: a token never goes in the URL; %s (a user name in an https URL is only used together with such a token)",
+			ErrGitConfig, redactURL(opts.URL), credentialHint)
+	}
+	if hasToken && ep.plainHTTP && !opts.AllowInsecureHTTP {
+		from := "--git-token-file"
+		if opts.TokenFile == "" {
+			from = "$" + EnvGitToken
+		}
+		return fmt.Errorf("%w: the token (from %s) would cross the network unencrypted to %s: use https://, or accept it with --allow-insecure-http",
+			ErrGitConfig, from, ep.display)
+	}
+	return nil
+}
+
 // auth builds the transport auth method; nil means anonymous (or, for ssh
 // without a key, go-git's ssh-agent default with known_hosts checking).
 func (c *gitCredentials) auth() (transport.AuthMethod, error) {
@@ -112,11 +158,11 @@ func (c *gitCredentials) auth() (transport.AuthMethod, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.secret = token
 		user := c.user
 		if user == "" {
 			user = "x-access-token"
 		}
+		c.secrets = [2]string{token, base64.StdEncoding.EncodeToString([]byte(user + ":" + token))}
 		return &githttp.BasicAuth{Username: user, Password: token}, nil
 	case c.kind == "ssh" && c.sshKeyFile != "":
 		user := c.user
@@ -161,25 +207,13 @@ func (c *gitCredentials) token() (string, error) {
 	return t, nil
 }
 
-// redact returns err with the token, if it appears, replaced by ***. The
-// result keeps err's class for errors.Is.
+// redact returns err with the user info of any URL in its message, the
+// token and any authorization header value replaced by ***; errors.Is
+// still sees err's class. Every go-git error passes through it before it
+// is returned, logged or shown.
 func (c *gitCredentials) redact(err error) error {
-	if err == nil || c.secret == "" || !strings.Contains(err.Error(), c.secret) {
-		return err
-	}
-	return redactedError{msg: strings.ReplaceAll(err.Error(), c.secret, "***"), err: err}
+	return redactError(err, c.secrets[:]...)
 }
-
-// redactedError is an error whose message had a credential removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e redactedError) Error() string { return e.msg }
-
-// Is keeps the wrapped error's class without exposing its message.
-func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // loadKeyring reads armored OpenPGP public keys. Errors are ErrGitConfig.
 func loadKeyring(file string) (string, error) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -52,15 +56,33 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 		opts    func(t *testing.T) GitOptions
 		env     map[string]string
 		wantErr bool
+		// wantErrText is a part of the error (the fix it proposes).
+		wantErrText string
 		// wantString is String() when there is no error.
 		wantString string
 	}{
 		{name: "https with ref and path", opts: func(*testing.T) GitOptions {
 			return GitOptions{URL: "https://example.com/org/repo.git", Ref: "main", Path: "/hosts/a/"}
 		}, wantString: "git https://example.com/org/repo.git@main:hosts/a"},
-		{name: "user name stripped from String", opts: func(*testing.T) GitOptions {
-			return GitOptions{URL: "https://deploy@example.com/org/repo.git"}
+		{name: "user name with a token: stripped from String", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "https://deploy@example.com/org/repo.git", TokenFile: writeFile(t, "token", secret)}
 		}, wantString: "git https://example.com/org/repo.git@HEAD"},
+		{name: "user name without a token is taken for one", opts: func(*testing.T) GitOptions {
+			return GitOptions{URL: "https://" + secret + "@example.com/org/repo.git"}
+		}, wantErr: true, wantErrText: "a token never goes in the URL; put the token in a file (--git-token-file) or in $" + EnvGitToken},
+		{name: "ssh user name: stripped from String", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "ssh://deploy@example.com/org/repo.git", SSHKeyFile: sshKeyFile(t), KnownHostsFile: writeFile(t, "known_hosts", "")}
+		}, wantString: "git ssh://example.com/org/repo.git@HEAD"},
+		{name: "token to plain http refused", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "http://example.com/r.git", TokenFile: writeFile(t, "token", secret)}
+		}, wantErr: true, wantErrText: "the token (from --git-token-file) would cross the network unencrypted to http://example.com/r.git: use https://, or accept it with --allow-insecure-http"},
+		{name: "token in env to plain http loopback refused", opts: func(*testing.T) GitOptions { return GitOptions{URL: "http://127.0.0.1:8080/r.git"} },
+			env: map[string]string{EnvGitToken: secret}, wantErr: true, wantErrText: "(from $" + EnvGitToken + ")"},
+		{name: "token to plain http allowed", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "http://example.com/r.git", TokenFile: writeFile(t, "token", secret), AllowInsecureHTTP: true}
+		}, wantString: "git http://example.com/r.git@HEAD"},
+		{name: "plain http without a token", opts: func(*testing.T) GitOptions { return GitOptions{URL: "http://example.com/r.git"} },
+			wantString: "git http://example.com/r.git@HEAD"},
 		{name: "scp-like ssh", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "git@example.com:org/repo.git", SSHKeyFile: sshKeyFile(t), KnownHostsFile: writeFile(t, "known_hosts", "")}
 		}, wantString: "git ssh://example.com/org/repo.git@HEAD"},
@@ -73,7 +95,10 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 		{name: "no URL", opts: func(*testing.T) GitOptions { return GitOptions{} }, wantErr: true},
 		{name: "password in URL", opts: func(*testing.T) GitOptions {
 			return GitOptions{URL: "https://user:" + secret + "@example.com/r.git"}
-		}, wantErr: true},
+		}, wantErr: true, wantErrText: "repository URL https://***@example.com/r.git carries a password: put the token in a file (--git-token-file) or in $" + EnvGitToken},
+		{name: "password in scp-like URL", opts: func(*testing.T) GitOptions {
+			return GitOptions{URL: "user:" + secret + "@example.com:r.git"}
+		}, wantErr: true, wantErrText: "repository URL ***@example.com:r.git carries a password"},
 		{name: "unsupported scheme", opts: func(*testing.T) GitOptions { return GitOptions{URL: "ftp://example.com/r.git"} }, wantErr: true},
 		{name: "invalid ref", opts: func(*testing.T) GitOptions { return GitOptions{URL: "/srv/r.git", Ref: "a..b"} }, wantErr: true},
 		{name: "negative interval", opts: func(*testing.T) GitOptions { return GitOptions{URL: "/srv/r.git", Interval: -time.Second} }, wantErr: true},
@@ -118,8 +143,11 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 				if !errors.Is(err, ErrGitConfig) {
 					t.Errorf("error %v is not ErrGitConfig", err)
 				}
-				if strings.Contains(err.Error(), secret) {
+				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "user:") {
 					t.Errorf("error shows the credential: %v", err)
+				}
+				if !strings.Contains(err.Error(), tt.wantErrText) {
+					t.Errorf("error %q does not say %q", err, tt.wantErrText)
 				}
 				return
 			}
@@ -136,11 +164,20 @@ func TestGitCredentialNeverShown(t *testing.T) {
 		name string
 		opts func(t *testing.T) GitOptions
 		env  map[string]string
+		// user is the URL's user name, wantUser the basic-auth user name.
+		user, wantUser string
+		// oldCache seeds the cache dir with a git config an older build
+		// wrote, the token in its remote URL.
+		oldCache bool
 	}{
 		{name: "token file", opts: func(t *testing.T) GitOptions {
 			return GitOptions{TokenFile: writeFile(t, "token", token+"\n")}
-		}},
-		{name: "token in env", opts: func(*testing.T) GitOptions { return GitOptions{} }, env: map[string]string{EnvGitToken: token}},
+		}, wantUser: "x-access-token"},
+		{name: "token in env", opts: func(*testing.T) GitOptions { return GitOptions{} }, env: map[string]string{EnvGitToken: token},
+			wantUser: "x-access-token", oldCache: true},
+		{name: "user name in the URL, token file", opts: func(t *testing.T) GitOptions {
+			return GitOptions{TokenFile: writeFile(t, "token", token+"\n")}
+		}, user: "deploy-bot", wantUser: "deploy-bot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +187,7 @@ func TestGitCredentialNeverShown(t *testing.T) {
 			var sawToken, requests atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
-				if user, pass, ok := r.BasicAuth(); ok && user == "x-access-token" && pass == token {
+				if user, pass, ok := r.BasicAuth(); ok && user == tt.wantUser && pass == token {
 					sawToken.Add(1)
 				}
 				// A hostile or careless server echoing the credential.
@@ -160,6 +197,20 @@ func TestGitCredentialNeverShown(t *testing.T) {
 			logger, logs := testLogs(t)
 			opts := tt.opts(t)
 			opts.URL, opts.CacheDir, opts.Logger, opts.Interval = srv.URL+"/org/repo.git", t.TempDir(), logger, 5*time.Millisecond
+			if tt.user != "" {
+				opts.URL = strings.Replace(opts.URL, "://", "://"+tt.user+"@", 1)
+			}
+			opts.AllowInsecureHTTP = true // httptest serves plain http
+			if tt.oldCache {
+				old, err := git.PlainInit(filepath.Join(opts.CacheDir, cacheRepoDir), true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				leaky := strings.Replace(srv.URL, "://", "://"+token+"@", 1) + "/org/repo.git"
+				if _, err := old.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{leaky}}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			g, err := NewGitSource(opts)
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +224,7 @@ func TestGitCredentialNeverShown(t *testing.T) {
 			cancel()
 			<-done
 			if sawToken.Load() == 0 {
-				t.Error("the server never received the token as basic auth")
+				t.Errorf("the server never received the token as basic auth for %q", tt.wantUser)
 			}
 			shown := []string{g.String(), fmt.Sprintf("%+v", g.Status())}
 			snap, _ := g.Snapshot(context.Background())
@@ -189,13 +240,37 @@ func TestGitCredentialNeverShown(t *testing.T) {
 			if g.Status().LastError == "" {
 				t.Error("status shows no failure")
 			}
+			shown = append(shown, filesUnder(t, opts.CacheDir)...)
+			header := base64.StdEncoding.EncodeToString([]byte(tt.wantUser + ":" + token)) // as the server echoed it
 			for _, s := range shown {
-				if strings.Contains(s, token) {
+				if strings.Contains(s, token) || strings.Contains(s, header) || tt.user != "" && strings.Contains(s, tt.user) {
 					t.Errorf("credential shown: %s", s)
 				}
 			}
+			cfg, err := os.ReadFile(filepath.Join(opts.CacheDir, cacheRepoDir, "config"))
+			if want := "url = " + srv.URL + "/org/repo.git\n"; err != nil || !strings.Contains(string(cfg), want) {
+				t.Errorf("cache git config (%v):\n%s\nwant it to hold %q", err, cfg, want)
+			}
 		})
 	}
+}
+
+// filesUnder returns the content of every regular file under dir.
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out = append(out, p+": "+string(b))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestGitSSHUnknownHostRefused(t *testing.T) {

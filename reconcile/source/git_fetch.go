@@ -58,7 +58,7 @@ func (g *GitSource) openCache() (func(), error) {
 		repo, err = git.Init(st, nil)
 	}
 	if err == nil {
-		err = ensureRemote(repo, g.ep.url)
+		err = ensureRemote(repo, g.ep.display)
 	}
 	if err != nil {
 		_ = st.Close()
@@ -73,7 +73,10 @@ func (g *GitSource) openCache() (func(), error) {
 	return unlock, nil
 }
 
-// ensureRemote points the remote at url, creating it if needed.
+// ensureRemote points the remote of the cache's git config at url (the URL
+// without user info), creating it if needed. The config is for people
+// looking at the cache: network operations use g.remote. A config written
+// by an older build with a token in its URL is rewritten here.
 func ensureRemote(repo *git.Repository, url string) error {
 	r, err := repo.Remote(remoteName)
 	switch {
@@ -88,6 +91,13 @@ func ensureRemote(repo *git.Repository, url string) error {
 	}
 	_, err = repo.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{url}})
 	return err
+}
+
+// remote is the cache's remote as network operations use it: with the URL
+// that may hold an ssh user name, which is kept out of the git config on
+// disk.
+func (g *GitSource) remote() *git.Remote {
+	return git.NewRemote(g.repo.Storer, &config.RemoteConfig{Name: remoteName, URLs: []string{g.ep.url}})
 }
 
 // localHead is the commit the cache holds for the ref, if any.
@@ -180,14 +190,10 @@ func (g *GitSource) lsRemote(ctx context.Context) (plumbing.ReferenceName, plumb
 	if err != nil {
 		return "", plumbing.ZeroHash, err
 	}
-	remote, err := g.repo.Remote(remoteName)
-	if err != nil {
-		return "", plumbing.ZeroHash, fmt.Errorf("%w: cache dir: %v", ErrGitConfig, err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, gitListTimeout)
 	defer cancel()
 	g.lists.Add(1)
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+	refs, err := g.remote().ListContext(ctx, &git.ListOptions{Auth: auth})
 	if err != nil {
 		return "", plumbing.ZeroHash, fmt.Errorf("%w: %s: list refs: %v", ErrGitRemote, g, g.creds.redact(err))
 	}
@@ -259,12 +265,13 @@ func (g *GitSource) fetch(ctx context.Context, specs ...config.RefSpec) error {
 		opts.Depth = 1
 	}
 	g.fetches.Add(1)
-	err = g.repo.FetchContext(ctx, opts)
+	remote := g.remote()
+	err = remote.FetchContext(ctx, opts)
 	if err != nil && opts.Depth > 0 && ctx.Err() == nil && !errors.Is(err, git.NoErrAlreadyUpToDate) && !errors.Is(err, git.ErrExactSHA1NotSupported) {
 		g.log.Debug("shallow fetch failed: fetching full history from now on", zap.Error(g.creds.redact(err)))
 		g.noShallow.Store(true)
 		opts.Depth = 0
-		err = g.repo.FetchContext(ctx, opts)
+		err = remote.FetchContext(ctx, opts)
 	}
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
