@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/reconciler/reconciler/reconcile/source"
 )
 
 func main() {
@@ -54,10 +56,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "reconciler:", ee.err)
+			fmt.Fprintln(stderr, "reconciler:", source.RedactText(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "reconciler:", err)
+	// A flag value echoed by the flag parser may be a URL with a token.
+	fmt.Fprintln(stderr, "reconciler:", source.RedactText(err.Error()))
 	return 1
 }

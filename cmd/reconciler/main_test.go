@@ -74,6 +74,10 @@ func TestExitCode(t *testing.T) {
 		{name: "plain error", err: errors.New("boom"), want: 1, wantStderr: "reconciler: boom\n"},
 		{name: "changes pending, already reported", err: &exitError{code: 2}, want: 2},
 		{name: "coded error with a message", err: &exitError{code: 1, err: errors.New("bad")}, want: 1, wantStderr: "reconciler: bad\n"},
+		{name: "a flag value with a token in a URL", err: errors.New(`invalid argument "https://user:s3cret@h/x.git" for "--interval" flag`),
+			want: 1, wantStderr: "reconciler: invalid argument \"https://***@h/x.git\" for \"--interval\" flag\n"},
+		{name: "a coded error with a token in a URL", err: &exitError{code: 1, err: errors.New("fetch http://s3cret@h/x.git: refused")},
+			want: 1, wantStderr: "reconciler: fetch http://***@h/x.git: refused\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

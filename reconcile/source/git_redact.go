@@ -66,9 +66,10 @@ func redactURL(raw string) string {
 	return redacted + raw[strings.LastIndex(raw[:hostEnd], "@"):]
 }
 
-// redactText returns s with the user info of every URL in it, and the value
-// of every authorization header, replaced by "***".
-func redactText(s string) string {
+// RedactText returns s with the user info of every URL in it, and the value
+// of every authorization header, replaced by "***". The command line runs
+// every message it prints through it, whatever produced it.
+func RedactText(s string) string {
 	s = userinfoInText.ReplaceAllString(s, "${1}"+redacted+"@")
 	return authHeaderInText.ReplaceAllString(s, "${1}${2}"+redacted)
 }
@@ -80,7 +81,7 @@ func redactError(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
-	msg := redactText(err.Error())
+	msg := RedactText(err.Error())
 	for _, s := range secrets {
 		if s != "" {
 			msg = strings.ReplaceAll(msg, s, redacted)
