@@ -86,9 +86,14 @@ func (v *checker) exact(p fieldPath, got, want string) {
 
 // oneOf checks a field whose value comes from a fixed list.
 func (v *checker) oneOf(p fieldPath, got string, valid ...string) {
-	if !slices.Contains(valid, got) {
-		v.add(p, "must be one of %s, not %q", strings.Join(valid, ", "), got)
+	if slices.Contains(valid, got) {
+		return
 	}
+	if i := slices.IndexFunc(valid, func(s string) bool { return strings.EqualFold(s, got) }); i >= 0 {
+		v.add(p, "must be one of %s, not %q; did you mean %q?", strings.Join(valid, ", "), got, valid[i])
+		return
+	}
+	v.add(p, "must be one of %s, not %q", strings.Join(valid, ", "), got)
 }
 
 // between checks an integer range.

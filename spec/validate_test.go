@@ -59,6 +59,8 @@ func TestParseValidation(t *testing.T) {
 		yaml string
 		want []want
 	}{
+		{name: "isolation in another case", yaml: manifest("  isolation: Process\n"),
+			want: []want{{"spec.isolation", 7, `must be one of process, hyperv, default, not "Process"; did you mean "process"?`}}},
 		{name: "minimal manifest", yaml: manifest("")},
 
 		// apiVersion and kind.
