@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 // The crash suite: the agent is killed (SIGKILL, no chance to clean up) at
@@ -92,7 +94,8 @@ func runCrashTrials(t *testing.T, first, n int, flags string) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			t.Logf("rerun: go test ./test -run '^%s$/^%s$' -crash.seed=%d%s", parent, name, seed, flags)
-			tr := newCrashTrial(rand.New(rand.NewPCG(seed, uint64(i))))
+			scenario := crashScenarios[(seed+uint64(i))%uint64(len(crashScenarios))] // any len(crashScenarios) trials cover them all
+			tr := newCrashTrial(scenario, rand.New(rand.NewPCG(seed, uint64(i))))
 			stats.add(tr.run(t))
 		})
 	}
@@ -120,11 +123,13 @@ func (d crashDecl) manifest() string {
 type crashRun struct {
 	watch    bool // `watch --dir`, else a one-shot `reconcile`
 	parallel int  // --parallel
-	// The kill point: as soon as the process started, or once this
-	// fraction (rounded up, at least one) of the pass's operations is
-	// journaled.
-	atStart bool
-	at      float64
+	// The kill point: as soon as the state file given by --sim-state is
+	// replaced (a snapshot written); else as soon as the process started;
+	// else once this fraction (rounded up, at least one) of the pass's
+	// operations is journaled.
+	onReplace bool
+	atStart   bool
+	at        float64
 }
 
 func newCrashRun(r *rand.Rand) crashRun {
@@ -132,16 +137,23 @@ func newCrashRun(r *rand.Rand) crashRun {
 }
 
 // killPoint is the number of journaled operations after which the run is
-// killed, out of the ops of its pass.
+// killed, out of the ops of its pass; -1 when that is not what kills it.
 func (r crashRun) killPoint(ops int) int {
-	if r.atStart || ops == 0 {
+	switch {
+	case r.onReplace:
+		return -1
+	case r.atStart || ops == 0:
 		return 0
 	}
 	return 1 + min(int(r.at*float64(ops)), ops-1)
 }
 
 func (r crashRun) String() string {
-	return fmt.Sprintf("%s --parallel %d", runMode(r.watch), r.parallel)
+	s := fmt.Sprintf("%s --parallel %d", runMode(r.watch), r.parallel)
+	if r.onReplace {
+		s += " (killed when the state file is replaced)"
+	}
+	return s
 }
 
 func runMode(watch bool) string {
@@ -154,15 +166,21 @@ func runMode(watch bool) string {
 // crashTrial is everything a trial does, drawn from its seed up front.
 type crashTrial struct {
 	scenario      string
+	latency       string // the emulated host's, from the killed runs on
 	before, after []crashDecl
 	crashes       []crashRun // the killed runs, in order
 	recoverWatch  bool       // recover with `watch --dir`, else `reconcile`
 }
 
-var crashScenarios = []string{"create", "recreate", "remove", "mixed"}
+// The scenarios: what the killed pass does. "compaction" recreates so many
+// containers that the emulated host folds its journal into a new snapshot
+// during the pass (driver/sim does so once 256 entries are journaled), and
+// the kill comes as that snapshot lands: the widest window a crash can hit
+// inside one of its writes.
+var crashScenarios = []string{"create", "recreate", "remove", "mixed", "compaction"}
 
-func newCrashTrial(r *rand.Rand) crashTrial {
-	tr := crashTrial{scenario: crashScenarios[r.IntN(len(crashScenarios))]}
+func newCrashTrial(scenario string, r *rand.Rand) crashTrial {
+	tr := crashTrial{scenario: scenario, latency: crashLatency}
 	images := []string{ltsc2022, "mcr.microsoft.com/windows/nanoserver:ltsc2022"}
 	isolations := []string{"process", "hyperv"}
 	decl := func(i int) crashDecl {
@@ -183,6 +201,10 @@ func newCrashTrial(r *rand.Rand) crashTrial {
 		remove = 1 + r.IntN((owned-1)/2)
 		change = 1 + r.IntN(min(3, owned-remove))
 		add = 1 + r.IntN(3)
+	case "compaction":
+		owned = 130 + r.IntN(20) // 260 operations or more
+		change = owned
+		tr.latency = "1ms" // the kill waits for a file, not for an operation
 	}
 	for i := range owned {
 		tr.before = append(tr.before, decl(i))
@@ -210,7 +232,9 @@ func newCrashTrial(r *rand.Rand) crashTrial {
 	}
 	slices.SortFunc(tr.after, func(a, b crashDecl) int { return strings.Compare(a.name, b.name) })
 	tr.crashes = []crashRun{newCrashRun(r)}
-	if r.IntN(3) == 0 { // the recovery is killed too
+	if scenario == "compaction" {
+		tr.crashes[0].onReplace = true
+	} else if r.IntN(3) == 0 { // the recovery is killed too
 		tr.crashes = append(tr.crashes, newCrashRun(r))
 	}
 	tr.recoverWatch = r.IntN(2) == 0
@@ -223,11 +247,10 @@ type crashOutcome struct {
 	kills    []crashKill
 }
 
-// crashKill is where one run died: after done of the pass's ops journaled
-// operations.
+// crashKill is where one run died.
 type crashKill struct {
-	watch     bool
-	done, ops int
+	watch bool
+	where string
 }
 
 // run carries the trial out and checks the host after each kill and after
@@ -246,7 +269,7 @@ func (tr crashTrial) run(t *testing.T) crashOutcome {
 	list := e.status()
 	foreign, foreignPS := e.foreignView(list, false), e.foreignView(list, true)
 	writeDecls(t, dir, tr.after)
-	e.mustRun("sim", "fault", "--latency", crashLatency)
+	e.mustRun("sim", "fault", "--latency", tr.latency)
 
 	for i, c := range tr.crashes {
 		ops := tr.ops()
@@ -256,9 +279,20 @@ func (tr crashTrial) run(t *testing.T) crashOutcome {
 			}
 		}
 		k := c.killPoint(ops)
-		seen := e.killAfter(dir, c, k)
-		out.kills = append(out.kills, crashKill{watch: c.watch, done: seen, ops: ops})
-		t.Logf("run %d (%s): killed after %d of the pass's %d journaled operations (aimed at %d)", i+1, c, seen, ops, k)
+		seen, killed := e.killAfter(dir, c, k)
+		where := "killed mid-pass"
+		switch {
+		case !killed:
+			where = "not killed: the state file was never replaced"
+		case c.onReplace:
+			where = "killed as the state file was replaced"
+		case seen == 0:
+			where = "killed before any operation"
+		case seen >= ops:
+			where = "killed after the last operation"
+		}
+		out.kills = append(out.kills, crashKill{watch: c.watch, where: where})
+		t.Logf("run %d (%s, kill point %d): %s, after %d of the pass's %d journaled operations", i+1, c, k, where, seen, ops)
 		// A kill never leaves an unreadable host or a changed foreign system.
 		if diff := diffForeign(foreign, e.foreignView(e.status(), false)); diff != "" {
 			t.Fatalf("after the kill of run %d: %s", i+1, diff)
@@ -319,6 +353,9 @@ func (tr crashTrial) changes() string {
 				now.isolation, path.Base(now.image), now.rev))
 		}
 	})
+	if len(out) > 8 {
+		out = append(out[:8], fmt.Sprintf("and %d more", len(out)-8))
+	}
 	return strings.Join(out, ", ")
 }
 
@@ -450,6 +487,16 @@ func (w *killSwitch) fire() {
 	}
 }
 
+// killNow kills the process unless it was already.
+func (w *killSwitch) killNow() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.killed {
+		w.killed = true
+		w.kill()
+	}
+}
+
 func (w *killSwitch) state() (ops int, killed bool, log string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -535,14 +582,35 @@ func (a *agentRun) checkRaces(t testing.TB) {
 }
 
 // killAfter runs the agent on dir and SIGKILLs it once the emulated host
-// has committed k operations of its pass (k = 0: as soon as it started).
-// It returns how many were committed when it died.
-func (e *env) killAfter(dir string, c crashRun, k int) int {
+// has committed k operations of its pass (k = 0: as soon as it started;
+// k = -1: never), or, for c.onReplace, as soon as the state file is
+// replaced. It returns
+// how many operations were committed when it died, and whether it was
+// killed (an onReplace run whose state file was never replaced is not: a
+// watch agent is then stopped at the end of its pass).
+func (e *env) killAfter(dir string, c crashRun, k int) (ops int, killed bool) {
 	e.t.Helper()
+	var replaced <-chan struct{}
+	if c.onReplace {
+		replaced = e.watchReplace()
+	}
 	a := e.launch(dir, c.watch, c.parallel, k)
+	if replaced != nil {
+		go func() {
+			select {
+			case <-replaced:
+				a.sw.killNow()
+			case <-a.exited:
+			}
+		}()
+	}
 	pass := a.waitPass(e.t)
 	ops, killed, log := a.sw.state()
 	switch {
+	case !killed && c.onReplace:
+		if pass == nil && a.err != nil {
+			e.t.Fatalf("%s: exited: %v; log:\n%s", c, a.err, log)
+		}
 	case !killed && pass != nil:
 		e.t.Fatalf("%s: the pass ended after %d journaled operations, the kill was due after %d (did the emulated host's log lines %v change?); log:\n%s",
 			c, ops, k, slices.Sorted(maps.Keys(journaledOps)), log)
@@ -552,11 +620,41 @@ func (e *env) killAfter(dir string, c crashRun, k int) int {
 		if a.err != nil || ops < k {
 			e.t.Fatalf("%s: exited (%v) after %d journaled operations, before the kill due after %d; log:\n%s", c, a.err, ops, k, log)
 		}
-	default:
-		_ = a.waitExit(e.t)
 	}
+	a.sw.killNow() // a watch agent whose pass ended
+	_ = a.waitExit(e.t)
 	a.checkRaces(e.t)
-	return ops
+	return ops, killed
+}
+
+// watchReplace returns a channel closed once e's state file is created or
+// renamed over: whatever the emulated host's format, a snapshot of its state
+// lands there.
+func (e *env) watchReplace() <-chan struct{} {
+	e.t.Helper()
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := w.Add(filepath.Dir(e.state)); err != nil {
+		e.t.Fatal(err)
+	}
+	replaced := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events {
+			if filepath.Clean(ev.Name) == filepath.Clean(e.state) && ev.Has(fsnotify.Create) {
+				close(replaced)
+				return
+			}
+		}
+	}()
+	e.t.Cleanup(func() {
+		_ = w.Close()
+		<-done
+	})
+	return replaced
 }
 
 // recoverWithWatch starts the agent on dir, waits for its first pass, which
@@ -723,14 +821,7 @@ func (s *crashStats) add(o crashOutcome) {
 	}
 	s.scenarios[o.scenario]++
 	for _, k := range o.kills {
-		where := "mid-pass"
-		switch k.done {
-		case 0:
-			where = "before any operation"
-		case k.ops:
-			where = "after the last operation"
-		}
-		s.kills[runMode(k.watch)+" "+where]++
+		s.kills[runMode(k.watch)+" "+k.where]++
 	}
 }
 
