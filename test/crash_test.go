@@ -25,8 +25,9 @@ import (
 // run again; after the recovery the host must be exactly what the
 // manifests declare and nothing else may have changed. It is written
 // against what the CLI shows (status -o json, ps -o json, dry-run plans,
-// exit codes and the JSON log), never against the emulated host's files or
-// its id format, so it holds for any driver-side representation.
+// exit codes and the JSON log) and assumes neither the emulated host's
+// file format nor its id format: the one file it looks at is the
+// --sim-state path itself, to kill the agent as a snapshot lands there.
 //
 // Every random choice of a trial comes from its seed: the suite's seed
 // (-crash.seed, else a new one, logged) and the trial's number. A failing
@@ -63,10 +64,12 @@ var foreignSystems = [][]string{
 	{"fx-vm", "--owner", "docker", "--image", ltsc2022, "--isolation", "hyperv", "--command", "ping,-t,localhost"},
 }
 
+// TestCrashRecovery runs the crash trials of every go test.
 func TestCrashRecovery(t *testing.T) {
 	runCrashTrials(t, 0, crashDefaultTrials, "")
 }
 
+// TestCrashRecoveryLong runs more trials, when asked for with -crash.long.
 func TestCrashRecoveryLong(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the long crash suite is skipped under -short")
@@ -282,8 +285,10 @@ func (tr crashTrial) run(t *testing.T) crashOutcome {
 		seen, killed := e.killAfter(dir, c, k)
 		where := "killed mid-pass"
 		switch {
-		case !killed:
+		case !killed && c.onReplace:
 			where = "not killed: the state file was never replaced"
+		case !killed:
+			where = "not killed: it ended on its own after the last operation"
 		case c.onReplace:
 			where = "killed as the state file was replaced"
 		case seen == 0:
