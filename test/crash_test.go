@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -674,6 +675,11 @@ func (e *env) recoverWithWatch(dir string) {
 	}
 	if pass["failed"] != float64(0) || pass["errors"] != float64(0) {
 		e.t.Fatalf("the recovering agent's first pass: %v; log:\n%s", pass, log)
+	}
+	if runtime.GOOS == "windows" { // no interrupt to send: its pass is over, end it
+		a.sw.killNow()
+		_ = a.waitExit(e.t)
+		return
 	}
 	if err := a.cmd.Process.Signal(os.Interrupt); err != nil {
 		e.t.Fatal(err)
