@@ -36,14 +36,13 @@ import (
 
 var (
 	crashSeed = flag.Uint64("crash.seed", 0, "seed of the crash trials (0: a new one, logged)")
-	crashLong = flag.Bool("crash.long", false, "also run TestCrashRecoveryLong's "+fmt.Sprint(crashLongTrials)+" trials (skipped under -short)")
 )
 
 const (
-	// crashDefaultTrials run in every go test; crashLongTrials more with
-	// -crash.long.
+	// crashDefaultTrials run in every go test; crashLongTrials more unless
+	// -short.
 	crashDefaultTrials = 6
-	crashLongTrials    = 36
+	crashLongTrials    = 30
 	// crashLatency is the emulated host's latency on every create and
 	// remove while the agent is to be killed: long enough that a kill
 	// right after an operation lands before the next one commits.
@@ -70,15 +69,12 @@ func TestCrashRecovery(t *testing.T) {
 	runCrashTrials(t, 0, crashDefaultTrials, "")
 }
 
-// TestCrashRecoveryLong runs more trials, when asked for with -crash.long.
+// TestCrashRecoveryLong runs more trials, unless -short.
 func TestCrashRecoveryLong(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the long crash suite is skipped under -short")
+		t.Skipf("%d more crash trials are skipped under -short", crashLongTrials)
 	}
-	if !*crashLong {
-		t.Skipf("%d more crash trials: go test ./test -run TestCrashRecoveryLong -crash.long", crashLongTrials)
-	}
-	runCrashTrials(t, crashDefaultTrials, crashLongTrials, " -crash.long")
+	runCrashTrials(t, crashDefaultTrials, crashLongTrials, "")
 }
 
 // runCrashTrials runs trials first..first+n-1 of the suite's seed, in
@@ -381,14 +377,10 @@ func writeDecls(t *testing.T, dir string, decls []crashDecl) {
 	}
 }
 
-// command is the binary on e's host with args; a race-enabled binary skips
-// its one-second pause at exit, which would dominate the suite's time.
+// command is the binary on e's host with args (TestMain spares a
+// race-enabled binary its pause at exit).
 func (e *env) command(args ...string) *exec.Cmd {
-	cmd := exec.Command(binary, append([]string{"--sim-state", e.state}, args...)...)
-	if raceEnabled {
-		cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	}
-	return cmd
+	return exec.Command(binary, append([]string{"--sim-state", e.state}, args...)...)
 }
 
 // mustRun runs the binary to completion and returns its stdout; any exit

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build reconciler:", err)
 		os.Exit(1)
 	}
+	// A -race binary sleeps a second at exit by default; the scripts and
+	// agents exit hundreds of times.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
