@@ -156,6 +156,26 @@ var (
 	ErrTransient = errors.New("transient failure")
 )
 
+// PullReporter is implemented by drivers that pull images and can tell how
+// far the pulls in progress are, for status displays (GET /status).
+type PullReporter interface {
+	// Pulls returns the pulls in progress, sorted by image, and an empty
+	// (non-nil) slice when there are none. It does not call the host,
+	// does not block and is safe for concurrent use.
+	Pulls() []PullProgress
+}
+
+// PullProgress is one image pull in progress.
+type PullProgress struct {
+	Image string `json:"image"`
+	// Layer is the 1-based layer being imported, of Layers.
+	Layer  int `json:"layer"`
+	Layers int `json:"layers"`
+	// Bytes is how much of the current layer has been extracted.
+	Bytes   int64     `json:"bytes"`
+	Started time.Time `json:"started"`
+}
+
 // ExitWatcher is implemented by drivers that can report a compute system
 // exiting behind the agent's back, so the agent need not wait for its next
 // resync.

@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/reconciler/reconciler/driver/hcs"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
+	"github.com/reconciler/reconciler/reconcile/statusapi"
 )
 
 // watchFlags are the flags of the watch command.
@@ -129,10 +123,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		return err
 	}
 
-	status := &agentStatus{gits: gits}
-	if p, ok := d.(puller); ok {
-		status.pulls = p.Pulls
-	}
+	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
 		Sources:  sources,
 		Driver:   d,
@@ -141,14 +132,14 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		Resync:   f.resync,
 		DryRun:   f.apply.dryRun,
 		Logger:   g.log.Named("agent"),
-		OnPass:   status.setPlan,
+		OnPass:   status.SetPlan,
 
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
 		LedgerPath:    ledgerPath,
 	}
 	if f.listen != "" {
-		stop, err := f.serve(g, status, gits, agent)
+		stop, err := f.serve(g, status, len(gits) > 0, agent)
 		if err != nil {
 			return err
 		}
@@ -159,7 +150,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 }
 
 // sources builds the sources the flags name.
-func (f *watchFlags) sources(g *globals) ([]source.Source, []*source.GitSource, error) {
+func (f *watchFlags) sources(g *globals) ([]source.Source, []statusapi.GitSource, error) {
 	var out []source.Source
 	for _, dir := range f.dirs {
 		s, err := source.NewFolderSource(source.FolderOptions{Dir: dir, Debounce: f.debounce, Rescan: f.rescan, Logger: g.log.Named("dir")})
@@ -176,7 +167,7 @@ func (f *watchFlags) sources(g *globals) ([]source.Source, []*source.GitSource, 
 	if err != nil {
 		return nil, nil, err
 	}
-	var gits []*source.GitSource
+	var gits []statusapi.GitSource
 	for i, url := range f.gitURLs {
 		s, err := source.NewGitSource(source.GitOptions{
 			URL: url, Ref: refs[i], Path: paths[i], Interval: f.interval, CacheDir: f.cacheDir,
@@ -219,98 +210,24 @@ func perRepo(flag string, values []string, n int) ([]string, error) {
 	return nil, fmt.Errorf("%s is given %d times for %d --git repositories: give it once for all, or once per --git", flag, len(values), n)
 }
 
-// serve starts the HTTP listener: the git webhook, the agent's status and
-// the approval of held removals.
-func (f *watchFlags) serve(g *globals, status *agentStatus, gits []*source.GitSource, approver reconcile.RemovalApprover) (stop func(), err error) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", status.serveHTTP)
-	mux.Handle(reconcile.ApprovalPath, reconcile.NewApprovalHandler(approver, g.log.Named("api")))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	if len(gits) > 0 {
+// serve starts the agent's API on --listen.
+func (f *watchFlags) serve(g *globals, status *statusapi.Status, withGit bool, approver reconcile.RemovalApprover) (stop func(), err error) {
+	var secret []byte
+	if withGit {
 		if f.webhookSecretFile == "" {
 			return nil, errors.New("--listen with --git needs --webhook-secret-file: the webhook only trusts signed requests")
 		}
-		secret, err := os.ReadFile(f.webhookSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("webhook secret: %w", err)
+		if secret, err = statusapi.ReadWebhookSecret(f.webhookSecretFile); err != nil {
+			return nil, err
 		}
-		secret = bytes.TrimSpace(secret)
-		if len(secret) == 0 {
-			return nil, fmt.Errorf("webhook secret file %s is empty", f.webhookSecretFile)
-		}
-		mux.Handle(source.WebhookPath, source.NewWebhookHandler(secret, func() {
-			for _, s := range gits {
-				s.Trigger()
-			}
-		}, g.log.Named("webhook")))
 	}
-	ln, err := net.Listen("tcp", f.listen)
+	h, err := statusapi.NewHandler(statusapi.Options{Status: status, Approver: approver, WebhookSecret: secret, Logger: g.log})
 	if err != nil {
-		return nil, fmt.Errorf("--listen: %w", err)
+		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.log.Error("http listener failed", zap.Error(err))
-		}
-	}()
-	g.log.Info("listening", zap.String("address", ln.Addr().String()))
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
-}
-
-// puller is a driver that pulls images and reports their progress (hcs).
-type puller interface {
-	Pulls() []hcs.PullStatus
-}
-
-// agentStatus is what GET /status shows: the last pass's plan, the git
-// sources' commits and the image pulls in progress.
-type agentStatus struct {
-	mu    sync.Mutex
-	plan  *reconcile.Plan
-	at    time.Time
-	gits  []*source.GitSource
-	pulls func() []hcs.PullStatus
-}
-
-func (s *agentStatus) setPlan(p reconcile.Plan) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.plan, s.at = &p, time.Now()
-}
-
-func (s *agentStatus) serveHTTP(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	plan, at := s.plan, s.at
-	s.mu.Unlock()
-	var planJSON json.RawMessage = []byte("null")
-	if plan != nil {
-		var b bytes.Buffer
-		if err := reconcile.WriteJSON(&b, *plan); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		planJSON = b.Bytes()
+	srv, err := statusapi.Listen(f.listen, h, g.log)
+	if err != nil {
+		return nil, err
 	}
-	gits := make([]source.GitStatus, 0, len(s.gits))
-	for _, g := range s.gits {
-		gits = append(gits, g.Status())
-	}
-	pulls := []hcs.PullStatus{}
-	if s.pulls != nil {
-		pulls = s.pulls()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(struct {
-		LastPass   time.Time          `json:"lastPass"`
-		Plan       json.RawMessage    `json:"plan"`
-		GitSources []source.GitStatus `json:"git"`
-		Pulls      []hcs.PullStatus   `json:"pulls"`
-	}{at, planJSON, gits, pulls})
+	return func() { _ = srv.Close() }, nil
 }

@@ -45,6 +45,7 @@ var (
 	_ driver.ExitWatcher   = (*Driver)(nil)
 	_ driver.ImagePreparer = (*Driver)(nil)
 	_ driver.RequestReader = (*Driver)(nil)
+	_ driver.PullReporter  = (*Driver)(nil)
 )
 
 // staleGrace is how old a record of a system the host no longer has must be
@@ -108,8 +109,8 @@ func (d *Driver) Close() error {
 	return nil
 }
 
-// Pulls reports the image pulls in progress.
-func (d *Driver) Pulls() []PullStatus { return d.images.pulls.snapshot() }
+// Pulls reports the image pulls in progress (driver.PullReporter).
+func (d *Driver) Pulls() []driver.PullProgress { return d.images.pulls.snapshot() }
 
 // Host reads the host's build, UBR, SKU and Hyper-V availability from the
 // registry.

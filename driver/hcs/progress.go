@@ -5,34 +5,25 @@ import (
 	"sort"
 	"sync"
 	"time"
-)
 
-// PullStatus is one image pull in progress, for status displays.
-type PullStatus struct {
-	Image string `json:"image"`
-	// Layer is the 1-based layer being imported, of Layers.
-	Layer  int `json:"layer"`
-	Layers int `json:"layers"`
-	// Bytes is how much of the current layer has been extracted.
-	Bytes   int64     `json:"bytes"`
-	Started time.Time `json:"started"`
-}
+	"github.com/reconciler/reconciler/driver"
+)
 
 // pullTracker keeps the pulls in progress. Safe for concurrent use.
 type pullTracker struct {
 	mu    sync.Mutex
-	pulls map[string]*PullStatus
+	pulls map[string]*driver.PullProgress
 }
 
 func newPullTracker() *pullTracker {
-	return &pullTracker{pulls: make(map[string]*PullStatus)}
+	return &pullTracker{pulls: make(map[string]*driver.PullProgress)}
 }
 
 // update records the progress of the pull of image (started at start).
 func (t *pullTracker) update(image string, start time.Time, layer, layers int, bytes int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pulls[image] = &PullStatus{Image: image, Layer: layer, Layers: layers, Bytes: bytes, Started: start}
+	t.pulls[image] = &driver.PullProgress{Image: image, Layer: layer, Layers: layers, Bytes: bytes, Started: start}
 }
 
 // done forgets the pull of image.
@@ -42,11 +33,11 @@ func (t *pullTracker) done(image string) {
 	delete(t.pulls, image)
 }
 
-// snapshot returns the pulls in progress, by image.
-func (t *pullTracker) snapshot() []PullStatus {
+// snapshot returns the pulls in progress, by image (driver.PullReporter).
+func (t *pullTracker) snapshot() []driver.PullProgress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]PullStatus, 0, len(t.pulls))
+	out := make([]driver.PullProgress, 0, len(t.pulls))
 	for _, p := range t.pulls {
 		out = append(out, *p)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reconciler/reconciler/driver"
 )
 
 // stepClock advances by step at every reading.
@@ -67,11 +69,14 @@ func TestProgressReader(t *testing.T) {
 
 func TestPullTracker(t *testing.T) {
 	tr := newPullTracker()
+	if got := tr.snapshot(); got == nil || len(got) != 0 {
+		t.Errorf("no pulls: snapshot = %#v, want an empty slice (JSON [], not null)", got)
+	}
 	start := time.Unix(100, 0)
 	tr.update("b:1", start, 1, 2, 10)
 	tr.update("a:1", start, 2, 3, 5)
 	tr.update("b:1", start, 2, 2, 7)
-	want := []PullStatus{
+	want := []driver.PullProgress{
 		{Image: "a:1", Layer: 2, Layers: 3, Bytes: 5, Started: start},
 		{Image: "b:1", Layer: 2, Layers: 2, Bytes: 7, Started: start},
 	}
