@@ -114,6 +114,17 @@ var actionMarks = map[ActionKind]struct{ mark, color string }{
 	ActionRemove:   {"-", colorRed},
 }
 
+// painter returns a function that wraps s in the ANSI colour c when color
+// is set, and returns s as it is otherwise.
+func painter(color bool) func(c, s string) string {
+	return func(c, s string) string {
+		if !color {
+			return s
+		}
+		return c + s + colorReset
+	}
+}
+
 // heldMark marks a held removal in text.
 const heldMark = "-?"
 
@@ -122,12 +133,7 @@ const heldMark = "-?"
 // reason, one per error (!) and warning, and a summary line. color adds
 // ANSI colours (for terminals only).
 func WriteText(w io.Writer, p Plan, color bool) error {
-	paint := func(c, s string) string {
-		if !color {
-			return s
-		}
-		return c + s + colorReset
-	}
+	paint := painter(color)
 	fmt.Fprintf(w, "host: %s, %s, default isolation %s\n", p.Host, p.Host.SKU, p.Host.DefaultIsolation())
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range p.Actions {
@@ -154,13 +160,30 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 	for _, h := range holds(p) {
 		fmt.Fprintln(w, paint(colorYellow, fmt.Sprintf("%s held: %s: %s", heldMark, strings.Join(h.names, ", "), h.reason)))
 	}
+	writeProblems(w, p, paint)
+	_, err := fmt.Fprintln(w, Summary(p))
+	return err
+}
+
+// writeProblems writes one line per error (!) and warning of the plan.
+func writeProblems(w io.Writer, p Plan, paint func(color, s string) string) {
 	for _, e := range p.Errors {
 		fmt.Fprintln(w, paint(colorRed, "! "+e.Error()))
 	}
 	for _, e := range p.Warnings {
 		fmt.Fprintln(w, paint(colorYellow, "warning: "+e.Error()))
 	}
-	_, err := fmt.Fprintln(w, Summary(p))
+}
+
+// WriteValidation writes what validate found for a person: the plan's
+// errors and warnings as WriteText writes them, and a line that counts
+// the checked containers, the host and the problems. The plan's actions
+// are not shown: validate changes nothing and has no live state to
+// compare with. color adds ANSI colours (for terminals only).
+func WriteValidation(w io.Writer, p Plan, checked int, color bool) error {
+	writeProblems(w, p, painter(color))
+	_, err := fmt.Fprintf(w, "%d container(s) checked against %s: %d error(s), %d warning(s)\n",
+		checked, p.Host, len(p.Errors), len(p.Warnings))
 	return err
 }
 

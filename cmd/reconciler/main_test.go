@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
-
-	"github.com/reconciler/reconciler/spec"
 )
 
 func TestPerRepo(t *testing.T) {
@@ -31,33 +28,6 @@ func TestPerRepo(t *testing.T) {
 			}
 			if !tt.wantErr && !slices.Equal(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseHost(t *testing.T) {
-	tests := []struct {
-		name, os, sku string
-		want          spec.Host
-		wantErr       string
-	}{
-		{name: "release name", os: "ltsc2019", sku: "server", want: spec.Host{Build: 17763, SKU: spec.SKUServer, HyperV: true}},
-		{name: "full version", os: "10.0.22631.4460", sku: "client", want: spec.Host{Build: 22631, Revision: 4460, SKU: spec.SKUClient, HyperV: true}},
-		{name: "bad version", os: "win2019", sku: "server", wantErr: "--host-os"},
-		{name: "bad sku", os: "17763", sku: "desktop", wantErr: `--host-sku "desktop"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHost(tt.os, tt.sku, true)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}

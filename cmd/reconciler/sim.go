@@ -36,8 +36,7 @@ func withSim(g *globals, fn func(h *sim.EmulatedHost) error) error {
 }
 
 func newSimHostCommand(g *globals) *cobra.Command {
-	var hostOS, sku string
-	var noHyperV bool
+	var hf hostFlags
 	cmd := &cobra.Command{
 		Use:   "host [--host-os ltsc2019|17763|10.0.17763.5329] [--host-sku server|client] [--no-hyperv]",
 		Short: "Show, or set, the emulated host (a new state is Windows Server 2022, build 20348)",
@@ -49,23 +48,9 @@ func newSimHostCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fl := cmd.Flags()
-				if fl.Changed("host-os") || fl.Changed("host-sku") || fl.Changed("no-hyperv") {
-					if fl.Changed("host-os") {
-						v, err := spec.ParseOSVersion(hostOS)
-						if err != nil {
-							return fmt.Errorf("--host-os: %w", err)
-						}
-						host.Build, host.Revision = v.Build, v.Revision
-					}
-					if fl.Changed("host-sku") {
-						if s := spec.SKU(sku); s != spec.SKUServer && s != spec.SKUClient {
-							return fmt.Errorf("--host-sku %q: must be server or client", sku)
-						}
-						host.SKU = spec.SKU(sku)
-					}
-					if fl.Changed("no-hyperv") {
-						host.HyperV = !noHyperV
+				if hf.given(cmd.Flags()) {
+					if host, err = hf.apply(cmd.Flags(), host); err != nil {
+						return err
 					}
 					if err := h.SetHost(ctx, host); err != nil {
 						return err
@@ -84,9 +69,7 @@ func newSimHostCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&hostOS, "host-os", "", "host OS version: a release (ltsc2019), a build (17763) or a full version (10.0.17763.5329)")
-	cmd.Flags().StringVar(&sku, "host-sku", "", "server (Windows Server) or client (Windows 10/11)")
-	cmd.Flags().BoolVar(&noHyperV, "no-hyperv", false, "the host has no Hyper-V (--no-hyperv=false gives it back)")
+	hf.register(cmd.Flags(), "")
 	return cmd
 }
 

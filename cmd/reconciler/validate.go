@@ -11,9 +11,8 @@ import (
 
 func newValidateCommand(g *globals) *cobra.Command {
 	var (
-		hostOS, hostSKU string
-		noHyperV        bool
-		strict, deny    bool
+		host         hostFlags
+		strict, deny bool
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [flags] PATH...",
@@ -30,26 +29,20 @@ The host is the driver's (--driver) unless --host-os names one, e.g. --host-os l
 			if err != nil {
 				return err
 			}
-			host, err := g.validationHost(cmd, hostOS, hostSKU, noHyperV)
+			h, err := g.validationHost(cmd, &host)
 			if err != nil {
 				return err
 			}
 			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
-			plan := reconcile.ComputePlan(reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}, nil, host, policy)
+			plan := reconcile.ComputePlan(reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}, nil, h, policy)
 			plan.DryRun = true
 			if g.output == "json" {
-				if err := reconcile.WriteJSON(g.stdout, plan); err != nil {
-					return err
-				}
+				err = reconcile.WriteJSON(g.stdout, plan)
 			} else {
-				for _, e := range plan.Errors {
-					fmt.Fprintln(g.stdout, "! "+e.Error())
-				}
-				for _, w := range plan.Warnings {
-					fmt.Fprintln(g.stdout, "warning: "+w.Error())
-				}
-				fmt.Fprintf(g.stdout, "%d container(s) checked against %s: %d error(s), %d warning(s)\n",
-					len(set.Containers), host, len(plan.Errors), len(plan.Warnings))
+				err = reconcile.WriteValidation(g.stdout, plan, len(set.Containers), isTerminal(g.stdout))
+			}
+			if err != nil {
+				return err
 			}
 			if len(plan.Errors) > 0 {
 				return &exitError{code: 1}
@@ -58,19 +51,18 @@ The host is the driver's (--driver) unless --host-os names one, e.g. --host-os l
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&hostOS, "host-os", "", "check against this host OS instead of the driver's: ltsc2019, 17763 or 10.0.17763.5329")
-	fl.StringVar(&hostSKU, "host-sku", "server", "with --host-os: server or client")
-	fl.BoolVar(&noHyperV, "no-hyperv", false, "with --host-os: the host has no Hyper-V")
+	host.register(fl, string(spec.SKUServer))
 	fl.BoolVar(&strict, "strict", false, "an image whose OS version cannot be told is an error")
 	fl.BoolVar(&deny, "deny-host-access", false, "manifests that pierce the isolation boundary are errors")
 	return cmd
 }
 
-// validationHost is the host validate checks against: --host-os, else the
-// driver's.
-func (g *globals) validationHost(cmd *cobra.Command, hostOS, hostSKU string, noHyperV bool) (spec.Host, error) {
-	if hostOS == "" {
-		if cmd.Flags().Changed("host-sku") || noHyperV {
+// validationHost is the host validate checks against: the one the host
+// flags describe (a server with Hyper-V unless they say otherwise) when
+// --host-os is given, else the driver's.
+func (g *globals) validationHost(cmd *cobra.Command, f *hostFlags) (spec.Host, error) {
+	if f.os == "" {
+		if cmd.Flags().Changed("host-sku") || f.noHyperV {
 			return spec.Host{}, fmt.Errorf("--host-sku and --no-hyperv go with --host-os")
 		}
 		d, closeDriver, err := g.openDriver(cmd.Context())
@@ -80,19 +72,5 @@ func (g *globals) validationHost(cmd *cobra.Command, hostOS, hostSKU string, noH
 		defer closeDriver()
 		return d.Host(cmd.Context())
 	}
-	return parseHost(hostOS, hostSKU, !noHyperV)
-}
-
-// parseHost builds a host from the --host-os/--host-sku flags.
-func parseHost(osVersion, sku string, hyperV bool) (spec.Host, error) {
-	v, err := spec.ParseOSVersion(osVersion)
-	if err != nil {
-		return spec.Host{}, fmt.Errorf("--host-os: %w", err)
-	}
-	switch spec.SKU(sku) {
-	case spec.SKUServer, spec.SKUClient:
-	default:
-		return spec.Host{}, fmt.Errorf("--host-sku %q: must be server or client", sku)
-	}
-	return spec.Host{Build: v.Build, Revision: v.Revision, SKU: spec.SKU(sku), HyperV: hyperV}, nil
+	return f.apply(cmd.Flags(), spec.Host{SKU: spec.SKUServer, HyperV: true})
 }
