@@ -69,6 +69,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ProcessesNotFound", testProcessesNotFound},
 		{"PrepareImage", testPrepareImage},
 		{"PrepareImageIncompatible", testPrepareImageIncompatible},
+		{"PullsSettle", testPullsSettle},
 		{"CreatedWith", testCreatedWith},
 		{"CreatedWithNotFound", testCreatedWithNotFound},
 	}
@@ -547,6 +548,23 @@ func testPrepareImageIncompatible(t *testing.T, s *suite) {
 		t.Errorf("PrepareImage(%s with process isolation) = %v, want ErrIncompatible", s.HyperVOnlyImage, err)
 	}
 	s.requireNone(t, s.Driver, req.Name)
+}
+
+// testPullsSettle: a PullReporter reports no pull before one starts nor
+// after PrepareImage returned, as an empty list (JSON [], not null).
+func testPullsSettle(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	r := capability[driver.PullReporter](t, s.Driver, "PullReporter")
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
+	if got := r.Pulls(); got == nil || len(got) != 0 {
+		t.Errorf("Pulls before any pull = %#v, want an empty list", got)
+	}
+	if err := p.PrepareImage(s.ctx(t), s.request("dt-pulls", spec.IsolationProcess, s.ProcessImage)); err != nil {
+		t.Fatalf("PrepareImage: %v", err)
+	}
+	if got := r.Pulls(); got == nil || len(got) != 0 {
+		t.Errorf("Pulls after PrepareImage returned = %+v, want an empty list", got)
+	}
 }
 
 func testCreatedWith(t *testing.T, s *suite) {
