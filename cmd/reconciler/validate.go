@@ -20,7 +20,8 @@ func newValidateCommand(g *globals) *cobra.Command {
 		Long: `validate loads every manifest under PATH, reports every problem with its file, line and
 field, and checks each image's OS version against the host for its isolation mode.
 The host is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
---host-sku server. Exit 0 when valid, 1 otherwise.`,
+--host-sku server (a server with Hyper-V unless --host-sku and --no-hyperv, which go
+with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 		Example: `  reconciler validate examples/manifests
   reconciler validate --host-os 10.0.17763.5329 --host-sku client ./manifests`,
 		Args: cobra.MinimumNArgs(1),
