@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/diff"
-
+	"github.com/reconciler/reconciler/internal/golden"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -134,11 +133,11 @@ func TestRenderGolden(t *testing.T) {
 			if err := WriteText(&text, tc.plan, false); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tc.name+".txt", text.Bytes())
+			golden.Check(t, filepath.Join(goldenPlansDir, tc.name+".txt"), text.Bytes(), *update)
 			if err := WriteJSON(&js, tc.plan); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tc.name+".json", js.Bytes())
+			golden.Check(t, filepath.Join(goldenPlansDir, tc.name+".json"), js.Bytes(), *update)
 			if !tc.color {
 				return
 			}
@@ -146,31 +145,8 @@ func TestRenderGolden(t *testing.T) {
 			if err := WriteText(&colored, tc.plan, true); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tc.name+".color.txt", colored.Bytes())
+			golden.Check(t, filepath.Join(goldenPlansDir, tc.name+".color.txt"), colored.Bytes(), *update)
 		})
-	}
-}
-
-// checkGolden compares got with the golden file name in goldenPlansDir,
-// or rewrites that file under -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join(goldenPlansDir, name)
-	if *update {
-		if err := os.MkdirAll(goldenPlansDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./reconcile -run TestRenderGolden -update` to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the rendering (-want +got; -update rewrites it):\n%s", path, diff.Diff(path, want, "got", got))
 	}
 }
 
