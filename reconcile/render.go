@@ -149,8 +149,6 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 			line += "\t" + paint(colorRed, "failed: "+errString(a.Err))
 		case StatusHeld:
 			line += "\t" + paint(colorYellow, "held")
-		default:
-			line += "\t"
 		}
 		fmt.Fprintln(tw, line)
 	}

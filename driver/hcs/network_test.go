@@ -64,7 +64,7 @@ func TestPlanEndpointGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("network", "nat-ports.json"), append(got, '\n'))
+	goldenFile(t, filepath.Join("network", "nat-ports.json"), append(got, '\n'))
 }
 
 func TestPickNetwork(t *testing.T) {
