@@ -49,6 +49,7 @@ var (
 	_ driver.RequestReader = (*readOnlyHost)(nil)
 	_ driver.ProcessViewer = (*readOnlyHost)(nil)
 	_ driver.ExitWatcher   = (*readOnlyHost)(nil)
+	_ driver.PullReporter  = (*readOnlyHost)(nil)
 )
 
 // guardDryRun wraps h for a dry run: any mutating call fails the test.
@@ -90,6 +91,9 @@ func (r *readOnlyHost) Processes(ctx context.Context, id string) (driver.Process
 // WatchExits reads: the emulated host reports no exits, so it waits for
 // ctx.
 func (r *readOnlyHost) WatchExits(ctx context.Context, _ func(id string)) { <-ctx.Done() }
+
+// Pulls is a read: the emulated host pulls nothing.
+func (r *readOnlyHost) Pulls() []driver.PullProgress { return []driver.PullProgress{} }
 
 // Create mutates.
 func (r *readOnlyHost) Create(_ context.Context, req driver.CreateRequest) (driver.System, error) {
