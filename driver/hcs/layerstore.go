@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"go.uber.org/zap"
 
+	"github.com/reconciler/reconciler/internal/atomicfile"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -414,26 +415,16 @@ func staleRecords(records map[string]systemRecord, live map[string]bool, now tim
 	return out
 }
 
-// writeJSONFile writes v to path through a temporary file and a rename,
-// so readers never see half a file.
+// writeJSONFile replaces path with v as JSON, crash-safe (fsync'd, renamed
+// into place, folder fsync'd): the records name scratch layers and
+// endpoints to release, so a crash must leave the old record or the new.
 func writeJSONFile(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("layer store: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("layer store: %w", err)
-	}
-	_, werr := tmp.Write(append(data, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("layer store: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("layer store: %w", err)
 	}
 	return nil
 }

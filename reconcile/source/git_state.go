@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/internal/atomicfile"
 )
 
 // cacheStateFile, in the cache dir, records what was in force, so that a
@@ -28,11 +30,7 @@ type gitState struct {
 func (g *GitSource) saveState(res gitResult) {
 	b, err := json.Marshal(gitState{Commit: res.snap.Revision, Held: res.held})
 	if err == nil {
-		p := filepath.Join(g.opts.CacheDir, cacheStateFile)
-		tmp := p + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, p)
-		}
+		err = atomicfile.WriteFile(filepath.Join(g.opts.CacheDir, cacheStateFile), b, 0o600)
 	}
 	if err != nil {
 		g.log.Warn("cannot record the commit in force in the cache dir", zap.Error(err))
