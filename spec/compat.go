@@ -1,18 +1,12 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
 // HCSOSMismatch is HCS's own words for a process-isolated image of the wrong build.
 const HCSOSMismatch = "The operating system of the container does not match the operating system of the host. (0xc0370101)"
-
-// ErrInvalidOSVersion classes a malformed OS version (spec.osVersion, a
-// --host-os value); check with errors.Is.
-var ErrInvalidOSVersion = errors.New("invalid OS version")
 
 // Windows builds the rules turn on. The names follow hcsshim's osversion
 // package.
@@ -32,253 +26,6 @@ const (
 // process isolation (hcsshim osversion.CheckHostAndContainerCompat),
 // ascending.
 var stableABIReleases = []uint32{buildLTSC2022, buildLTSC2025}
-
-// imageRelease is a Windows release that has container images on MCR.
-type imageRelease struct {
-	build uint32
-	// name is the release's tag on MCR, as ReleaseName returns it.
-	name string
-	// alias is another tag naming the same build ("1809" for ltsc2019).
-	alias string
-	// server is the Windows Server product of that build.
-	server string
-}
-
-// imageReleases is the tag table of DESIGN §1, ascending by build.
-var imageReleases = []imageRelease{
-	{build: buildLTSC2016, name: "ltsc2016", alias: "1607", server: "Windows Server 2016"},
-	{build: 16299, name: "1709", server: "Windows Server, version 1709"},
-	{build: 17134, name: "1803", server: "Windows Server, version 1803"},
-	{build: buildLTSC2019, name: "ltsc2019", alias: "1809", server: "Windows Server 2019"},
-	{build: 18362, name: "1903", server: "Windows Server, version 1903"},
-	{build: 18363, name: "1909", server: "Windows Server, version 1909"},
-	{build: 19041, name: "2004", server: "Windows Server, version 2004"},
-	{build: 19042, name: "20H2", server: "Windows Server, version 20H2"},
-	{build: buildLTSC2022, name: "ltsc2022", server: "Windows Server 2022"},
-	{build: buildLTSC2025, name: "ltsc2025", server: "Windows Server 2025"},
-}
-
-// serverOnlyNames names Windows Server builds that publish no images.
-var serverOnlyNames = map[uint32]string{25398: "Windows Server, version 23H2"}
-
-// validOSVersionForms is what ParseOSVersion accepts, for error messages.
-var validOSVersionForms = func() string {
-	names := make([]string, 0, 2*len(imageReleases))
-	for _, r := range imageReleases {
-		names = append(names, r.name)
-		if r.alias != "" {
-			names = append(names, r.alias)
-		}
-	}
-	return "want 10.0.BUILD, 10.0.BUILD.REVISION, BUILD, BUILD.REVISION or a release name (" +
-		strings.Join(names, ", ") + ")"
-}()
-
-// minBuild and maxBuild bound a plausible Windows 10+ build number: 10240
-// is the first Windows 10 build; HCS carries builds as 16-bit numbers.
-const (
-	minBuild = 10240
-	maxBuild = 1<<16 - 1
-)
-
-// ParseOSVersion accepts "10.0.17763", "10.0.17763.5329", "17763",
-// "17763.5329" and release names ("ltsc2019", "1809", "20H2",
-// case-insensitive). Errors wrap ErrInvalidOSVersion and say what forms are
-// valid.
-func ParseOSVersion(s string) (OSVersion, error) {
-	if v, ok := parseOSVersion(strings.TrimSpace(s)); ok {
-		return v, nil
-	}
-	return OSVersion{}, fmt.Errorf("%w %q: %s", ErrInvalidOSVersion, s, validOSVersionForms)
-}
-
-// parseOSVersion is ParseOSVersion without the error.
-func parseOSVersion(s string) (OSVersion, bool) {
-	if r, ok := releaseByName(s); ok {
-		return OSVersion{Build: r.build}, true
-	}
-	parts := strings.Split(s, ".")
-	if len(parts) >= 3 {
-		if parts[0] != "10" || parts[1] != "0" {
-			return OSVersion{}, false
-		}
-		parts = parts[2:]
-	}
-	if len(parts) > 2 {
-		return OSVersion{}, false
-	}
-	build, err := parseDecimal(parts[0], 16)
-	if err != nil || build < minBuild || build > maxBuild {
-		return OSVersion{}, false
-	}
-	v := OSVersion{Build: build}
-	if len(parts) == 2 {
-		if v.Revision, err = parseDecimal(parts[1], 32); err != nil {
-			return OSVersion{}, false
-		}
-	}
-	return v, true
-}
-
-// parseDecimal parses digits only (no sign, no spaces).
-func parseDecimal(s string, bits int) (uint32, error) {
-	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, strconv.ErrSyntax
-	}
-	n, err := strconv.ParseUint(s, 10, bits)
-	return uint32(n), err
-}
-
-// releaseByName finds a release by its name or alias, case-insensitively.
-func releaseByName(s string) (imageRelease, bool) {
-	for _, r := range imageReleases {
-		if strings.EqualFold(s, r.name) || (r.alias != "" && strings.EqualFold(s, r.alias)) {
-			return r, true
-		}
-	}
-	return imageRelease{}, false
-}
-
-// releaseByBuild finds the image release of a build.
-func releaseByBuild(build uint32) (imageRelease, bool) {
-	for _, r := range imageReleases {
-		if r.build == build {
-			return r, true
-		}
-	}
-	return imageRelease{}, false
-}
-
-// String renders "10.0.17763.5329", or "10.0.17763" when Revision is 0.
-func (v OSVersion) String() string {
-	if v.Revision == 0 {
-		return fmt.Sprintf("10.0.%d", v.Build)
-	}
-	return fmt.Sprintf("10.0.%d.%d", v.Build, v.Revision)
-}
-
-// ReleaseName names the image release of a build: "ltsc2016", "1709",
-// "1803", "ltsc2019", "1903", "1909", "2004", "20H2", "ltsc2022",
-// "ltsc2025"; "" when the build is not an image release.
-func ReleaseName(build uint32) string {
-	r, _ := releaseByBuild(build)
-	return r.name
-}
-
-// ImageOSVersion resolves an image's OS version: osVersion (spec.osVersion)
-// wins when set, else the image's tag: a release name (ltsc2019, 1809, …)
-// or a full version (10.0.17763.5329), also as a token of a longer tag
-// ("4.8-windowsservercore-ltsc2019", "ltsc2022-amd64"). A tag that reveals
-// nothing, or contradicts itself, gives Known=false, which is not an error.
-// The only error is a malformed osVersion; it wraps ErrInvalidOSVersion.
-func ImageOSVersion(image, osVersion string) (ImageVersion, error) {
-	if osVersion != "" {
-		v, err := ParseOSVersion(osVersion)
-		if err != nil {
-			return ImageVersion{}, fmt.Errorf("spec.osVersion: %w", err)
-		}
-		return ImageVersion{OSVersion: v, Known: true, From: "spec.osVersion"}, nil
-	}
-	tag := imageTag(image)
-	v, ok := tagOSVersion(tag)
-	if !ok {
-		return ImageVersion{}, nil
-	}
-	return ImageVersion{OSVersion: v, Known: true, From: fmt.Sprintf("tag %q", tag)}, nil
-}
-
-// imageTag returns the tag of an image reference, "" when it has none:
-// the digest goes, and a colon counts only after the last slash (a colon
-// before it is a registry port).
-func imageTag(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	i := strings.LastIndexByte(image, ':')
-	if i < 0 || i < strings.LastIndexByte(image, '/') {
-		return ""
-	}
-	return image[i+1:]
-}
-
-// tagOSVersion reads the OS version out of a tag's tokens. Only release
-// names and full 10.0.BUILD[.REVISION] versions count, so application
-// versions such as "4.8" or "3.1.2" are never misread. Tokens naming
-// different builds make the tag say nothing.
-func tagOSVersion(tag string) (OSVersion, bool) {
-	var found OSVersion
-	tokens := strings.FieldsFunc(tag, func(r rune) bool { return r == '-' || r == '_' })
-	for _, tok := range tokens {
-		v, ok := tokenOSVersion(tok)
-		switch {
-		case !ok:
-			continue
-		case found.Build == 0:
-			found = v
-		case found.Build != v.Build:
-			return OSVersion{}, false
-		case v.Revision != 0:
-			if found.Revision != 0 && found.Revision != v.Revision {
-				return OSVersion{}, false
-			}
-			found.Revision = v.Revision
-		}
-	}
-	return found, found.Build != 0
-}
-
-// tokenOSVersion reads one tag token: a release name or a full version.
-func tokenOSVersion(tok string) (OSVersion, bool) {
-	if r, ok := releaseByName(tok); ok {
-		return OSVersion{Build: r.build}, true
-	}
-	if !strings.HasPrefix(tok, "10.0.") {
-		return OSVersion{}, false
-	}
-	return parseOSVersion(tok)
-}
-
-// DefaultIsolation is the isolation a manifest's "default" means on this
-// host: hyperv on a client SKU, process on a server.
-func (h Host) DefaultIsolation() Isolation {
-	if h.SKU == SKUClient {
-		return IsolationHyperV
-	}
-	return IsolationProcess
-}
-
-// Effective resolves IsolationDefault (and "") to h.DefaultIsolation();
-// other values are returned as is.
-func (h Host) Effective(iso Isolation) Isolation {
-	if iso == "" || iso == IsolationDefault {
-		return h.DefaultIsolation()
-	}
-	return iso
-}
-
-// String names the host for messages: "Windows Server 2022 (10.0.20348.1)",
-// "Windows 11 (10.0.22631)", "Windows 10 (10.0.19045)", "Windows Server,
-// version 1903 (10.0.18362)".
-func (h Host) String() string {
-	return fmt.Sprintf("%s (%s)", h.productName(), OSVersion{Build: h.Build, Revision: h.Revision})
-}
-
-// productName is the Windows product of the host's SKU and build.
-func (h Host) productName() string {
-	if h.SKU == SKUClient {
-		if h.Build >= buildWin11 {
-			return "Windows 11"
-		}
-		return "Windows 10"
-	}
-	if r, ok := releaseByBuild(h.Build); ok {
-		return r.server
-	}
-	if name, ok := serverOnlyNames[h.Build]; ok {
-		return name
-	}
-	return "Windows Server"
-}
 
 // processIsolationAllowed reports whether the host's SKU and build allow
 // process isolation at all (a client needs build 17763 or later).
@@ -485,4 +232,24 @@ func revisionCheck(h Host, img ImageVersion) (msg string, ok bool) {
 			describeImage(img), h, h.Revision, hostVersion, hostVersion), true
 	}
 	return "", true
+}
+
+// Verdict is the outcome of a compatibility check.
+type Verdict int
+
+// The verdicts.
+const (
+	Compatible Verdict = iota
+	CompatibleWithWarning
+	Incompatible
+)
+
+// Compatibility is the outcome of CheckCompatibility.
+type Compatibility struct {
+	Verdict Verdict
+	// Isolation is the effective isolation (never IsolationDefault).
+	Isolation Isolation
+	// Message explains a warning or a refusal in words an operator can act
+	// on: it names both builds and what would work. Empty when Compatible.
+	Message string
 }
