@@ -21,6 +21,10 @@ const (
 	DefaultRetries   = 5
 )
 
+// ErrNotStarted marks an action that was not started because the pass was
+// stopped or ran past its deadline: it says nothing of its spec.
+var ErrNotStarted = errors.New("not started")
+
 // Executor applies plans to a host.
 type Executor struct {
 	Driver driver.Driver
@@ -29,6 +33,10 @@ type Executor struct {
 	// Timeout bounds each driver call, retries included (DefaultTimeout if
 	// 0).
 	Timeout time.Duration
+	// ReadTimeout bounds each read of the host by Converge (Driver.Host,
+	// Driver.List), and how long it is waited for (DefaultReadTimeout if
+	// 0).
+	ReadTimeout time.Duration
 	// StopGrace is how long a removed container gets to shut down before
 	// it is terminated (DefaultStopGrace if 0).
 	StopGrace time.Duration
@@ -83,7 +91,7 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		if ctx.Err() != nil {
 			mu.Lock()
 			plan.Actions[i].Status = StatusFailed
-			plan.Actions[i].Err = fmt.Errorf("not started: %w", context.Cause(ctx))
+			plan.Actions[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, context.Cause(ctx))
 			mu.Unlock()
 			continue
 		}
