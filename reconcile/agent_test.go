@@ -204,8 +204,8 @@ func TestAgentLogsProblemsOnTransitions(t *testing.T) {
 	reworded.Line, reworded.Message = 9, "boom again"
 	db := spec.Problem{File: "db.yaml", Name: "db", Message: "declares nothing", Warning: true}
 	steps := []struct {
-		name                      string
-		plan                      Plan
+		name                    string
+		plan                    Plan
 		errors, warnings, fixed int // cumulative lines
 	}{
 		{name: "appears", plan: Plan{Errors: []spec.Problem{web}}, errors: 1},
