@@ -65,7 +65,9 @@ type GitOptions struct {
 	// or a token: use TokenFile or RECONCILER_GIT_TOKEN. A user name is
 	// accepted in an ssh URL, and in an http(s) URL together with a token
 	// (it is then the basic-auth user name); it is never shown, logged nor
-	// written to the cache dir.
+	// written to the cache dir. A file:// URL or a local path is served
+	// as the process set up with InstallFileTransport (without it: by a
+	// git binary on PATH only).
 	URL string
 	// Ref is a branch, a tag, a full ref name (refs/...) or a full 40-hex
 	// commit id. Empty means the remote's default branch. A short name is
@@ -199,9 +201,6 @@ func NewGitSource(opts GitOptions) (*GitSource, error) {
 		}
 		sum := sha256.Sum256([]byte(ep.display + "\x00" + opts.Ref + "\x00" + opts.Path))
 		opts.CacheDir = filepath.Join(base, "reconciler", "git", hex.EncodeToString(sum[:8]))
-	}
-	if ep.kind == "file" {
-		installFileTransport()
 	}
 	creds, err := loadGitCredentials(opts, ep)
 	if err != nil {
