@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/errclass"
 	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
@@ -294,7 +295,8 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 // its failure changes and when it works again; a failure that lasts is
 // logged at debug level only.
 func (a *Agent) noteRead(log *zap.Logger, err error) {
-	class := readFailureClass(err)
+	class := errclass.Of(err, ErrReadTimeout, ErrHostStuck, ErrPassTimeout, context.Canceled,
+		driver.ErrTransient, driver.ErrNotFound, driver.ErrIncompatible)
 	switch {
 	case class == a.readFailure && err != nil:
 		log.Debug("pass failed: the host still cannot be read", zap.Error(err))
@@ -305,21 +307,6 @@ func (a *Agent) noteRead(log *zap.Logger, err error) {
 		log.Info("host readable again")
 	}
 	a.readFailure = class
-}
-
-// readFailureClass names the class of a failure to read the host, "" for
-// none.
-func readFailureClass(err error) string {
-	if err == nil {
-		return ""
-	}
-	for _, c := range []error{ErrReadTimeout, ErrHostStuck, ErrPassTimeout, context.Canceled,
-		driver.ErrTransient, driver.ErrNotFound, driver.ErrIncompatible} {
-		if errors.Is(err, c) {
-			return c.Error()
-		}
-	}
-	return "other"
 }
 
 // problemKey identifies a problem of the desired set across passes by what

@@ -80,3 +80,12 @@ func TestInstallFileTransportIsOneProcessSetting(t *testing.T) {
 		t.Errorf("go-git serves file:// with %T %v, want the installed fileTransport", client.Protocols["file"], client.Protocols["file"])
 	}
 }
+
+// useFileTransport has go-git serve file:// remotes with tr for the rest of
+// the test, which must not run in parallel (go-git's table is
+// process-wide).
+func useFileTransport(t *testing.T, tr fileTransport) {
+	prev := client.Protocols["file"]
+	client.InstallProtocol("file", tr)
+	t.Cleanup(func() { client.InstallProtocol("file", prev) })
+}
