@@ -25,6 +25,9 @@ const (
 // stopped or ran past its deadline: it says nothing of its spec.
 var ErrNotStarted = errors.New("not started")
 
+// ErrPanicked marks an action whose driver call panicked.
+var ErrPanicked = errors.New("panicked")
+
 // Executor applies plans to a host.
 type Executor struct {
 	Driver driver.Driver
@@ -100,7 +103,7 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 			defer wg.Done()
 			defer func() { <-sem }()
 			start := time.Now()
-			err := e.apply(ctx, a)
+			err := e.applyGuarded(ctx, a)
 			a.Duration = time.Since(start)
 			a.Status, a.Err = StatusDone, err
 			if err != nil {
@@ -116,6 +119,20 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		}(plan.Actions[i])
 	}
 	wg.Wait()
+}
+
+// applyGuarded is apply with a panic in it (a driver bug) turned into
+// the action's failure, logged with its stack: the other actions, the
+// pass and the agent go on, and the pass records what it did.
+func (e *Executor) applyGuarded(ctx context.Context, a Action) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.logger().Error("action panicked: it counts as failed", zap.String("action", string(a.Kind)),
+				zap.String("name", a.Name), zap.Any("panic", r), zap.Stack("stack"))
+			err = fmt.Errorf("%w: %v", ErrPanicked, r)
+		}
+	}()
+	return e.apply(ctx, a)
 }
 
 // apply carries out one action. Its driver calls are not cancelled with

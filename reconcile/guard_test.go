@@ -312,3 +312,38 @@ func TestAgentTriggerRacesRun(t *testing.T) {
 	<-done
 	got.next(t, "a pass", func(Plan) bool { return true })
 }
+
+// panickyCreate is a driver whose Create panics for one name.
+type panickyCreate struct {
+	driver.Driver
+	name string
+}
+
+func (p panickyCreate) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
+	if req.Name == p.name {
+		panic("driver bug: create " + req.Name)
+	}
+	return p.Driver.Create(ctx, req)
+}
+
+func TestExecutorCountsAPanickingActionAsFailed(t *testing.T) {
+	d := panickyCreate{Driver: newHost(t), name: "bad"}
+	core, logs := observer.New(zap.InfoLevel)
+	plan := planFor(t, d, ctr("bad", img2022, spec.IsolationProcess), ctr("good", img2022, spec.IsolationProcess))
+	if c := plan.Counts(); c.Create != 2 {
+		t.Fatalf("plan creates %d, want 2", c.Create)
+	}
+	(&Executor{Driver: d, Logger: zap.New(core)}).Apply(t.Context(), &plan)
+	for _, a := range plan.Actions {
+		switch {
+		case a.Name == "bad" && (a.Status != StatusFailed || !errors.Is(a.Err, ErrPanicked)):
+			t.Errorf("bad: %s %v, want failed with ErrPanicked", a.Status, a.Err)
+		case a.Name == "good" && a.Status != StatusDone:
+			t.Errorf("good: %s %v, want done: a panic fails its action only", a.Status, a.Err)
+		}
+	}
+	e := logs.FilterMessage("action panicked: it counts as failed").All()
+	if len(e) != 1 || e[0].ContextMap()["name"] != "bad" || !strings.Contains(e[0].ContextMap()["stack"].(string), "panickyCreate") {
+		t.Errorf("panic logged %v, want once for bad with its stack", e)
+	}
+}
