@@ -136,9 +136,9 @@ type Agent struct {
 }
 
 // Run runs the agent until ctx is done, then waits for the pass in flight
-// (whose driver calls finish or time out, see Executor.Apply) and for the
-// sources, and returns nil. It returns an error when a source can never
-// work.
+// (whose driver calls finish or time out, see Executor.Apply; a read of the
+// host is not waited for, see readBounded) and for the sources, and
+// returns nil. It returns an error when a source can never work.
 func (a *Agent) Run(ctx context.Context) error {
 	wake := a.wakeChan()
 	log := a.logger()
