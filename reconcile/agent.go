@@ -309,20 +309,22 @@ func (a *Agent) noteRead(log *zap.Logger, err error) {
 	a.readFailure = class
 }
 
-// problemKey identifies a problem of the desired set across passes by what
-// it is about, not by its wording or line.
+// problemKey identifies a problem of the desired set across passes: what
+// it is about and what it says, not the line it is on (lines move when a
+// file is edited above the problem).
 type problemKey struct {
-	file, name, field string
-	warning           bool
+	file, name, field, message string
+	warning                    bool
 }
 
 // logProblems logs each problem of the plan when it appears and, once
 // they are all gone, that they are: a broken file is reported once, not
-// once per pass, and its fix is reported too.
+// once per pass nor again when another problem appears, and its fix is
+// reported too.
 func (a *Agent) logProblems(log *zap.Logger, plan Plan) {
 	now := make(map[problemKey]bool, len(plan.Errors)+len(plan.Warnings))
 	note := func(p spec.Problem, warning bool) {
-		k := problemKey{p.File, p.Name, p.Field, warning}
+		k := problemKey{p.File, p.Name, p.Field, p.Message, warning}
 		switch {
 		case a.problems[k] || now[k]:
 		case warning:

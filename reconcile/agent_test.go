@@ -200,8 +200,9 @@ func TestAgentLogsProblemsOnTransitions(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	a := &Agent{}
 	web := spec.Problem{File: "web.yaml", Line: 7, Name: "web", Message: "boom"}
-	reworded := web
-	reworded.Line, reworded.Message = 9, "boom again"
+	moved, reworded := web, web
+	moved.Line = 9
+	reworded.Message = "boom again"
 	db := spec.Problem{File: "db.yaml", Name: "db", Message: "declares nothing", Warning: true}
 	steps := []struct {
 		name                    string
@@ -210,12 +211,13 @@ func TestAgentLogsProblemsOnTransitions(t *testing.T) {
 	}{
 		{name: "appears", plan: Plan{Errors: []spec.Problem{web}}, errors: 1},
 		{name: "lasts", plan: Plan{Errors: []spec.Problem{web}}, errors: 1},
-		{name: "reworded, same field", plan: Plan{Errors: []spec.Problem{reworded}}, errors: 1},
+		{name: "moved to another line", plan: Plan{Errors: []spec.Problem{moved}}, errors: 1},
 		{name: "a warning joins", plan: Plan{Errors: []spec.Problem{web}, Warnings: []spec.Problem{db}}, errors: 1, warnings: 1},
 		{name: "the error is fixed", plan: Plan{Warnings: []spec.Problem{db}}, errors: 1, warnings: 1},
 		{name: "all fixed", plan: Plan{}, errors: 1, warnings: 1, fixed: 1},
 		{name: "still fixed", plan: Plan{}, errors: 1, warnings: 1, fixed: 1},
 		{name: "back", plan: Plan{Errors: []spec.Problem{web}}, errors: 2, warnings: 1, fixed: 1},
+		{name: "another mistake in its place", plan: Plan{Errors: []spec.Problem{reworded}}, errors: 3, warnings: 1, fixed: 1},
 	}
 	for _, st := range steps {
 		a.logProblems(zap.New(core), st.plan)
