@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/errclass"
 	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
@@ -23,12 +25,20 @@ const DefaultResync = 30 * time.Second
 // Converge runs one pass over a desired set: it reads the host and its
 // compute systems, plans, and unless dryRun applies the plan. The error is
 // for a host that could not be read; everything else is in the plan.
+//
+// Each read is bounded by ex.ReadTimeout (DefaultReadTimeout if 0) and
+// waited for no longer, even by a driver that ignores its context: such a
+// read gives ErrReadTimeout (see readBounded for what becomes of the call).
 func Converge(ctx context.Context, d driver.Driver, desired Desired, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
-	host, err := d.Host(ctx)
+	return converge(ctx, readBounds{timeout: ex.ReadTimeout}, d, desired, policy, ex, dryRun)
+}
+
+func converge(ctx context.Context, reads readBounds, d driver.Driver, desired Desired, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
+	host, err := readBounded(ctx, reads, d.Host)
 	if err != nil {
 		return Plan{}, fmt.Errorf("read host: %w", err)
 	}
-	observed, err := d.List(ctx)
+	observed, err := readBounded(ctx, reads, d.List)
 	if err != nil {
 		return Plan{}, fmt.Errorf("list compute systems: %w", err)
 	}
@@ -93,13 +103,29 @@ type Agent struct {
 	// Now is the clock of the removal window and of the retry backoff of
 	// failed recreates (time.Now if nil).
 	Now func() time.Time
+	// PassTimeout bounds a pass (DefaultPassTimeout if 0): past it no
+	// further read or action starts, and actions in flight finish within
+	// their own Executor.Timeout. Reads of the host are bounded by
+	// Executor.ReadTimeout.
+	PassTimeout time.Duration
 
-	wake       chan struct{}
-	pass       uint64
-	lastProbs  string
-	lastLogged time.Time
-	lastHolds  string
-	lastSave   string
+	wakeOnce sync.Once
+	wake     chan struct{}
+	pass     uint64
+	// stuck counts the reads of the host given up on whose driver call
+	// has not returned yet (see readBounded).
+	stuck  atomic.Int32
+	panics atomic.Uint64
+	// expireRead, if set, replaces the timer of Executor.ReadTimeout
+	// (tests).
+	expireRead func() <-chan time.Time
+	// State of the last pass, logged when it changes (STYLE.md lesson
+	// 17): the class of its read failure ("" when the host was read), the
+	// problems of the desired set, the holds, whether the ledger was saved.
+	readFailure string
+	problems    map[problemKey]bool
+	lastHolds   string
+	saveFailing bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
 
@@ -110,11 +136,11 @@ type Agent struct {
 }
 
 // Run runs the agent until ctx is done, then waits for the pass in flight
-// (whose driver calls finish or time out, see Executor.Apply) and for the
-// sources, and returns nil. It returns an error when a source can never
-// work.
+// (whose driver calls finish or time out, see Executor.Apply; a read of the
+// host is not waited for, see readBounded) and for the sources, and
+// returns nil. It returns an error when a source can never work.
 func (a *Agent) Run(ctx context.Context) error {
-	a.wake = make(chan struct{}, 1)
+	wake := a.wakeChan()
 	log := a.logger()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -159,7 +185,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case <-resync.C:
 			a.Trigger()
-		case <-a.wake:
+		case <-wake:
 			a.runPass(ctx)
 			resync.Reset(interval)
 		}
@@ -167,17 +193,51 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // Trigger asks for a pass. It never blocks: triggers that arrive while one
-// is pending coalesce.
+// is pending coalesce. A trigger before Run is kept: Run's first pass
+// answers it.
 func (a *Agent) Trigger() {
 	select {
-	case a.wake <- struct{}{}:
+	case a.wakeChan() <- struct{}{}:
 	default:
 	}
 }
 
+// wakeChan returns the channel Trigger fills, made on first use so that a
+// Trigger before Run counts.
+func (a *Agent) wakeChan() chan struct{} {
+	a.wakeOnce.Do(func() { a.wake = make(chan struct{}, 1) })
+	return a.wake
+}
+
+// Panics reports how many passes panicked (each was logged and the agent
+// went on).
+func (a *Agent) Panics() uint64 { return a.panics.Load() }
+
+// runPass runs one pass within the pass deadline. A panic in it (or in a
+// read of the host, see readBounded) is logged with the pass id and the
+// stack, counted, and ends that pass only: the agent goes on.
 func (a *Agent) runPass(ctx context.Context) {
 	a.pass++
 	log := a.logger().With(zap.Uint64("pass", a.pass))
+	timeout := or(a.PassTimeout, DefaultPassTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrPassTimeout, timeout))
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			a.panics.Add(1)
+			stack := zap.Stack("stack")
+			if p, ok := r.(*passPanic); ok {
+				stack = zap.ByteString("stack", p.stack)
+			}
+			log.Error("pass panicked: it is abandoned, the next pass runs as usual",
+				zap.Any("panic", r), stack, zap.Uint64("panics", a.panics.Load()))
+		}
+	}()
+	a.doPass(ctx, log)
+}
+
+// doPass reads the sources and converges the host to them.
+func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 	start := time.Now()
 	snaps := make([]source.Snapshot, 0, len(a.Sources))
 	for _, s := range a.Sources {
@@ -196,9 +256,10 @@ func (a *Agent) runPass(ctx context.Context) {
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
-	plan, err := Converge(ctx, a.Driver, desired, policy, &ex, a.DryRun)
+	reads := readBounds{timeout: ex.ReadTimeout, expire: a.expireRead, stuck: &a.stuck, onUnstuck: a.Trigger}
+	plan, err := converge(ctx, reads, a.Driver, desired, policy, &ex, a.DryRun)
+	a.noteRead(log, err)
 	if err != nil {
-		log.Error("pass failed: the host could not be read; will retry", zap.Error(err))
 		a.mu.Lock()
 		a.approved = append(a.approved, policy.Removals.Approved...) // for the retry
 		a.mu.Unlock()
@@ -230,27 +291,59 @@ func (a *Agent) runPass(ctx context.Context) {
 	}
 }
 
-// logProblems logs the plan's errors and warnings when they differ from
-// the last pass's, and again once per resync interval while they last: a
-// broken file is reported until it is fixed, without a line per trigger.
+// noteRead logs when reading the host starts failing, when the class of
+// its failure changes and when it works again; a failure that lasts is
+// logged at debug level only.
+func (a *Agent) noteRead(log *zap.Logger, err error) {
+	class := errclass.Of(err, ErrReadTimeout, ErrHostStuck, ErrPassTimeout, context.Canceled,
+		driver.ErrTransient, driver.ErrNotFound, driver.ErrIncompatible)
+	switch {
+	case class == a.readFailure && err != nil:
+		log.Debug("pass failed: the host still cannot be read", zap.Error(err))
+	case class == a.readFailure:
+	case err != nil:
+		log.Error("pass failed: the host could not be read; will retry", zap.Error(err), zap.String("class", class))
+	default:
+		log.Info("host readable again")
+	}
+	a.readFailure = class
+}
+
+// problemKey identifies a problem of the desired set across passes: what
+// it is about and what it says, not the line it is on (lines move when a
+// file is edited above the problem).
+type problemKey struct {
+	file, name, field, message string
+	warning                    bool
+}
+
+// logProblems logs each problem of the plan when it appears and, once
+// they are all gone, that they are: a broken file is reported once, not
+// once per pass nor again when another problem appears, and its fix is
+// reported too.
 func (a *Agent) logProblems(log *zap.Logger, plan Plan) {
-	var b strings.Builder
+	now := make(map[problemKey]bool, len(plan.Errors)+len(plan.Warnings))
+	note := func(p spec.Problem, warning bool) {
+		k := problemKey{p.File, p.Name, p.Field, p.Message, warning}
+		switch {
+		case a.problems[k] || now[k]:
+		case warning:
+			log.Warn("desired set warning", problemFields(p)...)
+		default:
+			log.Error("desired set error: kept as it was until fixed", problemFields(p)...)
+		}
+		now[k] = true
+	}
 	for _, p := range plan.Errors {
-		b.WriteString("E" + p.Error() + "\n")
+		note(p, false)
 	}
 	for _, p := range plan.Warnings {
-		b.WriteString("W" + p.Error() + "\n")
+		note(p, true)
 	}
-	if b.String() == a.lastProbs && time.Since(a.lastLogged) < or(a.Resync, DefaultResync) {
-		return
+	if len(now) == 0 && len(a.problems) > 0 {
+		log.Info("desired set problems fixed")
 	}
-	a.lastProbs, a.lastLogged = b.String(), time.Now()
-	for _, p := range plan.Errors {
-		log.Error("desired set error: kept as it was until fixed", problemFields(p)...)
-	}
-	for _, p := range plan.Warnings {
-		log.Warn("desired set warning", problemFields(p)...)
-	}
+	a.problems = now
 }
 
 // ErrNotHeld is an approval for a removal the agent does not hold.
@@ -312,19 +405,22 @@ func (a *Agent) noteHolds(log *zap.Logger, plan Plan) {
 	a.lastHolds = key.String()
 }
 
-// saveLedger writes the removal ledger, logging a failure once per error.
+// saveLedger writes the removal ledger, logging when saving starts to fail
+// and when it works again.
 func (a *Agent) saveLedger(log *zap.Logger) {
 	if a.LedgerPath == "" {
 		return
 	}
-	msg := ""
-	if err := a.Ledger.Save(a.LedgerPath); err != nil {
-		msg = err.Error()
-		if msg != a.lastSave {
-			log.Error("removal ledger not saved: a restart would open a new removal window", zap.Error(err))
-		}
+	err := a.Ledger.Save(a.LedgerPath)
+	switch {
+	case err != nil && !a.saveFailing:
+		log.Error("removal ledger not saved: a restart would open a new removal window", zap.Error(err))
+	case err != nil:
+		log.Debug("removal ledger still not saved", zap.Error(err))
+	case a.saveFailing:
+		log.Info("removal ledger saved again")
 	}
-	a.lastSave = msg
+	a.saveFailing = err != nil
 }
 
 func (a *Agent) now() time.Time {

@@ -196,25 +196,36 @@ func TestMergeKeepsNamesUniqueAcrossSources(t *testing.T) {
 	}
 }
 
-func TestAgentLogsAProblemOnceAndAgainEachResyncUntilFixed(t *testing.T) {
+func TestAgentLogsProblemsOnTransitions(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
-	a := &Agent{Resync: 50 * time.Millisecond}
-	broken := Plan{Errors: []spec.Problem{{File: "web.yaml", Line: 7, Name: "web", Message: "boom"}}}
-	count := func() int { return logs.FilterMessage("desired set error: kept as it was until fixed").Len() }
-	a.logProblems(zap.New(core), broken)
-	a.logProblems(zap.New(core), broken)
-	if n := count(); n != 1 {
-		t.Fatalf("logged %d times in one resync interval, want 1", n)
+	a := &Agent{}
+	web := spec.Problem{File: "web.yaml", Line: 7, Name: "web", Message: "boom"}
+	moved, reworded := web, web
+	moved.Line = 9
+	reworded.Message = "boom again"
+	db := spec.Problem{File: "db.yaml", Name: "db", Message: "declares nothing", Warning: true}
+	steps := []struct {
+		name                    string
+		plan                    Plan
+		errors, warnings, fixed int // cumulative lines
+	}{
+		{name: "appears", plan: Plan{Errors: []spec.Problem{web}}, errors: 1},
+		{name: "lasts", plan: Plan{Errors: []spec.Problem{web}}, errors: 1},
+		{name: "moved to another line", plan: Plan{Errors: []spec.Problem{moved}}, errors: 1},
+		{name: "a warning joins", plan: Plan{Errors: []spec.Problem{web}, Warnings: []spec.Problem{db}}, errors: 1, warnings: 1},
+		{name: "the error is fixed", plan: Plan{Warnings: []spec.Problem{db}}, errors: 1, warnings: 1},
+		{name: "all fixed", plan: Plan{}, errors: 1, warnings: 1, fixed: 1},
+		{name: "still fixed", plan: Plan{}, errors: 1, warnings: 1, fixed: 1},
+		{name: "back", plan: Plan{Errors: []spec.Problem{web}}, errors: 2, warnings: 1, fixed: 1},
+		{name: "another mistake in its place", plan: Plan{Errors: []spec.Problem{reworded}}, errors: 3, warnings: 1, fixed: 1},
 	}
-	time.Sleep(60 * time.Millisecond)
-	a.logProblems(zap.New(core), broken)
-	if n := count(); n != 2 {
-		t.Errorf("logged %d times after a resync interval, want 2", n)
-	}
-	a.logProblems(zap.New(core), Plan{})
-	a.logProblems(zap.New(core), broken)
-	if n := count(); n != 3 {
-		t.Errorf("logged %d times after it changed, want 3", n)
+	for _, st := range steps {
+		a.logProblems(zap.New(core), st.plan)
+		got := [3]int{logs.FilterMessage("desired set error: kept as it was until fixed").Len(),
+			logs.FilterMessage("desired set warning").Len(), logs.FilterMessage("desired set problems fixed").Len()}
+		if want := [3]int{st.errors, st.warnings, st.fixed}; got != want {
+			t.Fatalf("%s: logged (errors, warnings, fixed) %v, want %v", st.name, got, want)
+		}
 	}
 	if f := logs.All()[0].ContextMap(); f["source"] != "web.yaml" || f["line"] != int64(7) {
 		t.Errorf("fields %v, want source web.yaml line 7", f)

@@ -21,6 +21,13 @@ const (
 	DefaultRetries   = 5
 )
 
+// ErrNotStarted marks an action that was not started because the pass was
+// stopped or ran past its deadline: it says nothing of its spec.
+var ErrNotStarted = errors.New("not started")
+
+// ErrPanicked marks an action whose driver call panicked.
+var ErrPanicked = errors.New("panicked")
+
 // Executor applies plans to a host.
 type Executor struct {
 	Driver driver.Driver
@@ -29,6 +36,10 @@ type Executor struct {
 	// Timeout bounds each driver call, retries included (DefaultTimeout if
 	// 0).
 	Timeout time.Duration
+	// ReadTimeout bounds each read of the host by Converge (Driver.Host,
+	// Driver.List), and how long it is waited for (DefaultReadTimeout if
+	// 0).
+	ReadTimeout time.Duration
 	// StopGrace is how long a removed container gets to shut down before
 	// it is terminated (DefaultStopGrace if 0).
 	StopGrace time.Duration
@@ -83,7 +94,7 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		if ctx.Err() != nil {
 			mu.Lock()
 			plan.Actions[i].Status = StatusFailed
-			plan.Actions[i].Err = fmt.Errorf("not started: %w", context.Cause(ctx))
+			plan.Actions[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, context.Cause(ctx))
 			mu.Unlock()
 			continue
 		}
@@ -92,7 +103,7 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 			defer wg.Done()
 			defer func() { <-sem }()
 			start := time.Now()
-			err := e.apply(ctx, a)
+			err := e.applyGuarded(ctx, a)
 			a.Duration = time.Since(start)
 			a.Status, a.Err = StatusDone, err
 			if err != nil {
@@ -108,6 +119,20 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		}(plan.Actions[i])
 	}
 	wg.Wait()
+}
+
+// applyGuarded is apply with a panic in it (a driver bug) turned into
+// the action's failure, logged with its stack: the other actions, the
+// pass and the agent go on, and the pass records what it did.
+func (e *Executor) applyGuarded(ctx context.Context, a Action) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.logger().Error("action panicked: it counts as failed", zap.String("action", string(a.Kind)),
+				zap.String("name", a.Name), zap.Any("panic", r), zap.Stack("stack"))
+			err = fmt.Errorf("%w: %v", ErrPanicked, r)
+		}
+	}()
+	return e.apply(ctx, a)
 }
 
 // apply carries out one action. Its driver calls are not cancelled with

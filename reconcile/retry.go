@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"time"
 )
 
@@ -50,8 +51,8 @@ func (r *RetryBackoff) Active(now time.Time) map[string]Deferral {
 func (r *RetryBackoff) Record(now time.Time, plan Plan) []string {
 	var added []string
 	for _, a := range plan.Actions {
-		if a.Kind != ActionRecreate || a.request == nil {
-			continue
+		if a.Kind != ActionRecreate || a.request == nil || errors.Is(a.Err, ErrNotStarted) {
+			continue // a recreate never tried says nothing of its spec
 		}
 		switch a.Status {
 		case StatusDone:

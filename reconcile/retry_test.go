@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,9 @@ func TestRetryBackoffRecord(t *testing.T) {
 			at: time.Minute, want: map[string]Deferral{"web": {SpecHash: "v1-c", Until: t0.Add(2 * time.Minute), Failures: 1, Err: "port taken"}}},
 		{name: "a success forgets", plans: [][]Action{{recreate("web", "v1-b", StatusFailed)}, {recreate("web", "v1-b", StatusDone)}},
 			at: time.Minute, want: map[string]Deferral{}},
+		{name: "a recreate never started does not count", plans: [][]Action{{{Kind: ActionRecreate, Name: "web", Status: StatusFailed,
+			Err: fmt.Errorf("%w: %w", ErrNotStarted, ErrPassTimeout), request: &driver.CreateRequest{SpecHash: "v1-b"}}}},
+			want: map[string]Deferral{}},
 		{name: "creates and removals do not count", plans: [][]Action{{{Kind: ActionCreate, Name: "a", Status: StatusFailed, request: &driver.CreateRequest{}}, {Kind: ActionRemove, Name: "b", Status: StatusFailed}}},
 			want: map[string]Deferral{}},
 	}

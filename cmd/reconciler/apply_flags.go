@@ -21,6 +21,7 @@ type applyFlags struct {
 	denyHostAccess   bool
 	parallel         int
 	timeout          time.Duration
+	readTimeout      time.Duration
 	stopTimeout      time.Duration
 }
 
@@ -33,6 +34,7 @@ func (f *applyFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.denyHostAccess, "deny-host-access", false, "refuse manifests that pierce the isolation boundary (mounts, named pipes, ports, network namespaces, devices)")
 	fs.IntVar(&f.parallel, "parallel", reconcile.DefaultParallel, "how many actions run at once")
 	fs.DurationVar(&f.timeout, "timeout", reconcile.DefaultTimeout, "time limit of each create or remove, retries included")
+	fs.DurationVar(&f.readTimeout, "read-timeout", reconcile.DefaultReadTimeout, "time limit of each read of the host (its build, its compute systems): a host that does not answer fails the pass, which is retried")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", reconcile.DefaultStopGrace, "how long a removed container gets to shut down before it is terminated")
 }
 
@@ -40,6 +42,9 @@ func (f *applyFlags) register(fs *pflag.FlagSet) {
 func (f *applyFlags) check() error {
 	if f.removalWindow <= 0 {
 		return fmt.Errorf("--removal-window %s: must be positive", f.removalWindow)
+	}
+	if f.readTimeout <= 0 {
+		return fmt.Errorf("--read-timeout %s: must be positive", f.readTimeout)
 	}
 	return nil
 }
@@ -49,7 +54,7 @@ func (f *applyFlags) policy(owner string) reconcile.Policy {
 }
 
 func (f *applyFlags) executor(d driver.Driver, g *globals) *reconcile.Executor {
-	return &reconcile.Executor{Driver: d, Parallel: f.parallel, Timeout: f.timeout, StopGrace: f.stopTimeout, Logger: g.log.Named("apply")}
+	return &reconcile.Executor{Driver: d, Parallel: f.parallel, Timeout: f.timeout, ReadTimeout: f.readTimeout, StopGrace: f.stopTimeout, Logger: g.log.Named("apply")}
 }
 
 // removalLimitValue is --max-removals as a flag value.

@@ -16,6 +16,8 @@ import (
 )
 
 func main() {
+	// go-git's protocol table is process-wide: set once, here.
+	source.InstallFileTransport()
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

@@ -13,6 +13,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 
+	"github.com/reconciler/reconciler/internal/errclass"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -71,7 +72,7 @@ type folderWatch struct {
 	notify func()
 
 	dirs   map[string]struct{} // watched folders, absolute
-	failed map[string]string   // folders that could not be watched → error logged
+	failed map[string]string   // folders that could not be watched → class of the error logged
 	poll   *time.Ticker        // while the root is gone: look for it
 
 	timer *time.Timer
@@ -282,15 +283,14 @@ func (fw *folderWatch) watch(dir string) {
 	}
 }
 
-// noteFailure logs, once per folder and error, that a folder cannot be
-// watched or read; its files are still picked up by the periodic rescan
-// when readable.
+// noteFailure logs, once per folder and class of error, that a folder cannot be watched or read; its files
+// are still picked up by the periodic rescan when readable.
 func (fw *folderWatch) noteFailure(dir string, err error) {
-	msg := err.Error()
-	if fw.failed[dir] == msg {
+	class := errclass.Of(err, fs.ErrPermission, fs.ErrNotExist)
+	if fw.failed[dir] == class {
 		return
 	}
-	fw.failed[dir] = msg
+	fw.failed[dir] = class
 	fw.f.log.Warn("cannot watch folder, changes in it are seen at the next rescan",
 		zap.String("dir", dir), zap.Error(err))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"go.uber.org/zap"
 
+	"github.com/reconciler/reconciler/internal/errclass"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -65,7 +66,9 @@ type GitOptions struct {
 	// or a token: use TokenFile or RECONCILER_GIT_TOKEN. A user name is
 	// accepted in an ssh URL, and in an http(s) URL together with a token
 	// (it is then the basic-auth user name); it is never shown, logged nor
-	// written to the cache dir.
+	// written to the cache dir. A file:// URL or a local path is served
+	// as the process set up with InstallFileTransport (without it: by a
+	// git binary on PATH only).
 	URL string
 	// Ref is a branch, a tag, a full ref name (refs/...) or a full 40-hex
 	// commit id. Empty means the remote's default branch. A short name is
@@ -200,9 +203,6 @@ func NewGitSource(opts GitOptions) (*GitSource, error) {
 		sum := sha256.Sum256([]byte(ep.display + "\x00" + opts.Ref + "\x00" + opts.Path))
 		opts.CacheDir = filepath.Join(base, "reconciler", "git", hex.EncodeToString(sum[:8]))
 	}
-	if ep.kind == "file" {
-		installFileTransport()
-	}
 	creds, err := loadGitCredentials(opts, ep)
 	if err != nil {
 		return nil, err
@@ -278,8 +278,10 @@ func (g *GitSource) Status() GitStatus {
 // cached there, then polls the remote every Interval and on Trigger until
 // ctx is done, calling notify whenever the snapshot changed. It returns nil
 // when ctx is done, and an ErrGitConfig error when the cache dir cannot be
-// used or Run is already running. Remote failures are logged once and
-// retried with backoff, never returned.
+// used or Run is already running. Remote failures are logged when they
+// start, when their class (ErrGitRemote, ErrGitSignature, ErrGitConfig)
+// changes and when the remote answers again; they are retried with
+// backoff, never returned.
 func (g *GitSource) Run(ctx context.Context, notify func()) error {
 	if !g.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: %s: already running", ErrGitConfig, g)
@@ -301,7 +303,7 @@ func (g *GitSource) Run(ctx context.Context, notify func()) error {
 		MaxInterval:         max(g.opts.Interval, 5*time.Minute),
 	}
 	retry.Reset()
-	failing := ""
+	failing := "" // class of the failure in progress
 	for {
 		changed, err := g.poll(ctx)
 		if ctx.Err() != nil {
@@ -313,12 +315,15 @@ func (g *GitSource) Run(ctx context.Context, notify func()) error {
 		wait := g.opts.Interval
 		switch {
 		case err != nil:
-			if err.Error() != failing {
-				g.log.Warn("git poll failed; the commit in force stays, retrying", zap.Error(err))
+			// Logged when polls start failing and when the class of the
+			// failure changes, not when only its wording does.
+			class := errclass.Of(err, ErrGitRemote, ErrGitSignature, ErrGitConfig)
+			if class != failing {
+				g.log.Warn("git poll failed; the commit in force stays, retrying", zap.Error(err), zap.String("class", class))
 			} else {
 				g.log.Debug("git poll still failing", zap.Error(err))
 			}
-			failing = err.Error()
+			failing = class
 			wait = retry.NextBackOff()
 		case failing != "":
 			g.log.Info("git remote reachable again")

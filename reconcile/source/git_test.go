@@ -526,6 +526,7 @@ func TestGitSourceWithoutGitBinary(t *testing.T) {
 	r := newTestRemote(t)
 	first := r.commit(map[string]string{"web.yaml": manifest("web", "process")})
 	t.Setenv("PATH", t.TempDir())
+	useFileTransport(t, fileTransport{useGit: false}) // what InstallFileTransport picks without git
 	g := newTestSource(t, GitOptions{URL: "file://" + r.remote})
 	pollOK(t, g)
 	if snap, _ := g.Snapshot(context.Background()); snap.Revision != first || len(snap.Containers) != 1 {
