@@ -60,8 +60,8 @@ func guardDryRun(t *testing.T, h *sim.EmulatedHost) *readOnlyHost {
 func (r *readOnlyHost) mutate(format string, args ...any) error {
 	call := fmt.Sprintf(format, args...)
 	r.mu.Lock()
+	defer r.mu.Unlock() // onMutation too: the executor calls in parallel
 	r.mutations = append(r.mutations, call)
-	r.mu.Unlock()
 	r.onMutation(call)
 	return fmt.Errorf("%s: %w", call, errMutation)
 }
