@@ -14,7 +14,6 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/internal/errclass"
-	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -29,11 +28,11 @@ const DefaultResync = 30 * time.Second
 // Each read is bounded by ex.ReadTimeout (DefaultReadTimeout if 0) and
 // waited for no longer, even by a driver that ignores its context: such a
 // read gives ErrReadTimeout (see readBounded for what becomes of the call).
-func Converge(ctx context.Context, d driver.Driver, desired Desired, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
+func Converge(ctx context.Context, d driver.Driver, desired spec.Set, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
 	return converge(ctx, readBounds{timeout: ex.ReadTimeout}, d, desired, policy, ex, dryRun)
 }
 
-func converge(ctx context.Context, reads readBounds, d driver.Driver, desired Desired, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
+func converge(ctx context.Context, reads readBounds, d driver.Driver, desired spec.Set, policy Policy, ex *Executor, dryRun bool) (Plan, error) {
 	host, err := readBounded(ctx, reads, d.Host)
 	if err != nil {
 		return Plan{}, fmt.Errorf("read host: %w", err)
@@ -52,9 +51,10 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired De
 
 // Merge joins the snapshots of several sources into one desired set: names
 // must be unique across all of them, and any source that holds removals
-// holds them for the whole set.
-func Merge(snaps []source.Snapshot) Desired {
-	var d Desired
+// holds them for the whole set. The merged set has no Revision: the agent
+// logs each source's own.
+func Merge(snaps []spec.Set) spec.Set {
+	var d spec.Set
 	var all []spec.Container
 	var reasons []string
 	for _, s := range snaps {
@@ -78,7 +78,7 @@ func Merge(snaps []source.Snapshot) Desired {
 // resync timer and driver exit notifications only wake it; triggers that
 // arrive during a pass coalesce into one more pass.
 type Agent struct {
-	Sources  []source.Source
+	Sources  []Source
 	Driver   driver.Driver
 	Executor *Executor
 	Policy   Policy
@@ -239,11 +239,11 @@ func (a *Agent) runPass(ctx context.Context) {
 // doPass reads the sources and converges the host to them.
 func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 	start := time.Now()
-	snaps := make([]source.Snapshot, 0, len(a.Sources))
+	snaps := make([]spec.Set, 0, len(a.Sources))
 	for _, s := range a.Sources {
 		snap, err := s.Snapshot(ctx)
 		if err != nil {
-			snap = source.Snapshot{HoldRemovals: true, HoldReason: fmt.Sprintf("source %s could not be read: %v", s, err)}
+			snap = spec.Set{HoldRemovals: true, HoldReason: fmt.Sprintf("source %s could not be read: %v", s, err)}
 		}
 		snaps = append(snaps, snap)
 	}
@@ -444,7 +444,7 @@ func problemFields(p spec.Problem) []zap.Field {
 		zap.String("field", p.Field), zap.String("message", p.Message)}
 }
 
-func revisions(snaps []source.Snapshot) []string {
+func revisions(snaps []spec.Set) []string {
 	var out []string
 	for _, s := range snaps {
 		if s.Revision != "" && !slices.Contains(out, s.Revision) {

@@ -15,14 +15,13 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver/sim"
-	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
 // memSource is a source whose desired set the test sets.
 type memSource struct {
 	mu      sync.Mutex
-	snap    source.Snapshot
+	snap    spec.Set
 	notify  func()
 	ready   chan struct{}
 	runErr  error
@@ -30,7 +29,7 @@ type memSource struct {
 }
 
 func newMemSource(cs ...spec.Container) *memSource {
-	return &memSource{snap: source.Snapshot{Containers: cs}, ready: make(chan struct{})}
+	return &memSource{snap: spec.Set{Containers: cs}, ready: make(chan struct{})}
 }
 
 func (m *memSource) String() string { return "mem" }
@@ -47,13 +46,13 @@ func (m *memSource) Run(ctx context.Context, notify func()) error {
 	return nil
 }
 
-func (m *memSource) Snapshot(context.Context) (source.Snapshot, error) {
+func (m *memSource) Snapshot(context.Context) (spec.Set, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.snap, nil
 }
 
-func (m *memSource) set(s source.Snapshot) {
+func (m *memSource) set(s spec.Set) {
 	m.mu.Lock()
 	m.snap = s
 	notify := m.notify
@@ -115,13 +114,13 @@ func TestAgentConvergesAndRestoresWhatHappensBehindItsBack(t *testing.T) {
 	h := newHost(t)
 	src := newMemSource(ctr("web", img2022, spec.IsolationProcess), ctr("db", img2022, spec.IsolationProcess))
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+	a := &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h},
 		Policy: Policy{Owner: "reconciler"}, Resync: 100 * time.Millisecond, Logger: zaptest.NewLogger(t), OnPass: got.add}
 	stop := startAgent(t, a)
 
 	got.next(t, "both are created", func(p Plan) bool { return p.Counts().Create == 2 })
 	<-src.ready
-	src.set(source.Snapshot{Containers: []spec.Container{ctr("web", img2022, spec.IsolationHyperV), ctr("db", img2022, spec.IsolationProcess)}})
+	src.set(spec.Set{Containers: []spec.Container{ctr("web", img2022, spec.IsolationHyperV), ctr("db", img2022, spec.IsolationProcess)}})
 	got.next(t, "web is recreated", func(p Plan) bool { return p.Counts().Recreate == 1 })
 
 	if err := h.Kill(context.Background(), "db", 1); err != nil {
@@ -144,7 +143,7 @@ func TestAgentCoalescesTriggers(t *testing.T) {
 	d := &concurrency{Driver: h}
 	src := newMemSource(names(2)...)
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{src}, Driver: d, Executor: &Executor{Driver: d},
+	a := &Agent{Sources: []Source{src}, Driver: d, Executor: &Executor{Driver: d},
 		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zaptest.NewLogger(t), OnPass: got.add}
 	startAgent(t, a)
 	// While the first pass is creating (slowly), 50 triggers make one more pass.
@@ -173,7 +172,7 @@ func TestAgentReturnsASourceThatCannotWork(t *testing.T) {
 	h := newHost(t)
 	src := newMemSource()
 	src.runErr = errors.New("bad configuration")
-	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+	a := &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h},
 		Policy: Policy{Owner: "reconciler"}, Logger: zaptest.NewLogger(t)}
 	err := a.Run(context.Background())
 	if err == nil || !errors.Is(err, src.runErr) {
@@ -182,9 +181,9 @@ func TestAgentReturnsASourceThatCannotWork(t *testing.T) {
 }
 
 func TestMergeKeepsNamesUniqueAcrossSources(t *testing.T) {
-	a := source.Snapshot{Containers: []spec.Container{ctr("web", img2022, "")}}
-	b := source.Snapshot{Containers: []spec.Container{ctr("web", img2019, ""), ctr("db", img2022, "")}, HoldRemovals: true, HoldReason: "folder gone"}
-	d := Merge([]source.Snapshot{a, b})
+	a := spec.Set{Containers: []spec.Container{ctr("web", img2022, "")}}
+	b := spec.Set{Containers: []spec.Container{ctr("web", img2019, ""), ctr("db", img2022, "")}, HoldRemovals: true, HoldReason: "folder gone"}
+	d := Merge([]spec.Set{a, b})
 	if len(d.Containers) != 1 || d.Containers[0].Metadata.Name != "db" {
 		t.Errorf("containers %v, want only db", d.Containers)
 	}
@@ -238,7 +237,7 @@ func TestAgentHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	src := newMemSource(declared...)
 	core, logs := observer.New(zap.InfoLevel)
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+	a := &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h},
 		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zap.New(core), OnPass: got.add}
 	startAgent(t, a)
 	got.next(t, "all 10 are created", func(p Plan) bool { return p.Counts().Create == 10 })
@@ -265,12 +264,12 @@ func TestAgentHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	// One file at a time, each deletion seen by a pass: five go (half of
 	// ten), the sixth and seventh are held.
 	for i := range 5 {
-		src.set(source.Snapshot{Containers: declared[i+1:]})
+		src.set(spec.Set{Containers: declared[i+1:]})
 		got.next(t, declared[i].Metadata.Name+" is removed", removed(declared[i].Metadata.Name))
 	}
-	src.set(source.Snapshot{Containers: declared[6:]})
+	src.set(spec.Set{Containers: declared[6:]})
 	got.next(t, "app-05 is held", held("app-05"))
-	src.set(source.Snapshot{Containers: declared[7:]})
+	src.set(spec.Set{Containers: declared[7:]})
 	plan := got.next(t, "app-05 and app-06 are held", held("app-05", "app-06"))
 	if !strings.Contains(plan.Actions[0].HoldReason, "would make 7 removal(s) within 10m0s") {
 		t.Errorf("hold reason %q", plan.Actions[0].HoldReason)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
-	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -161,7 +160,7 @@ func TestReadOnlyHostRefusesMutations(t *testing.T) {
 	ctx := context.Background()
 	h := newHost(t)
 	web := ctr("web", img2022, spec.IsolationProcess)
-	live, err := Converge(ctx, h, Desired{Containers: []spec.Container{web}}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false)
+	live, err := Converge(ctx, h, spec.Set{Containers: []spec.Container{web}}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false)
 	if err != nil || live.Counts().Create != 1 {
 		t.Fatalf("setup: %q, %v", summary(live), err)
 	}
@@ -192,7 +191,7 @@ func TestReadOnlyHostRefusesMutations(t *testing.T) {
 	// A pass that is not a dry run is caught: the double would notice a
 	// dry run that applied.
 	changed := ctr("web", img2019, spec.IsolationHyperV)
-	plan, err := Converge(ctx, guard, Desired{Containers: []spec.Container{changed, ctr("api", img2022, spec.IsolationProcess)}},
+	plan, err := Converge(ctx, guard, spec.Set{Containers: []spec.Container{changed, ctr("api", img2022, spec.IsolationProcess)}},
 		Policy{Owner: "reconciler"}, &Executor{Driver: guard, Retries: 1}, false)
 	if err != nil || plan.Counts().Failed != 2 {
 		t.Errorf("applied through the double: %q, %v; want 2 failed actions", summary(plan), err)
@@ -245,19 +244,19 @@ func TestDryRunConvergeNeverChangesTheHost(t *testing.T) {
 		// setup then changes it behind the agent's back.
 		live   []spec.Container
 		setup  func(t *testing.T, h *sim.EmulatedHost)
-		desire Desired
+		desire spec.Set
 		policy Policy
 		want   []string
 	}{
 		{
 			name:   "an empty host",
-			desire: Desired{Containers: []spec.Container{web, db}},
+			desire: spec.Set{Containers: []spec.Container{web, db}},
 			want:   []string{"create db", "create web"},
 		},
 		{
 			name:   "create, recreate and remove",
 			live:   []spec.Container{web, db, old},
-			desire: Desired{Containers: []spec.Container{webNew, db, api}},
+			desire: spec.Set{Containers: []spec.Container{webNew, db, api}},
 			policy: Policy{AllowMassRemoval: true},
 			want:   []string{"create api", "remove old", "recreate web", "unchanged db"},
 		},
@@ -265,7 +264,7 @@ func TestDryRunConvergeNeverChangesTheHost(t *testing.T) {
 			name:   "an exited container and a duplicate",
 			live:   []spec.Container{web, db},
 			setup:  func(t *testing.T, h *sim.EmulatedHost) { duplicate(t, h, webNew); kill(t, h, "db") },
-			desire: Desired{Containers: []spec.Container{web, db}},
+			desire: spec.Set{Containers: []spec.Container{web, db}},
 			want:   []string{"recreate db", "remove web", "unchanged web"},
 		},
 		{
@@ -276,26 +275,26 @@ func TestDryRunConvergeNeverChangesTheHost(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			desire: Desired{Containers: []spec.Container{webNew}},
+			desire: spec.Set{Containers: []spec.Container{webNew}},
 			want:   []string{"recreate web"},
 		},
 		{
 			name:   "removals held by a manifest problem",
 			live:   []spec.Container{web, old},
-			desire: Desired{Containers: []spec.Container{web}, Errors: []spec.Problem{{File: "bad.yaml", Line: 1, Message: "boom"}}},
+			desire: spec.Set{Containers: []spec.Container{web}, Errors: []spec.Problem{{File: "bad.yaml", Line: 1, Message: "boom"}}},
 			policy: Policy{AllowMassRemoval: true},
 			want:   []string{"held remove old", "unchanged web"},
 		},
 		{
 			name:   "removals held by the removal limit",
 			live:   declared,
-			desire: Desired{Containers: declared[4:]},
+			desire: spec.Set{Containers: declared[4:]},
 			want:   []string{"held remove app-00", "held remove app-01", "held remove app-02", "held remove app-03", "unchanged app-04", "unchanged app-05"},
 		},
 		{
 			name:   "approved removals",
 			live:   declared,
-			desire: Desired{Containers: declared[4:]},
+			desire: spec.Set{Containers: declared[4:]},
 			policy: Policy{Removals: RemovalWindow{Approved: []string{"app-00", "app-01", "app-02", "app-03"}}},
 			want:   []string{"remove app-00", "remove app-01", "remove app-02", "remove app-03", "unchanged app-04", "unchanged app-05"},
 		},
@@ -304,7 +303,7 @@ func TestDryRunConvergeNeverChangesTheHost(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			h := newHost(t)
-			if _, err := Converge(ctx, h, Desired{Containers: tc.live}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false); err != nil {
+			if _, err := Converge(ctx, h, spec.Set{Containers: tc.live}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false); err != nil {
 				t.Fatal(err)
 			}
 			if tc.setup != nil {
@@ -363,7 +362,7 @@ func TestDryRunAgentNeverChangesTheHost(t *testing.T) {
 	ctx := context.Background()
 	h := newHost(t)
 	declared, _ := fleet(10)
-	if _, err := Converge(ctx, h, Desired{Containers: declared}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false); err != nil {
+	if _, err := Converge(ctx, h, spec.Set{Containers: declared}, Policy{Owner: "reconciler"}, &Executor{Driver: h}, false); err != nil {
 		t.Fatal(err)
 	}
 	kill(t, h, "app-09")
@@ -374,7 +373,7 @@ func TestDryRunAgentNeverChangesTheHost(t *testing.T) {
 	src := newMemSource(append(slices.Clone(declared), fresh)...)
 	got := newPasses()
 	ledger := filepath.Join(t.TempDir(), "removals.json")
-	a := &Agent{Sources: []source.Source{src}, Driver: guard, Executor: &Executor{Driver: guard},
+	a := &Agent{Sources: []Source{src}, Driver: guard, Executor: &Executor{Driver: guard},
 		Policy: Policy{Owner: "reconciler"}, DryRun: true, Resync: time.Hour, LedgerPath: ledger,
 		Logger: zaptest.NewLogger(t), OnPass: func(p Plan) { checkDryPlan(t, p); got.add(p) }}
 	stop := startAgent(t, a)
@@ -398,7 +397,7 @@ func TestDryRunAgentNeverChangesTheHost(t *testing.T) {
 	// The source changes: a new image for app-00, six manifests deleted
 	// (more than half of the ten owned): the removals are held.
 	changed := append([]spec.Container{ctr("app-00", img2019, spec.IsolationHyperV)}, declared[7:]...)
-	src.set(source.Snapshot{Containers: changed, Revision: "r2"})
+	src.set(spec.Set{Containers: changed, Revision: "r2"})
 	held := []string{"recreate app-00", "held remove app-01", "held remove app-02", "held remove app-03", "held remove app-04",
 		"held remove app-05", "held remove app-06", "recreate app-09", "unchanged app-07", "unchanged app-08"}
 	got.next(t, "the removals are held", is(held...))
@@ -416,7 +415,7 @@ func TestDryRunAgentNeverChangesTheHost(t *testing.T) {
 	got.next(t, "a later pass holds them again", is(held...))
 
 	// A manifest problem holds every removal.
-	src.set(source.Snapshot{Containers: changed, Errors: []spec.Problem{{File: "bad.yaml", Line: 2, Message: "boom"}}})
+	src.set(spec.Set{Containers: changed, Errors: []spec.Problem{{File: "bad.yaml", Line: 2, Message: "boom"}}})
 	got.next(t, "a manifest problem holds the removals", func(p Plan) bool {
 		i := slices.IndexFunc(p.Actions, func(a Action) bool { return a.Status == StatusHeld })
 		return slices.Equal(summary(p), held) && len(p.Errors) == 1 && strings.Contains(p.Actions[i].HoldReason, "manifest problem")

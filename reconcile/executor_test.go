@@ -73,7 +73,7 @@ func planFor(t *testing.T, d driver.Driver, cs ...spec.Container) Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ComputePlan(Desired{Containers: cs}, observed, host, Policy{Owner: "reconciler", AllowMassRemoval: true})
+	return ComputePlan(spec.Set{Containers: cs}, observed, host, Policy{Owner: "reconciler", AllowMassRemoval: true})
 }
 
 func names(n int) []spec.Container {

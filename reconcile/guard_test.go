@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver"
-	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -139,7 +138,7 @@ func TestConvergeGivesUpOnAReadThatIgnoresItsContext(t *testing.T) {
 			w := newWedgedDriver(t, newHost(t))
 			tt.wedge(w)
 			ex := &Executor{Driver: w, ReadTimeout: time.Hour}
-			_, err := converge(t.Context(), readBounds{timeout: ex.ReadTimeout, expire: w.expire}, w, Desired{}, Policy{Owner: "reconciler"}, ex, false)
+			_, err := converge(t.Context(), readBounds{timeout: ex.ReadTimeout, expire: w.expire}, w, spec.Set{}, Policy{Owner: "reconciler"}, ex, false)
 			if !errors.Is(err, ErrReadTimeout) || !strings.HasPrefix(err.Error(), tt.wantErr) {
 				t.Fatalf("Converge = %v, want %q... wrapping ErrReadTimeout", err, tt.wantErr)
 			}
@@ -202,7 +201,7 @@ func guardedAgent(t *testing.T) (*Agent, *wedgedDriver, *logTap, *passes) {
 	w := newWedgedDriver(t, newHost(t))
 	log, tap := newLogTap()
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{newMemSource(ctr("web", img2022, spec.IsolationProcess))}, Driver: w,
+	a := &Agent{Sources: []Source{newMemSource(ctr("web", img2022, spec.IsolationProcess))}, Driver: w,
 		Executor: &Executor{Driver: w, ReadTimeout: time.Hour}, Policy: Policy{Owner: "reconciler"},
 		Resync: time.Hour, Logger: log, OnPass: got.add, expireRead: w.expire}
 	return a, w, tap, got

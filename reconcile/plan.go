@@ -122,19 +122,6 @@ func (p *Plan) Failed() bool {
 	return c.Errors > 0 || c.Failed > 0
 }
 
-// Desired is the full desired set of one pass.
-type Desired struct {
-	Containers []spec.Container
-	// Errors and Warnings are the problems of the desired set (a file
-	// that declares nothing is a warning); any of them holds removals.
-	Errors   []spec.Problem
-	Warnings []spec.Problem
-	// HoldRemovals is set when some source cannot see its whole input;
-	// HoldReason says why.
-	HoldRemovals bool
-	HoldReason   string
-}
-
 // Policy is the operator's choices that shape a plan.
 type Policy struct {
 	// Owner is the HCS owner of the containers this agent manages.
@@ -181,7 +168,7 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 //
 // It walks the desired containers and the observed systems sorted by name
 // side by side, so a plan costs O(n log n) and no map.
-func ComputePlan(d Desired, observed []driver.System, host spec.Host, p Policy) Plan {
+func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy) Plan {
 	plan := Plan{
 		Host:      host,
 		Actions:   make([]Action, 0, len(d.Containers)),
@@ -334,7 +321,7 @@ func nameTakenBy(foreign []driver.System) *driver.System {
 // removals and duplicates go ahead, and the undeclared others go ahead
 // together or are held together: held when, with those done and approved
 // in the window, they would go beyond the removal limit.
-func (p *Plan) holdRemovals(d Desired, removals []Action, policy Policy) {
+func (p *Plan) holdRemovals(d spec.Set, removals []Action, policy Policy) {
 	switch {
 	case len(removals) == 0:
 		return

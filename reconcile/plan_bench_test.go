@@ -29,7 +29,7 @@ func BenchmarkComputePlan(b *testing.B) {
 	for i := range n / 4 {
 		observed = append(observed, running(ctr(fmt.Sprintf("gone-%05d", i), img2022, spec.IsolationProcess), spec.IsolationProcess))
 	}
-	d := Desired{Containers: desired}
+	d := spec.Set{Containers: desired}
 	policy := Policy{Owner: "reconciler", AllowMassRemoval: true}
 	b.ReportAllocs()
 	for b.Loop() {

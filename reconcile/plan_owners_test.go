@@ -55,7 +55,7 @@ func TestComputePlanNamesPerOwner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := ComputePlan(Desired{Containers: tt.desired}, tt.observed, server2022, Policy{Owner: tt.owner})
+			plan := ComputePlan(spec.Set{Containers: tt.desired}, tt.observed, server2022, Policy{Owner: tt.owner})
 			if got := summary(plan); !slices.Equal(got, tt.want) {
 				t.Errorf("plan = %q, want %q", got, tt.want)
 			}
@@ -80,14 +80,14 @@ func TestComputePlanAdoptsOldIDs(t *testing.T) {
 	if name, hash, ok := driver.ParseSystemID(old.ID); !ok || name != "web" || hash != web.Spec.Hash() {
 		t.Fatalf("ParseSystemID(%s) = %q, %q, %v; want web and the spec hash", old.ID, name, hash, ok)
 	}
-	plan := ComputePlan(Desired{Containers: []spec.Container{web}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
+	plan := ComputePlan(spec.Set{Containers: []spec.Container{web}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
 	if got := summary(plan); !slices.Equal(got, []string{"unchanged web"}) {
 		t.Errorf("plan = %q, want the old-form system unchanged", got)
 	}
 
 	// A changed spec recreates it as usual, under the new ID form.
 	changed := ctr("web", img2022, spec.IsolationHyperV)
-	plan = ComputePlan(Desired{Containers: []spec.Container{changed}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
+	plan = ComputePlan(spec.Set{Containers: []spec.Container{changed}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
 	if len(plan.Actions) != 1 || plan.Actions[0].Kind != ActionRecreate || plan.Actions[0].remove[0].ID != old.ID {
 		t.Fatalf("plan = %q, want a recreate of %s", summary(plan), old.ID)
 	}
@@ -105,7 +105,7 @@ func TestComputePlanNameConflictDoesNotHoldRemovals(t *testing.T) {
 		running(db, spec.IsolationProcess),
 		running(gone, spec.IsolationProcess),
 	}
-	plan := ComputePlan(Desired{Containers: []spec.Container{web, db}}, observed, server2022, Policy{Owner: "reconciler"})
+	plan := ComputePlan(spec.Set{Containers: []spec.Container{web, db}}, observed, server2022, Policy{Owner: "reconciler"})
 	if got, want := summary(plan), []string{"remove gone", "unchanged db"}; !slices.Equal(got, want) {
 		t.Errorf("plan = %q, want %q", got, want)
 	}

@@ -84,7 +84,7 @@ func TestComputePlan(t *testing.T) {
 	cache := ctr("cache", img2022, spec.IsolationProcess)
 	tests := []struct {
 		name         string
-		desired      Desired
+		desired      spec.Set
 		observed     []driver.System
 		host         spec.Host
 		policy       Policy
@@ -97,14 +97,14 @@ func TestComputePlan(t *testing.T) {
 	}{
 		{
 			name:       "missing container is created with the server default isolation",
-			desired:    Desired{Containers: []spec.Container{web}},
+			desired:    spec.Set{Containers: []spec.Container{web}},
 			want:       []string{"create web"},
 			wantReason: map[string]string{"web": "not running"},
 			wantIso:    map[string]spec.Isolation{"web": spec.IsolationProcess},
 		},
 		{
 			name:       "client hosts default to hyperv",
-			desired:    Desired{Containers: []spec.Container{web}},
+			desired:    spec.Set{Containers: []spec.Container{web}},
 			host:       win11,
 			want:       []string{"create web"},
 			wantIso:    map[string]spec.Isolation{"web": spec.IsolationHyperV},
@@ -112,13 +112,13 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:     "matching running container is unchanged",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: []driver.System{running(web, spec.IsolationProcess)},
 			want:     []string{"unchanged web"},
 		},
 		{
 			name:       "isolation change is a recreate naming both modes",
-			desired:    Desired{Containers: []spec.Container{webHyperV}},
+			desired:    spec.Set{Containers: []spec.Container{webHyperV}},
 			observed:   []driver.System{running(web, spec.IsolationProcess)},
 			want:       []string{"recreate web"},
 			wantReason: map[string]string{"web": "isolation process → hyperv"},
@@ -126,14 +126,14 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:       "image change is a recreate naming both images",
-			desired:    Desired{Containers: []spec.Container{webNewImage}},
+			desired:    spec.Set{Containers: []spec.Container{webNewImage}},
 			observed:   []driver.System{running(web, spec.IsolationProcess)},
 			want:       []string{"recreate web"},
 			wantReason: map[string]string{"web": "image " + img2022 + " → mcr.microsoft.com/windows/servercore:ltsc2022-amd64"},
 		},
 		{
 			name: "other spec change is a recreate naming the hashes",
-			desired: Desired{Containers: []spec.Container{ctr("web", img2022, spec.IsolationDefault, func(c *spec.Container) {
+			desired: spec.Set{Containers: []spec.Container{ctr("web", img2022, spec.IsolationDefault, func(c *spec.Container) {
 				c.Spec.Env = map[string]string{"LOG_LEVEL": "debug"}
 			})}},
 			observed:   []driver.System{running(web, spec.IsolationProcess)},
@@ -142,46 +142,46 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:       "exited container is recreated under restartPolicy always",
-			desired:    Desired{Containers: []spec.Container{web}},
+			desired:    spec.Set{Containers: []spec.Container{web}},
 			observed:   []driver.System{running(web, spec.IsolationProcess, stopped(3))},
 			want:       []string{"recreate web"},
 			wantReason: map[string]string{"web": "exited with code 3 (restartPolicy always)"},
 		},
 		{
 			name:     "exited container is left alone under restartPolicy never",
-			desired:  Desired{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartNever))}},
+			desired:  spec.Set{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartNever))}},
 			observed: []driver.System{running(ctr("web", img2022, "", restart(spec.RestartNever)), spec.IsolationProcess, stopped(1))},
 			want:     []string{"unchanged web"},
 		},
 		{
 			name:     "on-failure leaves a clean exit alone",
-			desired:  Desired{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartOnFailure))}},
+			desired:  spec.Set{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartOnFailure))}},
 			observed: []driver.System{running(ctr("web", img2022, "", restart(spec.RestartOnFailure)), spec.IsolationProcess, stopped(0))},
 			want:     []string{"unchanged web"},
 		},
 		{
 			name:       "on-failure recreates a failed exit",
-			desired:    Desired{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartOnFailure))}},
+			desired:    spec.Set{Containers: []spec.Container{ctr("web", img2022, "", restart(spec.RestartOnFailure))}},
 			observed:   []driver.System{running(ctr("web", img2022, "", restart(spec.RestartOnFailure)), spec.IsolationProcess, stopped(2))},
 			want:       []string{"recreate web"},
 			wantReason: map[string]string{"web": "exited with code 2 (restartPolicy on-failure)"},
 		},
 		{
 			name:     "undeclared owned container is removed, foreign ones never",
-			desired:  Desired{Containers: []spec.Container{web, db, cache}},
+			desired:  spec.Set{Containers: []spec.Container{web, db, cache}},
 			observed: []driver.System{running(web, spec.IsolationProcess), running(db, spec.IsolationProcess), running(cache, spec.IsolationProcess), running(old, spec.IsolationProcess), running(ctr("iis", img2022, ""), spec.IsolationProcess, owner("docker"))},
 			want:     []string{"remove old", "unchanged cache", "unchanged db", "unchanged web"},
 		},
 		{
 			name:       "a name held by a foreign system is an error for that container only",
-			desired:    Desired{Containers: []spec.Container{web, db}},
+			desired:    spec.Set{Containers: []spec.Container{web, db}},
 			observed:   []driver.System{running(web, spec.IsolationProcess, owner("docker"), unmanaged)},
 			want:       []string{"create db"},
 			wantErrors: []string{`the name "web" is taken by compute system web owned by "docker"`},
 		},
 		{
 			name:       "invalid manifest holds every removal but valid new files apply",
-			desired:    Desired{Containers: []spec.Container{db}, Errors: []spec.Problem{{File: "bad.yaml", Line: 3, Message: "boom"}}},
+			desired:    spec.Set{Containers: []spec.Container{db}, Errors: []spec.Problem{{File: "bad.yaml", Line: 3, Message: "boom"}}},
 			observed:   []driver.System{running(old, spec.IsolationProcess), running(web, spec.IsolationProcess), running(cache, spec.IsolationProcess)},
 			want:       []string{"held remove cache", "create db", "held remove old", "held remove web"},
 			wantErrors: []string{"boom"},
@@ -189,7 +189,7 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:         "a recreate that failed waits while the restored container runs",
-			desired:      Desired{Containers: []spec.Container{webNewImage}},
+			desired:      spec.Set{Containers: []spec.Container{webNewImage}},
 			observed:     []driver.System{running(web, spec.IsolationProcess)},
 			policy:       Policy{Deferred: map[string]Deferral{"web": {SpecHash: webNewImage.Spec.Hash(), Failures: 2, Err: "port taken"}}},
 			want:         []string{"unchanged web"},
@@ -197,21 +197,21 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:     "a deferred recreate goes ahead when the old container stopped",
-			desired:  Desired{Containers: []spec.Container{webNewImage}},
+			desired:  spec.Set{Containers: []spec.Container{webNewImage}},
 			observed: []driver.System{running(web, spec.IsolationProcess, stopped(1))},
 			policy:   Policy{Deferred: map[string]Deferral{"web": {SpecHash: webNewImage.Spec.Hash()}}},
 			want:     []string{"recreate web"},
 		},
 		{
 			name:     "a deferral of another spec does not hold a new one",
-			desired:  Desired{Containers: []spec.Container{webNewImage}},
+			desired:  spec.Set{Containers: []spec.Container{webNewImage}},
 			observed: []driver.System{running(web, spec.IsolationProcess)},
 			policy:   Policy{Deferred: map[string]Deferral{"web": {SpecHash: "v1-other"}}},
 			want:     []string{"recreate web"},
 		},
 		{
 			name:         "a file that declares nothing holds every removal",
-			desired:      Desired{Containers: []spec.Container{db}, Warnings: []spec.Problem{{File: "web.yaml", Message: "declares nothing", Warning: true}}},
+			desired:      spec.Set{Containers: []spec.Container{db}, Warnings: []spec.Problem{{File: "web.yaml", Message: "declares nothing", Warning: true}}},
 			observed:     []driver.System{running(web, spec.IsolationProcess)},
 			want:         []string{"create db", "held remove web"},
 			wantWarnings: []string{"declares nothing"},
@@ -219,67 +219,67 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:     "a source that cannot see its input holds removals",
-			desired:  Desired{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
+			desired:  spec.Set{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
 			observed: []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess)},
 			want:     []string{"held remove old", "unchanged web"},
 			wantHold: "folder /m vanished",
 		},
 		{
 			name:     "removing more than half the owned containers is held",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess), running(db, spec.IsolationProcess)},
 			want:     []string{"held remove db", "held remove old", "unchanged web"},
 			wantHold: "removing 2 more would make 2 removal(s) in one pass, beyond --max-removals 50% of the 3 containers owned",
 		},
 		{
 			name:     "mass removal with --allow-mass-removal",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess), running(db, spec.IsolationProcess)},
 			policy:   Policy{AllowMassRemoval: true},
 			want:     []string{"remove db", "remove old", "unchanged web"},
 		},
 		{
 			name:       "removing exactly half is allowed",
-			desired:    Desired{Containers: []spec.Container{web}},
+			desired:    spec.Set{Containers: []spec.Container{web}},
 			observed:   []driver.System{running(web, spec.IsolationProcess), running(old, spec.IsolationProcess)},
 			want:       []string{"remove old", "unchanged web"},
 			wantReason: map[string]string{"old": "no longer declared"},
 		},
 		{
 			name:       "an incompatible new spec never tears down the running old one",
-			desired:    Desired{Containers: []spec.Container{ctr("web", img2019, spec.IsolationProcess), db}},
+			desired:    spec.Set{Containers: []spec.Container{ctr("web", img2019, spec.IsolationProcess), db}},
 			observed:   []driver.System{running(web, spec.IsolationProcess)},
 			want:       []string{"create db"},
 			wantErrors: []string{"10.0.17763"},
 		},
 		{
 			name:       "an image newer than the host is refused in hyperv too",
-			desired:    Desired{Containers: []spec.Container{ctr("web", img2025, spec.IsolationHyperV)}},
+			desired:    spec.Set{Containers: []spec.Container{ctr("web", img2025, spec.IsolationHyperV)}},
 			want:       nil,
 			wantErrors: []string{"10.0.26100"},
 		},
 		{
 			name:       "an older image runs with hyperv",
-			desired:    Desired{Containers: []spec.Container{ctr("web", img2019, spec.IsolationHyperV)}},
+			desired:    spec.Set{Containers: []spec.Container{ctr("web", img2019, spec.IsolationHyperV)}},
 			want:       []string{"create web"},
 			wantIso:    map[string]spec.Isolation{"web": spec.IsolationHyperV},
 			wantReason: map[string]string{"web": "not running"},
 		},
 		{
 			name:         "unknown image version is a warning",
-			desired:      Desired{Containers: []spec.Container{ctr("web", "example.com/app:1.2", spec.IsolationProcess)}},
+			desired:      spec.Set{Containers: []spec.Container{ctr("web", "example.com/app:1.2", spec.IsolationProcess)}},
 			want:         []string{"create web"},
 			wantWarnings: []string{"osVersion"},
 		},
 		{
 			name:       "unknown image version is an error under strict",
-			desired:    Desired{Containers: []spec.Container{ctr("web", "example.com/app:1.2", spec.IsolationProcess)}},
+			desired:    spec.Set{Containers: []spec.Container{ctr("web", "example.com/app:1.2", spec.IsolationProcess)}},
 			policy:     Policy{Strict: true},
 			wantErrors: []string{"--strict"},
 		},
 		{
 			name: "host access is an error under deny-host-access",
-			desired: Desired{Containers: []spec.Container{ctr("web", img2022, "", func(c *spec.Container) {
+			desired: spec.Set{Containers: []spec.Container{ctr("web", img2022, "", func(c *spec.Container) {
 				c.Spec.Ports = []spec.Port{{HostPort: 8080, ContainerPort: 80}}
 			})}},
 			policy:     Policy{DenyHostAccess: true},
@@ -287,7 +287,7 @@ func TestComputePlan(t *testing.T) {
 		},
 		{
 			name:       "duplicates of one name are cleaned up, keeping the matching one",
-			desired:    Desired{Containers: []spec.Container{web}},
+			desired:    spec.Set{Containers: []spec.Container{web}},
 			observed:   []driver.System{running(web, spec.IsolationProcess), running(web, spec.IsolationHyperV, func(s *driver.System) { s.ID = "web_v1-stale" })},
 			want:       []string{"remove web", "unchanged web"},
 			wantReason: map[string]string{"web": "duplicate of web"},
@@ -341,7 +341,7 @@ func checkProblems(t *testing.T, kind string, got []spec.Problem, want []string)
 func TestComputePlanRecreateCarriesTheOldSystem(t *testing.T) {
 	web := ctr("web", img2022, spec.IsolationHyperV)
 	old := running(ctr("web", img2022, spec.IsolationProcess), spec.IsolationProcess)
-	plan := ComputePlan(Desired{Containers: []spec.Container{web}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
+	plan := ComputePlan(spec.Set{Containers: []spec.Container{web}}, []driver.System{old}, server2022, Policy{Owner: "reconciler"})
 	if len(plan.Actions) != 1 {
 		t.Fatalf("actions = %v", plan.Actions)
 	}

@@ -198,7 +198,7 @@ func (r *removalRun) pass() Plan {
 	p.Owner = "reconciler"
 	p.Removals = r.ledger.Window(r.now, r.window)
 	p.Removals.Approved = r.approved
-	plan := ComputePlan(Desired{Containers: r.declared}, r.live, server2022, p)
+	plan := ComputePlan(spec.Set{Containers: r.declared}, r.live, server2022, p)
 	for i, a := range plan.Actions {
 		if a.Kind == ActionRemove && a.Status == StatusPlanned {
 			plan.Actions[i].Status = StatusDone
@@ -308,7 +308,7 @@ func TestComputePlanRemovalWindow(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		desired  Desired
+		desired  spec.Set
 		observed []driver.System
 		policy   Policy
 		want     []string
@@ -316,7 +316,7 @@ func TestComputePlanRemovalWindow(t *testing.T) {
 	}{
 		{
 			name:     "the window's earlier removals count",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: observed("web", "old", "db"),
 			policy:   Policy{Removals: RemovalWindow{Length: 10 * time.Minute, Owned: 4, Removed: 1}},
 			want:     []string{"held remove db", "held remove old", "unchanged web"},
@@ -324,14 +324,14 @@ func TestComputePlanRemovalWindow(t *testing.T) {
 		},
 		{
 			name:     "what was owned at the window's start counts",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: observed("web", "old", "db"),
 			policy:   Policy{Removals: RemovalWindow{Length: 10 * time.Minute, Owned: 6, Removed: 1}},
 			want:     []string{"remove db", "remove old", "unchanged web"},
 		},
 		{
 			name:     "approved names go, and count against the others",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: observed("web", "old", "db", "api", "cache"),
 			policy:   Policy{Removals: RemovalWindow{Length: time.Minute, Owned: 5, Removed: 1, Approved: []string{"old", "db"}}},
 			want:     []string{"held remove api", "held remove cache", "remove db", "remove old", "unchanged web"},
@@ -339,14 +339,14 @@ func TestComputePlanRemovalWindow(t *testing.T) {
 		},
 		{
 			name:     "--allow-mass-removal lifts the limit",
-			desired:  Desired{Containers: []spec.Container{web}},
+			desired:  spec.Set{Containers: []spec.Container{web}},
 			observed: observed("web", "old", "db"),
 			policy:   Policy{AllowMassRemoval: true, Removals: RemovalWindow{Owned: 3, Removed: 3}},
 			want:     []string{"remove db", "remove old", "unchanged web"},
 		},
 		{
 			name:     "a partial view holds approved removals too, not approvable",
-			desired:  Desired{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
+			desired:  spec.Set{Containers: []spec.Container{web}, HoldRemovals: true, HoldReason: "folder /m vanished"},
 			observed: observed("web", "old"),
 			policy:   Policy{Removals: RemovalWindow{Approved: []string{"old"}}},
 			want:     []string{"held remove old", "unchanged web"},
@@ -354,7 +354,7 @@ func TestComputePlanRemovalWindow(t *testing.T) {
 		},
 		{
 			name:    "a duplicate goes even when the limit holds the rest",
-			desired: Desired{Containers: []spec.Container{web}},
+			desired: spec.Set{Containers: []spec.Container{web}},
 			observed: append(observed("web", "old"),
 				running(web, spec.IsolationHyperV, func(s *driver.System) { s.ID = "web_v1-stale" })),
 			policy:   Policy{MaxRemovals: MaxRemovalCount(0)},

@@ -13,7 +13,6 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
-	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -89,7 +88,7 @@ func TestAgentDefersAFailedRecreate(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	got := newPasses()
-	a := &Agent{Sources: []source.Source{src}, Driver: h, Executor: &Executor{Driver: h},
+	a := &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h},
 		Policy: Policy{Owner: "reconciler"}, Resync: time.Hour, Logger: zaptest.NewLogger(t), OnPass: got.add, Now: clock}
 	startAgent(t, a)
 	got.next(t, "web is created", func(p Plan) bool { return p.Counts().Create == 1 })
@@ -104,7 +103,7 @@ func TestAgentDefersAFailedRecreate(t *testing.T) {
 	deferred := func(p Plan) bool {
 		return p.Counts().Recreate == 0 && len(p.Warnings) == 1 && strings.Contains(p.Warnings[0].Message, "deferred until")
 	}
-	src.set(source.Snapshot{Containers: []spec.Container{withPort}})
+	src.set(spec.Set{Containers: []spec.Container{withPort}})
 	plan := got.next(t, "the recreate fails and is restored", recreate(StatusFailed))
 	if !strings.Contains(plan.Actions[0].Err.Error(), "restored the previous spec") {
 		t.Fatalf("recreate error %v, want the previous spec restored", plan.Actions[0].Err)

@@ -9,14 +9,29 @@ import (
 	"sync/atomic"
 )
 
-// Set is a loaded desired set: the valid containers with unique names, and
-// every problem found: errors, and warnings such as a file that declares
-// nothing. Any problem of a desired set, error or warning, means it may be
-// incomplete: it holds removals.
+// Set is a full desired set: what Load returns, what a source's snapshot
+// is, and what the planner takes for one pass. It holds the valid
+// containers with unique names and every problem found: errors, and
+// warnings such as a file that declares nothing. Any problem of a desired
+// set, error or warning, means it may be incomplete: it holds removals, as
+// HoldRemovals does.
 type Set struct {
+	// Containers is every container declared, including those a source
+	// holds at their last good version because their file is now invalid.
 	Containers []Container
-	Errors     []Problem
-	Warnings   []Problem
+	// Errors and Warnings are the problems of the current input; any of
+	// them holds every removal.
+	Errors   []Problem
+	Warnings []Problem
+	// Revision names what is in force: a git commit id, empty for folders
+	// and for files loaded by Load.
+	Revision string
+	// HoldRemovals is set when the whole input cannot be seen (a vanished
+	// folder, a repository not yet cloned, a source that could not be
+	// read): no container may be removed on its account. HoldReason says
+	// why.
+	HoldRemovals bool
+	HoldReason   string
 }
 
 // Load loads each path (a manifest file or a folder of them) and checks

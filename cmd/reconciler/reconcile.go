@@ -59,10 +59,9 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
-			desired := reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
-			plan, err := reconcile.Converge(cmd.Context(), d, desired, policy, f.executor(d, g), f.dryRun)
+			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, f.executor(d, g), f.dryRun)
 			if err != nil {
 				return err
 			}

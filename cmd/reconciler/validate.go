@@ -35,7 +35,7 @@ with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 				return err
 			}
 			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
-			plan := reconcile.ComputePlan(reconcile.Desired{Containers: set.Containers, Errors: set.Errors, Warnings: set.Warnings}, nil, h, policy)
+			plan := reconcile.ComputePlan(set, nil, h, policy)
 			plan.DryRun = true
 			if g.output == "json" {
 				err = reconcile.WriteJSON(g.stdout, plan)

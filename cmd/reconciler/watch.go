@@ -149,9 +149,16 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	return agent.Run(ctx)
 }
 
+// The sources of reconcile/source are the agent's: reconcile declares the
+// interface and does not import them.
+var (
+	_ reconcile.Source = (*source.FolderSource)(nil)
+	_ reconcile.Source = (*source.GitSource)(nil)
+)
+
 // sources builds the sources the flags name.
-func (f *watchFlags) sources(g *globals) ([]source.Source, []statusapi.GitSource, error) {
-	var out []source.Source
+func (f *watchFlags) sources(g *globals) ([]reconcile.Source, []statusapi.GitSource, error) {
+	var out []reconcile.Source
 	for _, dir := range f.dirs {
 		s, err := source.NewFolderSource(source.FolderOptions{Dir: dir, Debounce: f.debounce, Rescan: f.rescan, Logger: g.log.Named("dir")})
 		if err != nil {

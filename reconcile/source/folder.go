@@ -84,8 +84,6 @@ type FolderStats struct {
 	Overflows int64
 }
 
-var _ Source = (*FolderSource)(nil)
-
 type folderCounters struct {
 	scans, reads, parses, events, notifies, rescans, overflows atomic.Int64
 }

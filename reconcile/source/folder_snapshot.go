@@ -76,11 +76,11 @@ func (e *folderFile) trusted(fi fs.FileInfo) bool {
 // Snapshot blocks for the walk; concurrent calls are serialised. It returns
 // an error only when ctx is done. Callers must not modify the returned
 // containers.
-func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
+func (f *FolderSource) Snapshot(ctx context.Context) (spec.Set, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+		return spec.Set{}, fmt.Errorf("snapshot %s: %w", f, err)
 	}
 	f.stats.scans.Add(1)
 
@@ -88,7 +88,7 @@ func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
 	if err != nil {
 		reason := fmt.Sprintf("folder %s cannot be read, keeping its last good containers and holding every removal: %v", f.path, err)
 		f.setHold(reason)
-		return Snapshot{
+		return spec.Set{
 			Containers:   slices.Clone(f.cache.last),
 			HoldRemovals: true,
 			HoldReason:   reason,
@@ -97,21 +97,21 @@ func (f *FolderSource) Snapshot(ctx context.Context) (Snapshot, error) {
 	rels := make([]string, len(paths))
 	for i, p := range paths {
 		if rels[i], err = f.relative(p); err != nil {
-			return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+			return spec.Set{}, fmt.Errorf("snapshot %s: %w", f, err)
 		}
 	}
 
 	start, reads, parses := time.Now(), f.stats.reads.Load(), f.stats.parses.Load()
 	loaded, err := f.loadFiles(ctx, rels, f.cache.files)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %s: %w", f, err)
+		return spec.Set{}, fmt.Errorf("snapshot %s: %w", f, err)
 	}
 	f.log.Debug("folder scanned", zap.Int("files", len(rels)),
 		zap.Int64("read", f.stats.reads.Load()-reads), zap.Int64("parsed", f.stats.parses.Load()-parses),
 		zap.Duration("duration", time.Since(start)))
 
 	var (
-		snap  Snapshot
+		snap  spec.Set
 		all   = make([]spec.Container, 0, len(f.cache.last))
 		files = make(map[string]*folderFile, len(rels))
 	)

@@ -55,7 +55,7 @@ func folderAge(t testing.TB, dir string) {
 }
 
 // folderDesired maps container name → isolation of a snapshot.
-func folderDesired(s Snapshot) map[string]spec.Isolation {
+func folderDesired(s spec.Set) map[string]spec.Isolation {
 	out := make(map[string]spec.Isolation, len(s.Containers))
 	for _, c := range s.Containers {
 		out[c.Metadata.Name] = c.Spec.Isolation
@@ -83,7 +83,7 @@ func newTestFolderSource(t testing.TB, dir string) *FolderSource {
 }
 
 // folderSnap takes a Snapshot and fails the test on error.
-func folderSnap(t testing.TB, f *FolderSource) Snapshot {
+func folderSnap(t testing.TB, f *FolderSource) spec.Set {
 	t.Helper()
 	s, err := f.Snapshot(context.Background())
 	if err != nil {
@@ -462,13 +462,13 @@ func TestFolderSnapshotWorkersAgree(t *testing.T) {
 		}
 		folderWrite(t, dir, fmt.Sprintf("s%d/c%03d.yaml", i%7, i), content)
 	}
-	var got []Snapshot
+	var got []spec.Set
 	for _, workers := range []int{1, 8} {
 		f := newTestFolderSource(t, dir)
 		f.workers = workers
 		got = append(got, folderSnap(t, f))
 	}
-	names := func(s Snapshot) []string {
+	names := func(s spec.Set) []string {
 		out := make([]string, len(s.Containers))
 		for i, c := range s.Containers {
 			out[i] = c.Origin.String() + " " + c.Metadata.Name

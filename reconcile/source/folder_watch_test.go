@@ -96,7 +96,7 @@ func (r *folderRun) drain() int {
 }
 
 // waitDesired waits, notify after notify, until a Snapshot shows want.
-func (r *folderRun) waitDesired(want map[string]spec.Isolation) Snapshot {
+func (r *folderRun) waitDesired(want map[string]spec.Isolation) spec.Set {
 	r.t.Helper()
 	deadline := time.Now().Add(folderWaitLimit)
 	var got map[string]spec.Isolation
@@ -110,7 +110,7 @@ func (r *folderRun) waitDesired(want map[string]spec.Isolation) Snapshot {
 		}
 	}
 	r.t.Fatalf("desired set = %v, want %v (stats %+v)", got, want, r.src.Stats())
-	return Snapshot{}
+	return spec.Set{}
 }
 
 // quiet asserts that nothing notifies for a while (ten debounce periods).

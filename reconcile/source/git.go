@@ -166,11 +166,9 @@ type GitSource struct {
 	rejected error // why the newest head was not applied (signature)
 
 	mu     sync.Mutex
-	snap   Snapshot
+	snap   spec.Set
 	status GitStatus
 }
-
-var _ Source = (*GitSource)(nil)
 
 // NewGitSource validates opts and returns a source. Errors are ErrGitConfig:
 // a malformed URL, one carrying a password or token (see GitOptions.URL), a
@@ -222,7 +220,7 @@ func NewGitSource(opts GitOptions) (*GitSource, error) {
 		view:    newGitView(opts.Atomic),
 	}
 	g.log = opts.Logger.With(zap.Stringer("source", g))
-	g.snap = Snapshot{HoldRemovals: true, HoldReason: "git: " + ep.display + " not fetched yet"}
+	g.snap = spec.Set{HoldRemovals: true, HoldReason: "git: " + ep.display + " not fetched yet"}
 	return g, nil
 }
 
@@ -251,7 +249,7 @@ func (g *GitSource) Trigger() {
 // Snapshot returns the desired set of the commit in force. It never blocks
 // on the network and never fails; before the first commit it has no
 // containers and holds removals.
-func (g *GitSource) Snapshot(ctx context.Context) (Snapshot, error) {
+func (g *GitSource) Snapshot(ctx context.Context) (spec.Set, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.snap

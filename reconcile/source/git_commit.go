@@ -25,7 +25,7 @@ type gitView struct {
 	head plumbing.Hash
 	// current is the last snapshot published, held the files at older
 	// commits (file → commit).
-	current Snapshot
+	current spec.Set
 	held    map[string]string
 	// Per-file mode: each file's last valid containers and their commit.
 	lastGood LastGood
@@ -44,7 +44,7 @@ type gitFileParse struct {
 // gitResult is one evaluation: the snapshot to publish, the held files, and
 // how many files were parsed (cache misses).
 type gitResult struct {
-	snap   Snapshot
+	snap   spec.Set
 	held   map[string]string
 	parsed int
 }
@@ -52,7 +52,7 @@ type gitResult struct {
 func newGitView(atomic bool) gitView {
 	return gitView{
 		atomic:  atomic,
-		current: Snapshot{HoldRemovals: true, HoldReason: "git: no valid commit yet"},
+		current: spec.Set{HoldRemovals: true, HoldReason: "git: no valid commit yet"},
 		goodAt:  make(map[string]plumbing.Hash),
 		cache:   make(map[string]gitFileParse),
 	}
@@ -117,7 +117,7 @@ func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile) gitResult {
 	if len(errs)+len(warns) > 0 {
 		return v.keep(errs, warns)
 	}
-	v.current = Snapshot{Containers: all, Revision: commit.String()}
+	v.current = spec.Set{Containers: all, Revision: commit.String()}
 	v.held = nil
 	return gitResult{snap: v.current}
 }
@@ -153,7 +153,7 @@ func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile) gitResult 
 	}
 	all, dup := spec.CheckUnique(all)
 	errs = append(errs, atCommit(id, dup)...)
-	v.current = Snapshot{Containers: all, Errors: errs, Warnings: warns, Revision: commit.String()}
+	v.current = spec.Set{Containers: all, Errors: errs, Warnings: warns, Revision: commit.String()}
 	v.held = held
 	return gitResult{snap: v.current, held: held}
 }
