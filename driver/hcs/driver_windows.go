@@ -303,7 +303,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	}
 	c, err := hcsshim.CreateContainer(rec.ID, cfg)
 	if err != nil {
-		return driver.System{}, mapError("create compute system", err)
+		return driver.System{}, mapCreateError("create compute system", err, rec.Isolation)
 	}
 	if err := d.run(c, rec, proc); err != nil {
 		if terr := c.Terminate(); hcsshim.IsPending(terr) {
@@ -319,7 +319,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 // hands both to an exit watcher.
 func (d *Driver) run(c hcsshim.Container, rec *systemRecord, proc processConfig) error {
 	if err := c.Start(); err != nil {
-		return mapError("start compute system", err)
+		return mapCreateError("start compute system", err, rec.Isolation)
 	}
 	pc, err := toHCS[hcsshim.ProcessConfig](proc)
 	if err != nil {
