@@ -37,6 +37,10 @@ type containerConfig struct {
 	EndpointList            []string         `json:",omitempty"`
 	HvRuntime               *hvRuntime       `json:",omitempty"`
 	AssignedDevices         []assignedDevice `json:",omitempty"`
+
+	// adjusted says what the builder changed from the manifest to make a
+	// document HCS accepts (never sent; the driver logs it).
+	adjusted []string
 }
 
 // layerEntry mirrors schema1.Layer.
@@ -110,6 +114,9 @@ type documentInput struct {
 	VolumePath string
 	// Endpoints are the HNS endpoint IDs to attach.
 	Endpoints []string
+	// HostCPUs is the number of logical processors the host gives the
+	// agent (runtime.NumCPU); 0 when unknown, and then no clamp applies.
+	HostCPUs int
 }
 
 // buildContainerConfig builds the schema1 document HCS creates the compute
@@ -151,7 +158,7 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 	default:
 		return containerConfig{}, fmt.Errorf("container document: isolation %q is not resolved to process or hyperv", in.Isolation)
 	}
-	if err := setResources(&cfg, in.Spec.Resources); err != nil {
+	if err := setResources(&cfg, in.Spec.Resources, in.Isolation, in.HostCPUs); err != nil {
 		return containerConfig{}, err
 	}
 	for _, m := range in.Spec.Mounts {
@@ -177,11 +184,30 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 }
 
 // setResources copies the manifest's limits; CPU maximum goes from a
-// percentage to HCS's scale of 10000.
-func setResources(cfg *containerConfig, r spec.Resources) error {
+// percentage to HCS's scale of 10000. As moby does:
+//   - a CPU count above the host's CPUs is lowered to them
+//     (libcontainerd/local/local_windows.go: "Changing requested CPUCount
+//     of %d to current number of processors");
+//   - for process isolation a CPU count and a CPU maximum are mutually
+//     exclusive, and the count wins (daemon/daemon_windows.go,
+//     verifyPlatformContainerResources: "CPU count takes priority over CPU
+//     percent on Windows Server Containers. CPU percent discarded").
+//
+// Each change is noted in cfg.adjusted.
+func setResources(cfg *containerConfig, r spec.Resources, iso spec.Isolation, hostCPUs int) error {
 	if r.CPUCount < 0 || r.MemoryMB < 0 || r.CPUMaximumPercent < 0 || r.CPUMaximumPercent > 100 {
 		return fmt.Errorf("container document: resources out of range (cpuCount %d, cpuMaximumPercent %d, memoryMB %d)",
 			r.CPUCount, r.CPUMaximumPercent, r.MemoryMB)
+	}
+	if hostCPUs > 0 && r.CPUCount > hostCPUs {
+		cfg.adjusted = append(cfg.adjusted, fmt.Sprintf("cpuCount %d lowered to the host's %d processors", r.CPUCount, hostCPUs))
+		r.CPUCount = hostCPUs
+	}
+	if iso == spec.IsolationProcess && r.CPUCount > 0 && r.CPUMaximumPercent > 0 {
+		cfg.adjusted = append(cfg.adjusted, fmt.Sprintf(
+			"cpuMaximumPercent %d dropped: process isolation takes a CPU count or a CPU maximum, and cpuCount %d wins",
+			r.CPUMaximumPercent, r.CPUCount))
+		r.CPUMaximumPercent = 0
 	}
 	cfg.ProcessorCount = uint32(r.CPUCount)
 	cfg.ProcessorMaximum = int64(r.CPUMaximumPercent) * 100

@@ -44,6 +44,7 @@ func baseInput(iso spec.Isolation) documentInput {
 		Spec:        spec.ContainerSpec{Image: "mcr.microsoft.com/windows/servercore:ltsc2022"},
 		Parents:     testParents,
 		ScratchPath: testScratch,
+		HostCPUs:    4,
 	}
 	if iso == spec.IsolationProcess {
 		in.VolumePath = testVolume
@@ -132,6 +133,44 @@ func TestBuildContainerConfigFields(t *testing.T) {
 	}
 	if !reflect.DeepEqual(pr.Layers, testParents) {
 		t.Errorf("Layers = %+v, want the parents in the given order (nearest first)", pr.Layers)
+	}
+}
+
+func TestSetResources(t *testing.T) {
+	tests := []struct {
+		name         string
+		iso          spec.Isolation
+		r            spec.Resources
+		hostCPUs     int
+		wantCount    uint32
+		wantMax      int64
+		wantAdjusted int
+	}{
+		{"count and maximum: process keeps the count", spec.IsolationProcess, spec.Resources{CPUCount: 2, CPUMaximumPercent: 50}, 4, 2, 0, 1},
+		{"count and maximum: hyperv keeps both", spec.IsolationHyperV, spec.Resources{CPUCount: 2, CPUMaximumPercent: 50}, 4, 2, 5000, 0},
+		{"maximum alone", spec.IsolationProcess, spec.Resources{CPUMaximumPercent: 25}, 4, 0, 2500, 0},
+		{"count above the host is clamped (process)", spec.IsolationProcess, spec.Resources{CPUCount: 16}, 4, 4, 0, 1},
+		{"count above the host is clamped (hyperv)", spec.IsolationHyperV, spec.Resources{CPUCount: 16}, 4, 4, 0, 1},
+		{"count equal to the host stays", spec.IsolationProcess, spec.Resources{CPUCount: 4}, 4, 4, 0, 0},
+		{"clamped and maximum dropped", spec.IsolationProcess, spec.Resources{CPUCount: 8, CPUMaximumPercent: 10}, 2, 2, 0, 2},
+		{"host unknown: no clamp", spec.IsolationProcess, spec.Resources{CPUCount: 64}, 0, 64, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg containerConfig
+			if err := setResources(&cfg, tt.r, tt.iso, tt.hostCPUs); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ProcessorCount != tt.wantCount || cfg.ProcessorMaximum != tt.wantMax {
+				t.Errorf("ProcessorCount %d ProcessorMaximum %d, want %d %d", cfg.ProcessorCount, cfg.ProcessorMaximum, tt.wantCount, tt.wantMax)
+			}
+			if len(cfg.adjusted) != tt.wantAdjusted {
+				t.Errorf("adjusted = %q, want %d notes", cfg.adjusted, tt.wantAdjusted)
+			}
+			if cfg.ProcessorCount > 0 && cfg.ProcessorMaximum > 0 && tt.iso == spec.IsolationProcess {
+				t.Errorf("process isolation document carries both a count and a maximum")
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -293,9 +294,13 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	doc, err := buildContainerConfig(documentInput{
 		ID: rec.ID, Name: req.Name, Owner: req.Owner, Isolation: rec.Isolation, Spec: req.Spec,
 		Parents: layers, ScratchPath: rec.Scratch, VolumePath: volume, Endpoints: endpoints,
+		HostCPUs: runtime.NumCPU(),
 	})
 	if err != nil {
 		return driver.System{}, err
+	}
+	for _, a := range doc.adjusted {
+		d.logger.Warn("container document adjusted", zap.String("id", rec.ID), zap.String("change", a))
 	}
 	cfg, err := toHCS[hcsshim.ContainerConfig](doc)
 	if err != nil {
