@@ -277,7 +277,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	req driver.CreateRequest, proc processConfig) (driver.System, error) {
 	parents := parentsOf(dirs, len(dirs))
 	process := rec.Isolation == spec.IsolationProcess
-	volume, err := createScratch(rec.Scratch, parents, process)
+	volume, err := createScratch(rec.Scratch, parents, process, d.opts.ScratchSize)
 	rec.Activated = process
 	if err != nil {
 		return driver.System{}, err
