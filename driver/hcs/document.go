@@ -3,6 +3,9 @@ package hcs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -67,7 +70,7 @@ type mappedPipe struct {
 
 // hvRuntime mirrors schema1.HvRuntime.
 type hvRuntime struct {
-	ImagePath string `json:",omitempty"` // the base layer's UtilityVM folder
+	ImagePath string `json:",omitempty"` // the uppermost layer's UtilityVM folder (see locateUtilityVM)
 }
 
 // assignedDevice mirrors schema1.AssignedDevice.
@@ -112,6 +115,9 @@ type documentInput struct {
 	// VolumePath is the activated scratch volume (\\?\Volume{GUID}); process
 	// isolation only.
 	VolumePath string
+	// UtilityVM is the UtilityVM folder the Hyper-V utility VM boots from
+	// (locateUtilityVM); Hyper-V isolation only.
+	UtilityVM string
 	// Endpoints are the HNS endpoint IDs to attach.
 	Endpoints []string
 	// HostCPUs is the number of logical processors the host gives the
@@ -154,7 +160,10 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 		cfg.VolumePath = in.VolumePath
 	case spec.IsolationHyperV:
 		cfg.HvPartition = true
-		cfg.HvRuntime = &hvRuntime{ImagePath: windowsJoin(in.Parents[len(in.Parents)-1].Path, "UtilityVM")}
+		if in.UtilityVM == "" {
+			return containerConfig{}, errors.New("container document: hyperv isolation needs the utility VM folder")
+		}
+		cfg.HvRuntime = &hvRuntime{ImagePath: in.UtilityVM}
 	default:
 		return containerConfig{}, fmt.Errorf("container document: isolation %q is not resolved to process or hyperv", in.Isolation)
 	}
@@ -181,6 +190,30 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 	}
 	cfg.AssignedDevices = devices
 	return cfg, nil
+}
+
+// utilityVMDir is the folder of a layer that holds the utility VM image.
+const utilityVMDir = "UtilityVM"
+
+// locateUtilityVM returns the UtilityVM folder of the uppermost of parents
+// (nearest first, base last) that has one, as hcsshim's
+// uvmfolder.LocateUVMFolder does for moby and containerd: an image layer
+// above the base may carry a serviced utility VM, and the base layer's
+// would then be the wrong one. Errors other than "not there" are returned;
+// no layer with one wraps driver.ErrIncompatible.
+func locateUtilityVM(parents []string) (string, error) {
+	for _, dir := range parents {
+		uvm := filepath.Join(dir, utilityVMDir)
+		_, err := os.Stat(uvm)
+		if err == nil {
+			return uvm, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("utility VM folder: %w", err)
+		}
+	}
+	return "", fmt.Errorf("no layer of the image has a %s folder, so it cannot run with hyperv isolation: %w",
+		utilityVMDir, driver.ErrIncompatible)
 }
 
 // setResources copies the manifest's limits; CPU maximum goes from a

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -48,6 +49,9 @@ func baseInput(iso spec.Isolation) documentInput {
 	}
 	if iso == spec.IsolationProcess {
 		in.VolumePath = testVolume
+	}
+	if iso == spec.IsolationHyperV {
+		in.UtilityVM = windowsJoin(testParents[len(testParents)-1].Path, "UtilityVM")
 	}
 	return in
 }
@@ -111,7 +115,7 @@ func TestBuildContainerConfigFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !hv.HvPartition || hv.HvRuntime == nil || hv.HvRuntime.ImagePath != `C:\ProgramData\reconciler\layers\5a7d3b\UtilityVM` {
-		t.Errorf("hyperv: HvPartition %v HvRuntime %+v, want the base (last) layer's UtilityVM", hv.HvPartition, hv.HvRuntime)
+		t.Errorf("hyperv: HvPartition %v HvRuntime %+v, want the UtilityVM it was given", hv.HvPartition, hv.HvRuntime)
 	}
 	if hv.VolumePath != "" {
 		t.Errorf("hyperv: VolumePath = %q, want none", hv.VolumePath)
@@ -133,6 +137,47 @@ func TestBuildContainerConfigFields(t *testing.T) {
 	}
 	if !reflect.DeepEqual(pr.Layers, testParents) {
 		t.Errorf("Layers = %+v, want the parents in the given order (nearest first)", pr.Layers)
+	}
+}
+
+func TestLocateUtilityVM(t *testing.T) {
+	root := t.TempDir()
+	layer := func(name string, uvm bool) string {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if uvm {
+			if err := os.Mkdir(filepath.Join(dir, "UtilityVM"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	app, patch, base := layer("app", false), layer("patch", true), layer("base", true)
+	bare := layer("bare", false)
+	tests := []struct {
+		name      string
+		parents   []string
+		want      string
+		wantClass error
+	}{
+		{"uppermost layer with one wins over the base", []string{app, patch, base}, filepath.Join(patch, "UtilityVM"), nil},
+		{"base only", []string{app, base}, filepath.Join(base, "UtilityVM"), nil},
+		{"a single base layer", []string{base}, filepath.Join(base, "UtilityVM"), nil},
+		{"none has one", []string{app, bare}, "", driver.ErrIncompatible},
+		{"no layers", nil, "", driver.ErrIncompatible},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := locateUtilityVM(tt.parents)
+			if got != tt.want {
+				t.Errorf("locateUtilityVM = %q, want %q", got, tt.want)
+			}
+			if (err != nil) != (tt.wantClass != nil) || (tt.wantClass != nil && !errors.Is(err, tt.wantClass)) {
+				t.Errorf("err = %v, want class %v", err, tt.wantClass)
+			}
+		})
 	}
 }
 
@@ -184,6 +229,7 @@ func TestBuildContainerConfigErrors(t *testing.T) {
 		{"default isolation", baseInput(spec.IsolationDefault), "not resolved", nil},
 		{"no layers", func() documentInput { in := baseInput(spec.IsolationHyperV); in.Parents = nil; return in }(), "no layers", nil},
 		{"no scratch", func() documentInput { in := baseInput(spec.IsolationHyperV); in.ScratchPath = ""; return in }(), "scratch", nil},
+		{"hyperv without utility VM", func() documentInput { in := baseInput(spec.IsolationHyperV); in.UtilityVM = ""; return in }(), "utility VM", nil},
 		{"process without volume", func() documentInput { in := baseInput(spec.IsolationProcess); in.VolumePath = ""; return in }(), "volume path", nil},
 		{"no owner", func() documentInput { in := baseInput(spec.IsolationProcess); in.Owner = ""; return in }(), "owner", nil},
 		{"devices with hyperv", withSpec(baseInput(spec.IsolationHyperV), func(s *spec.ContainerSpec) {

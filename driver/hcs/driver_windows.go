@@ -277,6 +277,13 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	req driver.CreateRequest, proc processConfig) (driver.System, error) {
 	parents := parentsOf(dirs, len(dirs))
 	process := rec.Isolation == spec.IsolationProcess
+	var uvm string
+	if !process {
+		var err error
+		if uvm, err = locateUtilityVM(parents); err != nil {
+			return driver.System{}, err
+		}
+	}
 	volume, err := createScratch(rec.Scratch, parents, process, d.opts.ScratchSize)
 	rec.Activated = process
 	if err != nil {
@@ -294,7 +301,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	doc, err := buildContainerConfig(documentInput{
 		ID: rec.ID, Name: req.Name, Owner: req.Owner, Isolation: rec.Isolation, Spec: req.Spec,
 		Parents: layers, ScratchPath: rec.Scratch, VolumePath: volume, Endpoints: endpoints,
-		HostCPUs: runtime.NumCPU(),
+		UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
 	})
 	if err != nil {
 		return driver.System{}, err
