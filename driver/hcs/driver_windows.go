@@ -128,8 +128,9 @@ func (d *Driver) Host(ctx context.Context) (spec.Host, error) {
 
 // List returns every container compute system of the host, all owners,
 // by ID. Systems this driver created are enriched from its records (image,
-// creation time) and exit watchers (exit code); state, owner, isolation,
-// name and spec hash come from the live host only.
+// creation time, and the isolation they were created with when the live
+// entry shows no utility VM: see isolationOf) and exit watchers (exit
+// code); state, owner, name and spec hash come from the live host only.
 func (d *Driver) List(ctx context.Context) ([]driver.System, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -138,13 +139,17 @@ func (d *Driver) List(ctx context.Context) ([]driver.System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
 	}
-	systems, err := parseComputeSystems(raw)
-	if err != nil {
-		return nil, fmt.Errorf("list: %w", err)
-	}
 	records, err := d.store.records()
 	if err != nil {
 		d.logger.Warn("records unreadable; listing without image details", zap.Error(err))
+	}
+	recorded := make(map[string]spec.Isolation, len(records))
+	for id, r := range records {
+		recorded[id] = r.Isolation
+	}
+	systems, err := parseComputeSystems(raw, recorded)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
 	}
 	for i := range systems {
 		s := &systems[i]
@@ -625,5 +630,10 @@ func (d *Driver) Processes(ctx context.Context, id string) (driver.ProcessView, 
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, err)
 	}
-	return driver.ProcessView{Container: inside, Host: hostView(isolationOf(*target), inside, table, target.RuntimeID)}, nil
+	var recorded spec.Isolation
+	if rec, ok, err := d.store.readRecord(id); err == nil && ok {
+		recorded = rec.Isolation
+	}
+	iso := isolationOf(*target, recorded)
+	return driver.ProcessView{Container: inside, Host: hostView(iso, inside, table, target.RuntimeID)}, nil
 }
