@@ -419,20 +419,26 @@ func (f *stuckImporter) setStuck(name string, stuck bool) {
 	f.stuck[name] = stuck
 }
 
+// oneLayerStore is a store over imp holding the one layer of img, whose
+// chain ID is id.
+func oneLayerStore(t *testing.T, imp layerImporter) (s *layerStore, clock *fixedClock, img pulledImage, id string) {
+	t.Helper()
+	img = pullFrom(t, newTestRegistry(t), "a:1", windowsImage(t, ltsc2022Version, randomLayer(t)))
+	s, clock = newTestStore(t, imp)
+	_, chain, err := ensure(t, s, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clock, img, chain[0]
+}
+
 // TestCollectGarbageDestroyFails: a layer whose folder cannot be destroyed
 // still leaves the store (set aside as <id>-removing), its chain ID can be
 // imported again at once, and the leftover goes at the first collection
 // after the folder is released.
 func TestCollectGarbageDestroyFails(t *testing.T) {
-	reg := newTestRegistry(t)
-	img := pullFrom(t, reg, "a:1", windowsImage(t, ltsc2022Version, randomLayer(t)))
 	imp := &stuckImporter{stuck: map[string]bool{}}
-	s, clock := newTestStore(t, imp)
-	_, chain, err := ensure(t, s, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := chain[0]
+	s, clock, img, id := oneLayerStore(t, imp)
 	imp.setStuck(id+removingSuffix, true)
 	clock.t = clock.t.Add(layerRetention)
 
@@ -473,15 +479,8 @@ func TestCollectGarbageDestroyFails(t *testing.T) {
 // (here: an older leftover of the same chain ID that will not go is in the
 // way) keeps its marker and stays usable without a re-import.
 func TestCollectGarbageRenameFails(t *testing.T) {
-	reg := newTestRegistry(t)
-	img := pullFrom(t, reg, "a:1", windowsImage(t, ltsc2022Version, randomLayer(t)))
 	imp := &stuckImporter{stuck: map[string]bool{}}
-	s, clock := newTestStore(t, imp)
-	_, chain, err := ensure(t, s, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := chain[0]
+	s, clock, img, id := oneLayerStore(t, imp)
 	if err := os.MkdirAll(filepath.Join(s.removingDir(id), "Files"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -507,15 +506,9 @@ func TestCollectGarbageRenameFails(t *testing.T) {
 // collection that set the folder aside but could not delete the marker)
 // makes the layer be imported again, not reported present.
 func TestEnsureLayersMarkerWithoutFolder(t *testing.T) {
-	reg := newTestRegistry(t)
-	img := pullFrom(t, reg, "a:1", windowsImage(t, ltsc2022Version, randomLayer(t)))
 	imp := &dirImporter{}
-	s, _ := newTestStore(t, imp)
-	_, chain, err := ensure(t, s, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(s.layerDir(chain[0]), s.removingDir(chain[0])); err != nil {
+	s, _, img, id := oneLayerStore(t, imp)
+	if err := os.Rename(s.layerDir(id), s.removingDir(id)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := ensure(t, s, img); err != nil {
@@ -524,7 +517,7 @@ func TestEnsureLayersMarkerWithoutFolder(t *testing.T) {
 	if n := len(imp.calls()); n != 2 {
 		t.Errorf("%d imports, want 2", n)
 	}
-	if _, err := os.Stat(filepath.Join(s.layerDir(chain[0]), "Files")); err != nil {
+	if _, err := os.Stat(filepath.Join(s.layerDir(id), "Files")); err != nil {
 		t.Errorf("layer folder not re-imported: %v", err)
 	}
 }
