@@ -3,6 +3,9 @@ package hcs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -37,6 +40,10 @@ type containerConfig struct {
 	EndpointList            []string         `json:",omitempty"`
 	HvRuntime               *hvRuntime       `json:",omitempty"`
 	AssignedDevices         []assignedDevice `json:",omitempty"`
+
+	// adjusted says what the builder changed from the manifest to make a
+	// document HCS accepts (never sent; the driver logs it).
+	adjusted []string
 }
 
 // layerEntry mirrors schema1.Layer.
@@ -63,7 +70,7 @@ type mappedPipe struct {
 
 // hvRuntime mirrors schema1.HvRuntime.
 type hvRuntime struct {
-	ImagePath string `json:",omitempty"` // the base layer's UtilityVM folder
+	ImagePath string `json:",omitempty"` // the uppermost layer's UtilityVM folder (see locateUtilityVM)
 }
 
 // assignedDevice mirrors schema1.AssignedDevice.
@@ -108,8 +115,14 @@ type documentInput struct {
 	// VolumePath is the activated scratch volume (\\?\Volume{GUID}); process
 	// isolation only.
 	VolumePath string
+	// UtilityVM is the UtilityVM folder the Hyper-V utility VM boots from
+	// (locateUtilityVM); Hyper-V isolation only.
+	UtilityVM string
 	// Endpoints are the HNS endpoint IDs to attach.
 	Endpoints []string
+	// HostCPUs is the number of logical processors the host gives the
+	// agent (runtime.NumCPU); 0 when unknown, and then no clamp applies.
+	HostCPUs int
 }
 
 // buildContainerConfig builds the schema1 document HCS creates the compute
@@ -147,11 +160,14 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 		cfg.VolumePath = in.VolumePath
 	case spec.IsolationHyperV:
 		cfg.HvPartition = true
-		cfg.HvRuntime = &hvRuntime{ImagePath: windowsJoin(in.Parents[len(in.Parents)-1].Path, "UtilityVM")}
+		if in.UtilityVM == "" {
+			return containerConfig{}, errors.New("container document: hyperv isolation needs the utility VM folder")
+		}
+		cfg.HvRuntime = &hvRuntime{ImagePath: in.UtilityVM}
 	default:
 		return containerConfig{}, fmt.Errorf("container document: isolation %q is not resolved to process or hyperv", in.Isolation)
 	}
-	if err := setResources(&cfg, in.Spec.Resources); err != nil {
+	if err := setResources(&cfg, in.Spec.Resources, in.Isolation, in.HostCPUs); err != nil {
 		return containerConfig{}, err
 	}
 	for _, m := range in.Spec.Mounts {
@@ -176,12 +192,55 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 	return cfg, nil
 }
 
+// utilityVMDir is the folder of a layer that holds the utility VM image.
+const utilityVMDir = "UtilityVM"
+
+// locateUtilityVM returns the UtilityVM folder of the uppermost of parents
+// (nearest first, base last) that has one, as hcsshim's
+// uvmfolder.LocateUVMFolder does for moby and containerd: an image layer
+// above the base may carry a serviced utility VM, and the base layer's
+// would then be the wrong one. Errors other than "not there" are returned;
+// no layer with one wraps driver.ErrIncompatible.
+func locateUtilityVM(parents []string) (string, error) {
+	for _, dir := range parents {
+		uvm := filepath.Join(dir, utilityVMDir)
+		_, err := os.Stat(uvm)
+		if err == nil {
+			return uvm, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("utility VM folder: %w", err)
+		}
+	}
+	return "", fmt.Errorf("no layer of the image has a %s folder, so it cannot run with hyperv isolation: %w",
+		utilityVMDir, driver.ErrIncompatible)
+}
+
 // setResources copies the manifest's limits; CPU maximum goes from a
-// percentage to HCS's scale of 10000.
-func setResources(cfg *containerConfig, r spec.Resources) error {
+// percentage to HCS's scale of 10000. As moby does:
+//   - a CPU count above the host's CPUs is lowered to them
+//     (libcontainerd/local/local_windows.go: "Changing requested CPUCount
+//     of %d to current number of processors");
+//   - for process isolation a CPU count and a CPU maximum are mutually
+//     exclusive, and the count wins (daemon/daemon_windows.go,
+//     verifyPlatformContainerResources: "CPU count takes priority over CPU
+//     percent on Windows Server Containers. CPU percent discarded").
+//
+// Each change is noted in cfg.adjusted.
+func setResources(cfg *containerConfig, r spec.Resources, iso spec.Isolation, hostCPUs int) error {
 	if r.CPUCount < 0 || r.MemoryMB < 0 || r.CPUMaximumPercent < 0 || r.CPUMaximumPercent > 100 {
 		return fmt.Errorf("container document: resources out of range (cpuCount %d, cpuMaximumPercent %d, memoryMB %d)",
 			r.CPUCount, r.CPUMaximumPercent, r.MemoryMB)
+	}
+	if hostCPUs > 0 && r.CPUCount > hostCPUs {
+		cfg.adjusted = append(cfg.adjusted, fmt.Sprintf("cpuCount %d lowered to the host's %d processors", r.CPUCount, hostCPUs))
+		r.CPUCount = hostCPUs
+	}
+	if iso == spec.IsolationProcess && r.CPUCount > 0 && r.CPUMaximumPercent > 0 {
+		cfg.adjusted = append(cfg.adjusted, fmt.Sprintf(
+			"cpuMaximumPercent %d dropped: process isolation takes a CPU count or a CPU maximum, and cpuCount %d wins",
+			r.CPUMaximumPercent, r.CPUCount))
+		r.CPUMaximumPercent = 0
 	}
 	cfg.ProcessorCount = uint32(r.CPUCount)
 	cfg.ProcessorMaximum = int64(r.CPUMaximumPercent) * 100

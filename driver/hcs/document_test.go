@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -44,9 +45,13 @@ func baseInput(iso spec.Isolation) documentInput {
 		Spec:        spec.ContainerSpec{Image: "mcr.microsoft.com/windows/servercore:ltsc2022"},
 		Parents:     testParents,
 		ScratchPath: testScratch,
+		HostCPUs:    4,
 	}
 	if iso == spec.IsolationProcess {
 		in.VolumePath = testVolume
+	}
+	if iso == spec.IsolationHyperV {
+		in.UtilityVM = windowsJoin(testParents[len(testParents)-1].Path, "UtilityVM")
 	}
 	return in
 }
@@ -110,7 +115,7 @@ func TestBuildContainerConfigFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !hv.HvPartition || hv.HvRuntime == nil || hv.HvRuntime.ImagePath != `C:\ProgramData\reconciler\layers\5a7d3b\UtilityVM` {
-		t.Errorf("hyperv: HvPartition %v HvRuntime %+v, want the base (last) layer's UtilityVM", hv.HvPartition, hv.HvRuntime)
+		t.Errorf("hyperv: HvPartition %v HvRuntime %+v, want the UtilityVM it was given", hv.HvPartition, hv.HvRuntime)
 	}
 	if hv.VolumePath != "" {
 		t.Errorf("hyperv: VolumePath = %q, want none", hv.VolumePath)
@@ -135,6 +140,85 @@ func TestBuildContainerConfigFields(t *testing.T) {
 	}
 }
 
+func TestLocateUtilityVM(t *testing.T) {
+	root := t.TempDir()
+	layer := func(name string, uvm bool) string {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if uvm {
+			if err := os.Mkdir(filepath.Join(dir, "UtilityVM"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	app, patch, base := layer("app", false), layer("patch", true), layer("base", true)
+	bare := layer("bare", false)
+	tests := []struct {
+		name      string
+		parents   []string
+		want      string
+		wantClass error
+	}{
+		{"uppermost layer with one wins over the base", []string{app, patch, base}, filepath.Join(patch, "UtilityVM"), nil},
+		{"base only", []string{app, base}, filepath.Join(base, "UtilityVM"), nil},
+		{"a single base layer", []string{base}, filepath.Join(base, "UtilityVM"), nil},
+		{"none has one", []string{app, bare}, "", driver.ErrIncompatible},
+		{"no layers", nil, "", driver.ErrIncompatible},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := locateUtilityVM(tt.parents)
+			if got != tt.want {
+				t.Errorf("locateUtilityVM = %q, want %q", got, tt.want)
+			}
+			if (err != nil) != (tt.wantClass != nil) || (tt.wantClass != nil && !errors.Is(err, tt.wantClass)) {
+				t.Errorf("err = %v, want class %v", err, tt.wantClass)
+			}
+		})
+	}
+}
+
+func TestSetResources(t *testing.T) {
+	tests := []struct {
+		name         string
+		iso          spec.Isolation
+		r            spec.Resources
+		hostCPUs     int
+		wantCount    uint32
+		wantMax      int64
+		wantAdjusted int
+	}{
+		{"count and maximum: process keeps the count", spec.IsolationProcess, spec.Resources{CPUCount: 2, CPUMaximumPercent: 50}, 4, 2, 0, 1},
+		{"count and maximum: hyperv keeps both", spec.IsolationHyperV, spec.Resources{CPUCount: 2, CPUMaximumPercent: 50}, 4, 2, 5000, 0},
+		{"maximum alone", spec.IsolationProcess, spec.Resources{CPUMaximumPercent: 25}, 4, 0, 2500, 0},
+		{"count above the host is clamped (process)", spec.IsolationProcess, spec.Resources{CPUCount: 16}, 4, 4, 0, 1},
+		{"count above the host is clamped (hyperv)", spec.IsolationHyperV, spec.Resources{CPUCount: 16}, 4, 4, 0, 1},
+		{"count equal to the host stays", spec.IsolationProcess, spec.Resources{CPUCount: 4}, 4, 4, 0, 0},
+		{"clamped and maximum dropped", spec.IsolationProcess, spec.Resources{CPUCount: 8, CPUMaximumPercent: 10}, 2, 2, 0, 2},
+		{"host unknown: no clamp", spec.IsolationProcess, spec.Resources{CPUCount: 64}, 0, 64, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg containerConfig
+			if err := setResources(&cfg, tt.r, tt.iso, tt.hostCPUs); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ProcessorCount != tt.wantCount || cfg.ProcessorMaximum != tt.wantMax {
+				t.Errorf("ProcessorCount %d ProcessorMaximum %d, want %d %d", cfg.ProcessorCount, cfg.ProcessorMaximum, tt.wantCount, tt.wantMax)
+			}
+			if len(cfg.adjusted) != tt.wantAdjusted {
+				t.Errorf("adjusted = %q, want %d notes", cfg.adjusted, tt.wantAdjusted)
+			}
+			if cfg.ProcessorCount > 0 && cfg.ProcessorMaximum > 0 && tt.iso == spec.IsolationProcess {
+				t.Errorf("process isolation document carries both a count and a maximum")
+			}
+		})
+	}
+}
+
 func TestBuildContainerConfigErrors(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -145,6 +229,7 @@ func TestBuildContainerConfigErrors(t *testing.T) {
 		{"default isolation", baseInput(spec.IsolationDefault), "not resolved", nil},
 		{"no layers", func() documentInput { in := baseInput(spec.IsolationHyperV); in.Parents = nil; return in }(), "no layers", nil},
 		{"no scratch", func() documentInput { in := baseInput(spec.IsolationHyperV); in.ScratchPath = ""; return in }(), "scratch", nil},
+		{"hyperv without utility VM", func() documentInput { in := baseInput(spec.IsolationHyperV); in.UtilityVM = ""; return in }(), "utility VM", nil},
 		{"process without volume", func() documentInput { in := baseInput(spec.IsolationProcess); in.VolumePath = ""; return in }(), "volume path", nil},
 		{"no owner", func() documentInput { in := baseInput(spec.IsolationProcess); in.Owner = ""; return in }(), "owner", nil},
 		{"devices with hyperv", withSpec(baseInput(spec.IsolationHyperV), func(s *spec.ContainerSpec) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -127,8 +128,9 @@ func (d *Driver) Host(ctx context.Context) (spec.Host, error) {
 
 // List returns every container compute system of the host, all owners,
 // by ID. Systems this driver created are enriched from its records (image,
-// creation time) and exit watchers (exit code); state, owner, isolation,
-// name and spec hash come from the live host only.
+// creation time, and the isolation they were created with when the live
+// entry shows no utility VM: see isolationOf) and exit watchers (exit
+// code); state, owner, name and spec hash come from the live host only.
 func (d *Driver) List(ctx context.Context) ([]driver.System, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -137,13 +139,17 @@ func (d *Driver) List(ctx context.Context) ([]driver.System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
 	}
-	systems, err := parseComputeSystems(raw)
-	if err != nil {
-		return nil, fmt.Errorf("list: %w", err)
-	}
 	records, err := d.store.records()
 	if err != nil {
 		d.logger.Warn("records unreadable; listing without image details", zap.Error(err))
+	}
+	recorded := make(map[string]spec.Isolation, len(records))
+	for id, r := range records {
+		recorded[id] = r.Isolation
+	}
+	systems, err := parseComputeSystems(raw, recorded)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
 	}
 	for i := range systems {
 		s := &systems[i]
@@ -276,7 +282,14 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	req driver.CreateRequest, proc processConfig) (driver.System, error) {
 	parents := parentsOf(dirs, len(dirs))
 	process := rec.Isolation == spec.IsolationProcess
-	volume, err := createScratch(rec.Scratch, parents, process)
+	var uvm string
+	if !process {
+		var err error
+		if uvm, err = locateUtilityVM(parents); err != nil {
+			return driver.System{}, err
+		}
+	}
+	volume, err := createScratch(rec.Scratch, parents, process, d.opts.ScratchSize)
 	rec.Activated = process
 	if err != nil {
 		return driver.System{}, err
@@ -293,9 +306,13 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	doc, err := buildContainerConfig(documentInput{
 		ID: rec.ID, Name: req.Name, Owner: req.Owner, Isolation: rec.Isolation, Spec: req.Spec,
 		Parents: layers, ScratchPath: rec.Scratch, VolumePath: volume, Endpoints: endpoints,
+		UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
 	})
 	if err != nil {
 		return driver.System{}, err
+	}
+	for _, a := range doc.adjusted {
+		d.logger.Warn("container document adjusted", zap.String("id", rec.ID), zap.String("change", a))
 	}
 	cfg, err := toHCS[hcsshim.ContainerConfig](doc)
 	if err != nil {
@@ -303,7 +320,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	}
 	c, err := hcsshim.CreateContainer(rec.ID, cfg)
 	if err != nil {
-		return driver.System{}, mapError("create compute system", err)
+		return driver.System{}, mapCreateError("create compute system", err, rec.Isolation)
 	}
 	if err := d.run(c, rec, proc); err != nil {
 		if terr := c.Terminate(); hcsshim.IsPending(terr) {
@@ -319,7 +336,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 // hands both to an exit watcher.
 func (d *Driver) run(c hcsshim.Container, rec *systemRecord, proc processConfig) error {
 	if err := c.Start(); err != nil {
-		return mapError("start compute system", err)
+		return mapCreateError("start compute system", err, rec.Isolation)
 	}
 	pc, err := toHCS[hcsshim.ProcessConfig](proc)
 	if err != nil {
@@ -613,5 +630,10 @@ func (d *Driver) Processes(ctx context.Context, id string) (driver.ProcessView, 
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, err)
 	}
-	return driver.ProcessView{Container: inside, Host: hostView(isolationOf(*target), inside, table, target.RuntimeID)}, nil
+	var recorded spec.Isolation
+	if rec, ok, err := d.store.readRecord(id); err == nil && ok {
+		recorded = rec.Isolation
+	}
+	iso := isolationOf(*target, recorded)
+	return driver.ProcessView{Container: inside, Host: hostView(iso, inside, table, target.RuntimeID)}, nil
 }

@@ -29,7 +29,7 @@ const (
 	codeSystemExistsHR       = 0x8037010F
 	codeAlreadyStopped       = 0xC0370110
 	codeAlreadyStoppedHR     = 0x80370110
-	codeServiceUnavailable   = 0x80370114
+	codeServiceUnavailable   = 0x80370114 // HCS_E_SERVICE_NOT_AVAILABLE: a required feature is not installed
 	codeOperationTimeout     = 0x80370118
 	codeServiceDisconnect    = 0x8037011E
 	codeProcessStopped       = 0x8037011F
@@ -39,6 +39,8 @@ const (
 	codeAlreadyExistsHR      = 0x800700B7
 	codeBusy                 = 0xAA // ERROR_BUSY
 	codeBusyHR               = 0x800700AA
+	codeHypervisorNotPresent = 0xC0351000 // ERROR_HV_NOT_PRESENT: "No hypervisor is present on this system."
+	codeNotSupported         = 0x32       // ERROR_NOT_SUPPORTED: "The request is not supported."
 )
 
 // errAlreadyStopped marks a stop request on a system that has already
@@ -51,7 +53,11 @@ var errAlreadyStopped = errors.New("compute system already stopped")
 // which also see through *hcsshim.ContainerError, whose Err does not
 // unwrap.
 type hcsFailure struct {
-	Code           uint32
+	Code uint32
+	// HyperVCreate is set when the failed call created or started a
+	// Hyper-V isolated compute system: only there does ERROR_NOT_SUPPORTED
+	// mean the host cannot run a utility VM.
+	HyperVCreate   bool
 	NotExist       bool
 	AlreadyStopped bool
 	Pending        bool
@@ -66,16 +72,40 @@ func classOfCode(code uint32) error {
 		return driver.ErrNotFound
 	case codeSystemAlreadyExists, codeSystemExistsHR, codeAlreadyExists, codeAlreadyExistsHR:
 		return driver.ErrAlreadyExists
-	case codeImageMismatch, codeImageMismatchHR, codeHyperVNotInstalled, codeHyperVNotInstalledNT:
+	case codeImageMismatch, codeImageMismatchHR, codeHyperVNotInstalled, codeHyperVNotInstalledNT,
+		codeHypervisorNotPresent:
 		return driver.ErrIncompatible
 	case codeAlreadyStopped, codeAlreadyStoppedHR, codeProcessStopped:
 		return errAlreadyStopped
 	case codeOperationPending, codeOperationPendingHR, codeInvalidState, codeInvalidStateHR,
 		codeConnectFailed, codeConnectionTimeout, codeConnectionTimeoutHR, codeConnectionClosed,
-		codeServiceUnavailable, codeOperationTimeout, codeServiceDisconnect, codeBusy, codeBusyHR:
+		codeOperationTimeout, codeServiceDisconnect, codeBusy, codeBusyHR:
 		return driver.ErrTransient
 	}
+	// codeServiceUnavailable is deliberately absent: HCS_E_SERVICE_NOT_AVAILABLE
+	// says a Windows feature is missing, which no retry installs.
 	return nil
+}
+
+// hintOfCode is what an operator can do about a code this driver knows to
+// come from the host's set-up rather than from the container; "" for
+// others. hyperVCreate is hcsFailure.HyperVCreate.
+func hintOfCode(code uint32, hyperVCreate bool) string {
+	switch {
+	case code == codeServiceUnavailable:
+		return "a Windows feature the Host Compute Service needs is not installed: run " +
+			"`Enable-WindowsOptionalFeature -Online -FeatureName Containers` (and `-FeatureName Microsoft-Hyper-V` " +
+			"for Hyper-V isolation) as administrator and reboot, or run with --driver sim"
+	case code == codeHypervisorNotPresent:
+		return "the host has no running hypervisor, so it cannot run Hyper-V isolated containers: " +
+			"enable virtualization in the firmware (on a VM, nested virtualization), make sure the hypervisor " +
+			"starts (`bcdedit /set hypervisorlaunchtype auto`, then reboot), or use isolation: process"
+	case code == codeNotSupported && hyperVCreate:
+		return "the host refused to create a utility VM (Hyper-V isolation is not supported here: " +
+			"Hyper-V missing or off, or nested virtualization not enabled on this VM): " +
+			"enable `Microsoft-Hyper-V`, or use isolation: process"
+	}
+	return ""
 }
 
 // class picks the error class of a failure. The code decides when it is
@@ -86,6 +116,9 @@ func classOfCode(code uint32) error {
 func (f hcsFailure) class() error {
 	if c := classOfCode(f.Code); c != nil {
 		return c
+	}
+	if f.HyperVCreate && f.Code == codeNotSupported {
+		return driver.ErrIncompatible
 	}
 	switch {
 	case f.NotExist:
@@ -102,6 +135,9 @@ func (f hcsFailure) class() error {
 // it with errors.Is while the message keeps the host's own words (HCS's text
 // and code). HCS's error types are not wrapped: they never leak upward.
 func hcsError(op string, err error, f hcsFailure) error {
+	if h := hintOfCode(f.Code, f.HyperVCreate); h != "" {
+		op += ": " + h
+	}
 	if c := f.class(); c != nil {
 		return fmt.Errorf("%s: %w: %v", op, c, err)
 	}

@@ -29,6 +29,9 @@ func TestClassOfCode(t *testing.T) {
 		{"invalid state", 0xC0370105, driver.ErrTransient},
 		{"already stopped", 0xC0370110, errAlreadyStopped},
 		{"process already stopped", 0x8037011F, errAlreadyStopped},
+		{"no hypervisor present", 0xC0351000, driver.ErrIncompatible},
+		{"required feature not installed is permanent", 0x80370114, nil},
+		{"ERROR_NOT_SUPPORTED alone is permanent", 0x32, nil},
 		{"invalid JSON", 0xC037010D, nil},
 		{"access denied", 0x5, nil},
 		{"no code", 0, nil},
@@ -56,6 +59,9 @@ func TestFailureClass(t *testing.T) {
 		{"ERROR_NOT_FOUND is both to hcsshim; not found here", hcsFailure{Code: 0x490, NotExist: true, AlreadyStopped: true}, driver.ErrNotFound},
 		{"unknown code falls back to predicates", hcsFailure{Code: 0x12345, NotExist: true}, driver.ErrNotFound},
 		{"nothing", hcsFailure{Code: 0xC037010D}, nil},
+		{"ERROR_NOT_SUPPORTED on a Hyper-V create", hcsFailure{Code: 0x32, HyperVCreate: true}, driver.ErrIncompatible},
+		{"ERROR_NOT_SUPPORTED elsewhere", hcsFailure{Code: 0x32}, nil},
+		{"feature missing even while pending", hcsFailure{Code: 0x80370114, HyperVCreate: true}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +129,57 @@ func TestErrnoFromHRESULT(t *testing.T) {
 			code, failed := errnoFromHRESULT(tt.r)
 			if code != tt.wantCode || failed != tt.wantFail {
 				t.Errorf("errnoFromHRESULT(%#x) = %#x, %v; want %#x, %v", tt.r, code, failed, tt.wantCode, tt.wantFail)
+			}
+		})
+	}
+}
+
+// TestHCSErrorHostSetup feeds the texts hcsshim reports for a host that
+// lacks a feature or a hypervisor (the format of hcsshim's ContainerError,
+// "container ID encountered an error during OP: failure in a Windows system
+// call: TEXT (0xCODE)", as quoted in moby and navcontainerhelper bug
+// reports) and checks the class and that the message says what to do
+// while keeping the host's own words.
+func TestHCSErrorHostSetup(t *testing.T) {
+	tests := []struct {
+		name      string
+		text      string
+		f         hcsFailure
+		wantClass error
+		wantHint  string
+	}{
+		{"no hypervisor",
+			"container web_v1-x encountered an error during hcsshim::CreateComputeSystem: failure in a Windows system call: No hypervisor is present on this system. (0xc0351000)",
+			hcsFailure{Code: 0xC0351000, HyperVCreate: true}, driver.ErrIncompatible, "bcdedit /set hypervisorlaunchtype auto"},
+		{"not supported on a Hyper-V create",
+			"container web_v1-x encountered an error during hcsshim::CreateComputeSystem: failure in a Windows system call: The request is not supported. (0x32)",
+			hcsFailure{Code: 0x32, HyperVCreate: true}, driver.ErrIncompatible, "isolation: process"},
+		{"not supported elsewhere has no hint",
+			"container web_v1-x encountered an error during hcsshim::System::CreateProcess: failure in a Windows system call: The request is not supported. (0x32)",
+			hcsFailure{Code: 0x32}, nil, ""},
+		{"required feature not installed",
+			"container web_v1-x encountered an error during hcsshim::CreateComputeSystem: failure in a Windows system call: A required feature is not installed. (0x80370114)",
+			hcsFailure{Code: 0x80370114}, nil, "Enable-WindowsOptionalFeature -Online -FeatureName Containers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := hcsError("create compute system", &hcsLikeError{tt.text}, tt.f)
+			for _, class := range []error{driver.ErrNotFound, driver.ErrAlreadyExists, driver.ErrIncompatible, driver.ErrTransient} {
+				if got := errors.Is(err, class); got != (class == tt.wantClass) {
+					t.Errorf("errors.Is(%v, %v) = %v", err, class, got)
+				}
+			}
+			msg := err.Error()
+			_, hostText, _ := strings.Cut(tt.text, "failure in a Windows system call: ")
+			if !strings.HasPrefix(msg, "create compute system: ") || !strings.Contains(msg, hostText) {
+				t.Errorf("message %q lost the operation or the host's words %q", msg, hostText)
+			}
+			if tt.wantHint == "" {
+				if h := hintOfCode(tt.f.Code, tt.f.HyperVCreate); h != "" {
+					t.Errorf("unexpected hint %q", h)
+				}
+			} else if !strings.Contains(msg, tt.wantHint) {
+				t.Errorf("message %q does not tell the operator %q", msg, tt.wantHint)
 			}
 		})
 	}

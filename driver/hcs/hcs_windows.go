@@ -11,6 +11,8 @@ import (
 
 	"github.com/Microsoft/hcsshim"
 	"golang.org/x/sys/windows"
+
+	"github.com/reconciler/reconciler/spec"
 )
 
 // procEnumerateComputeSystems is vmcompute.dll's HcsEnumerateComputeSystems,
@@ -86,6 +88,14 @@ func failureOf(err error) hcsFailure {
 // mapError classifies an hcsshim error from operation op.
 func mapError(op string, err error) error {
 	return hcsError(op, err, failureOf(err))
+}
+
+// mapCreateError classifies an hcsshim error from creating or starting a
+// compute system of isolation iso (see hcsFailure.HyperVCreate).
+func mapCreateError(op string, err error, iso spec.Isolation) error {
+	f := failureOf(err)
+	f.HyperVCreate = iso == spec.IsolationHyperV
+	return hcsError(op, err, f)
 }
 
 // toHCS converts a mirrored schema1 document into hcsshim's type; the JSON

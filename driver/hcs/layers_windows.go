@@ -44,12 +44,18 @@ func driverInfo(dir string) hcsshim.DriverInfo {
 }
 
 // createScratch creates the scratch layer of a container on top of parents
-// (nearest first). For process isolation it also activates and prepares
-// it and returns its volume path (\\?\Volume{GUID}, no trailing slash).
-func createScratch(dir string, parents []string, process bool) (volume string, err error) {
+// (nearest first), expanded to size bytes (see scratchExpansion). For
+// process isolation it also activates and prepares it and returns its
+// volume path (\\?\Volume{GUID}, no trailing slash).
+func createScratch(dir string, parents []string, process bool, size uint64) (volume string, err error) {
 	info, id := driverInfo(dir), filepath.Base(dir)
 	if err := hcsshim.CreateScratchLayer(info, id, "", parents); err != nil {
 		return "", fmt.Errorf("create scratch layer: %w", err)
+	}
+	if size, expand := scratchExpansion(size); expand {
+		if err := hcsshim.ExpandScratchSize(info, id, size); err != nil {
+			return "", fmt.Errorf("expand scratch layer to %d bytes: %w", size, err)
+		}
 	}
 	if !process {
 		return "", nil

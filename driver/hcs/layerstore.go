@@ -226,6 +226,12 @@ func (s *layerStore) ensureLayers(ctx context.Context, img pulledImage, progress
 			return nil, nil, err
 		}
 		if ok {
+			// A marker whose folder is gone (a collection that set the
+			// folder aside but could not delete the marker) is no layer.
+			_, err := os.Stat(dir)
+			ok = err == nil
+		}
+		if ok {
 			m.LastUsed = now
 			if err := writeJSONFile(s.markerPath(id), m); err != nil {
 				return nil, nil, err
@@ -367,13 +373,31 @@ func unusedLayers(markers []layerMarker, records map[string]systemRecord, now ti
 	return out
 }
 
-// collectGarbage deletes the layers unusedLayers names, marker first so an
-// interrupted deletion is redone as an incomplete import would be. It
-// returns the chain IDs removed; a layer that fails to go is logged and
-// left for the next collection.
+// removingSuffix marks a layer folder being deleted: garbage collection
+// renames layers/<chain id> to layers/<chain id>-removing before it
+// destroys it, so the chain ID's own folder is free at once and a destroy
+// that fails (a folder still held open) never stands in the way of the
+// layer's re-import. moby's windowsfilter driver does the same (Remove:
+// rename to "<id>-removing", then hcsshim.DestroyLayer; leftovers swept at
+// start-up), as does containerd's Windows snapshotter ("rm-<id>" folders).
+const removingSuffix = "-removing"
+
+func (s *layerStore) removingDir(chainID string) string {
+	return s.layerDir(chainID) + removingSuffix
+}
+
+// collectGarbage deletes the layers unusedLayers names: each folder is
+// renamed aside (removingDir), then its marker is deleted, then the
+// renamed folder is destroyed. A layer whose folder cannot be renamed keeps
+// its marker and stays usable; one whose renamed folder cannot be
+// destroyed is gone from the store all the same and its leftover is swept
+// by the next collection (sweepRemoving), which first retries the
+// leftovers of earlier ones. It returns the chain IDs removed from the
+// store; failures are logged and left for the next collection.
 func (s *layerStore) collectGarbage(ctx context.Context) ([]string, error) {
 	var removed []string
 	err := s.withLock(ctx, func() error {
+		s.sweepRemoving()
 		markers, err := s.markers()
 		if err != nil {
 			return err
@@ -383,11 +407,7 @@ func (s *layerStore) collectGarbage(ctx context.Context) ([]string, error) {
 			return err
 		}
 		for _, id := range unusedLayers(markers, records, s.now(), layerRetention) {
-			if err := os.Remove(s.markerPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				s.logger.Warn("layer garbage collection failed", zap.String("chainID", id), zap.Error(err))
-				continue
-			}
-			if err := s.importer.Destroy(s.layerDir(id)); err != nil {
+			if err := s.removeLayer(id); err != nil {
 				s.logger.Warn("layer garbage collection failed", zap.String("chainID", id), zap.Error(err))
 				continue
 			}
@@ -399,6 +419,52 @@ func (s *layerStore) collectGarbage(ctx context.Context) ([]string, error) {
 		s.logger.Info("unused layers removed", zap.Strings("chainIDs", removed))
 	}
 	return removed, err
+}
+
+// removeLayer takes one layer out of the store (see collectGarbage). The
+// error is nil once the chain ID is free for a new import, even when the
+// renamed folder is left for sweepRemoving.
+func (s *layerStore) removeLayer(id string) error {
+	aside := s.removingDir(id)
+	if err := os.Rename(s.layerDir(id), aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("set layer aside: %w", err)
+	}
+	if err := os.Remove(s.markerPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// The folder is gone from its place, so ensureLayers re-imports
+		// the layer whatever the marker says; the next collection retries.
+		return fmt.Errorf("layer marker: %w", err)
+	}
+	if err := s.importer.Destroy(aside); err != nil {
+		s.logger.Warn("layer folder left for a later sweep", zap.String("dir", aside), zap.Error(err))
+	}
+	return nil
+}
+
+// sweepRemoving destroys the folders earlier collections set aside but
+// could not destroy (or a crash interrupted); one that still will not go is
+// logged and retried next time. It returns the folders destroyed.
+func (s *layerStore) sweepRemoving() []string {
+	entries, err := os.ReadDir(filepath.Join(s.root, "layers"))
+	if err != nil {
+		s.logger.Warn("layer sweep failed", zap.Error(err))
+		return nil
+	}
+	var swept []string
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasSuffix(e.Name(), removingSuffix) {
+			continue
+		}
+		dir := filepath.Join(s.root, "layers", e.Name())
+		if err := s.importer.Destroy(dir); err != nil {
+			s.logger.Warn("layer folder still cannot be removed", zap.String("dir", dir), zap.Error(err))
+			continue
+		}
+		swept = append(swept, e.Name())
+	}
+	if len(swept) > 0 {
+		s.logger.Info("leftover layer folders removed", zap.Strings("dirs", swept))
+	}
+	return swept
 }
 
 // staleRecords returns the IDs of records whose compute system the live

@@ -394,3 +394,130 @@ func TestRecords(t *testing.T) {
 		t.Error("a corrupt record read without error")
 	}
 }
+
+// stuckImporter is a dirImporter whose Destroy fails for the folders named
+// in stuck (by base name), as hcsshim.DestroyLayer does for a folder
+// something still holds open.
+type stuckImporter struct {
+	dirImporter
+	mu    sync.Mutex
+	stuck map[string]bool
+}
+
+func (f *stuckImporter) Destroy(dir string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stuck[filepath.Base(dir)] {
+		return errors.New("injected: the folder is in use")
+	}
+	return f.dirImporter.Destroy(dir)
+}
+
+func (f *stuckImporter) setStuck(name string, stuck bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stuck[name] = stuck
+}
+
+// oneLayerStore is a store over imp holding the one layer of img, whose
+// chain ID is id.
+func oneLayerStore(t *testing.T, imp layerImporter) (s *layerStore, clock *fixedClock, img pulledImage, id string) {
+	t.Helper()
+	img = pullFrom(t, newTestRegistry(t), "a:1", windowsImage(t, ltsc2022Version, randomLayer(t)))
+	s, clock = newTestStore(t, imp)
+	_, chain, err := ensure(t, s, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clock, img, chain[0]
+}
+
+// TestCollectGarbageDestroyFails: a layer whose folder cannot be destroyed
+// still leaves the store (set aside as <id>-removing), its chain ID can be
+// imported again at once, and the leftover goes at the first collection
+// after the folder is released.
+func TestCollectGarbageDestroyFails(t *testing.T) {
+	imp := &stuckImporter{stuck: map[string]bool{}}
+	s, clock, img, id := oneLayerStore(t, imp)
+	imp.setStuck(id+removingSuffix, true)
+	clock.t = clock.t.Add(layerRetention)
+
+	removed, err := s.collectGarbage(t.Context())
+	if err != nil || !reflect.DeepEqual(removed, []string{id}) {
+		t.Fatalf("collectGarbage = %v, %v; want [%s]", removed, err, id)
+	}
+	if _, ok, _ := s.readMarker(id); ok {
+		t.Error("the marker survived the collection")
+	}
+	if _, err := os.Stat(s.removingDir(id)); err != nil {
+		t.Errorf("the folder that would not go is not set aside: %v", err)
+	}
+
+	if _, _, err := ensure(t, s, img); err != nil {
+		t.Fatalf("re-import blocked by the leftover: %v", err)
+	}
+	if n := len(imp.calls()); n != 2 {
+		t.Errorf("%d imports, want 2 (the layer imported again)", n)
+	}
+	if _, ok, _ := s.readMarker(id); !ok {
+		t.Error("the re-imported layer has no marker")
+	}
+
+	imp.setStuck(id+removingSuffix, false)
+	if swept := s.sweepRemoving(); !reflect.DeepEqual(swept, []string{id + removingSuffix}) {
+		t.Errorf("sweepRemoving = %v, want the leftover", swept)
+	}
+	if _, err := os.Stat(s.removingDir(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover is still there (%v)", err)
+	}
+	if _, err := os.Stat(s.layerDir(id)); err != nil {
+		t.Errorf("the sweep touched the re-imported layer: %v", err)
+	}
+}
+
+// TestCollectGarbageRenameFails: a layer whose folder cannot be set aside
+// (here: an older leftover of the same chain ID that will not go is in the
+// way) keeps its marker and stays usable without a re-import.
+func TestCollectGarbageRenameFails(t *testing.T) {
+	imp := &stuckImporter{stuck: map[string]bool{}}
+	s, clock, img, id := oneLayerStore(t, imp)
+	if err := os.MkdirAll(filepath.Join(s.removingDir(id), "Files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	imp.setStuck(id+removingSuffix, true)
+	clock.t = clock.t.Add(layerRetention)
+
+	removed, err := s.collectGarbage(t.Context())
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("collectGarbage = %v, %v; want nothing removed", removed, err)
+	}
+	if _, ok, _ := s.readMarker(id); !ok {
+		t.Error("the marker went although the folder stayed")
+	}
+	if _, _, err := ensure(t, s, img); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(imp.calls()); n != 1 {
+		t.Errorf("%d imports, want 1 (the kept layer is reused)", n)
+	}
+}
+
+// TestEnsureLayersMarkerWithoutFolder: a marker whose folder is gone (a
+// collection that set the folder aside but could not delete the marker)
+// makes the layer be imported again, not reported present.
+func TestEnsureLayersMarkerWithoutFolder(t *testing.T) {
+	imp := &dirImporter{}
+	s, _, img, id := oneLayerStore(t, imp)
+	if err := os.Rename(s.layerDir(id), s.removingDir(id)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ensure(t, s, img); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(imp.calls()); n != 2 {
+		t.Errorf("%d imports, want 2", n)
+	}
+	if _, err := os.Stat(filepath.Join(s.layerDir(id), "Files")); err != nil {
+		t.Errorf("layer folder not re-imported: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package hcs
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -13,6 +14,19 @@ const DefaultOwner = "reconciler"
 // DefaultStopTimeout bounds a graceful shutdown when Options and the caller
 // give no grace period.
 const DefaultStopTimeout = 30 * time.Second
+
+// DefaultScratchSize is the virtual size, in bytes, every container's
+// scratch disk (its C: drive) is expanded to: 127 GB as Windows counts
+// (127 × 2^30), the size moby uses (per issue 10) and Hyper-V's own default
+// for a new VHDX. The VHDX is dynamic: only what the container writes
+// takes room on the host's disk.
+const DefaultScratchSize uint64 = 127 << 30
+
+// hcsScratchSize is the size of the scratch disk HCS creates by itself:
+// "the C: drive in a Windows container represents a virtual free size of
+// 20GB" (Microsoft Learn, Container Storage Overview). A VHDX can grow, not
+// shrink, so no smaller size can be asked for.
+const hcsScratchSize uint64 = 20 << 30
 
 // Options configure the driver.
 type Options struct {
@@ -32,6 +46,9 @@ type Options struct {
 	// StopTimeout bounds a graceful shutdown when Remove is given no grace
 	// period. Default DefaultStopTimeout.
 	StopTimeout time.Duration
+	// ScratchSize is the virtual size in bytes of each container's scratch
+	// disk; at least 20 GB, HCS's own size. Default DefaultScratchSize.
+	ScratchSize uint64
 }
 
 // withDefaults fills in defaults and checks what is required.
@@ -48,5 +65,20 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = DefaultStopTimeout
 	}
+	if o.ScratchSize == 0 {
+		o.ScratchSize = DefaultScratchSize
+	}
+	if o.ScratchSize < hcsScratchSize {
+		return o, fmt.Errorf("hcs driver: scratch size %d bytes is below the %d bytes (20 GB) HCS creates; a scratch disk cannot shrink",
+			o.ScratchSize, hcsScratchSize)
+	}
 	return o, nil
+}
+
+// scratchExpansion is the size to expand a new scratch layer to with
+// hcsshim.ExpandScratchSize (moby's windowsfilter driver does it right
+// after CreateScratchLayer, before the layer is activated), and whether to
+// expand at all: not when the size is HCS's own.
+func scratchExpansion(size uint64) (uint64, bool) {
+	return size, size > hcsScratchSize
 }

@@ -24,8 +24,22 @@ type hostProcess struct {
 	Account string
 }
 
-// vmWorkerName is the image name of the Hyper-V VM worker process.
-const vmWorkerName = "vmwp.exe"
+// vmProcessNames are the host processes of a Hyper-V utility VM, both run
+// as the VM's virtual account: its worker process, and its memory process
+// (a minimal process, "vmmem" in the process table, "vmmem.exe" on some
+// builds). Compared case-insensitively, as Windows compares image names.
+var vmProcessNames = []string{"vmwp.exe", "vmmem", "vmmem.exe"}
+
+// isVMProcess reports whether a host process image name is one of a
+// utility VM's.
+func isVMProcess(name string) bool {
+	for _, n := range vmProcessNames {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
 
 // containerProcesses converts HCS's process list, by PID.
 func containerProcesses(items []processListItem) []driver.Process {
@@ -39,8 +53,9 @@ func containerProcesses(items []processListItem) []driver.Process {
 
 // hostView picks what the host sees of a container: for process isolation
 // the container's own processes, found in the host table under the same
-// PIDs; for Hyper-V isolation the VM worker process of its utility VM
-// (runtimeID), whose account name is the VM's ID.
+// PIDs; for Hyper-V isolation the worker and memory processes of its
+// utility VM (runtimeID), whose account name is the VM's ID. Without a
+// runtime id the Hyper-V view is empty: it is never a guess.
 func hostView(iso spec.Isolation, inside []driver.Process, table []hostProcess, runtimeID string) []driver.Process {
 	var out []driver.Process
 	switch iso {
@@ -58,7 +73,7 @@ func hostView(iso spec.Isolation, inside []driver.Process, table []hostProcess, 
 		vm := strings.ToLower(strings.Trim(runtimeID, "{}"))
 		for _, h := range table {
 			_, account, _ := strings.Cut(h.Account, `\`)
-			if strings.EqualFold(h.Name, vmWorkerName) && vm != "" && strings.ToLower(account) == vm {
+			if isVMProcess(h.Name) && vm != "" && strings.ToLower(account) == vm {
 				out = append(out, driver.Process{PID: h.PID, Name: h.Name})
 			}
 		}

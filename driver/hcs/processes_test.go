@@ -24,6 +24,10 @@ func TestHostView(t *testing.T) {
 		{PID: 3964, Name: "PING.EXE"},
 		{PID: 2376, Name: "vmwp.exe", Account: `NT VIRTUAL MACHINE\5d9b4f3e-1a2c-4b6d-8e0f-a1b2c3d4e5f6`},
 		{PID: 2400, Name: "vmwp.exe", Account: `NT VIRTUAL MACHINE\00000000-1111-2222-3333-444444444444`},
+		{PID: 2412, Name: "vmmem", Account: `NT VIRTUAL MACHINE\5D9B4F3E-1A2C-4B6D-8E0F-A1B2C3D4E5F6`},
+		{PID: 2420, Name: "VMWP.EXE", Account: `NT VIRTUAL MACHINE\7e1f0000-aaaa-bbbb-cccc-ddddeeeeffff`},
+		{PID: 2424, Name: "Vmmem.exe", Account: `NT VIRTUAL MACHINE\7e1f0000-aaaa-bbbb-cccc-ddddeeeeffff`},
+		{PID: 2430, Name: "notepad.exe", Account: `NT VIRTUAL MACHINE\7e1f0000-aaaa-bbbb-cccc-ddddeeeeffff`},
 	}
 	inside := []driver.Process{{PID: 1200, Name: "CExecSvc.exe"}, {PID: 3964, Name: "PING.EXE"}}
 	tests := []struct {
@@ -36,7 +40,9 @@ func TestHostView(t *testing.T) {
 		{"process: same PIDs on the host", spec.IsolationProcess, inside, "", inside},
 		{"process: exited meanwhile", spec.IsolationProcess, []driver.Process{{PID: 9999, Name: "gone.exe"}}, "", nil},
 		{"hyperv: its own vmwp only", spec.IsolationHyperV, []driver.Process{{PID: 1732, Name: "PING.EXE"}}, "{" + vmID + "}",
-			[]driver.Process{{PID: 2376, Name: "vmwp.exe"}}},
+			[]driver.Process{{PID: 2376, Name: "vmwp.exe"}, {PID: 2412, Name: "vmmem"}}},
+		{"hyperv: names in any case, vmmem.exe too", spec.IsolationHyperV, nil, "7E1F0000-AAAA-BBBB-CCCC-DDDDEEEEFFFF",
+			[]driver.Process{{PID: 2420, Name: "VMWP.EXE"}, {PID: 2424, Name: "Vmmem.exe"}}},
 		{"hyperv: unknown runtime id", spec.IsolationHyperV, nil, "", nil},
 	}
 	for _, tt := range tests {
@@ -46,5 +52,16 @@ func TestHostView(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestIsVMProcess(t *testing.T) {
+	for name, want := range map[string]bool{
+		"vmwp.exe": true, "VMWP.EXE": true, "vmmem": true, "VMMEM": true, "vmmem.exe": true, "Vmmem.Exe": true,
+		"vmwp": false, "vmmemWSA": false, "vmcompute.exe": false, "": false,
+	} {
+		if got := isVMProcess(name); got != want {
+			t.Errorf("isVMProcess(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

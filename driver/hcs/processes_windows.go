@@ -10,7 +10,7 @@ import (
 )
 
 // hostProcessTable lists the host's processes. The account is looked up
-// only for VM worker processes, the only ones whose account matters.
+// only for utility VM processes, the only ones whose account matters.
 func hostProcessTable() ([]hostProcess, error) {
 	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPPROCESS, 0)
 	if err != nil {
@@ -22,7 +22,7 @@ func hostProcessTable() ([]hostProcess, error) {
 	var out []hostProcess
 	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
 		p := hostProcess{PID: e.ProcessID, Name: windows.UTF16ToString(e.ExeFile[:])}
-		if p.Name == vmWorkerName {
+		if isVMProcess(p.Name) {
 			p.Account = processAccount(p.PID)
 		}
 		out = append(out, p)

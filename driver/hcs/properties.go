@@ -40,15 +40,17 @@ const zeroGUID = "00000000-0000-0000-0000-000000000000"
 
 // parseComputeSystems decodes HCS's compute system list (a JSON array of
 // ContainerProperties) into observed systems sorted by ID. Utility VMs and
-// anything else that is not a container are dropped.
-func parseComputeSystems(raw []byte) ([]driver.System, error) {
+// anything else that is not a container are dropped. recorded is the
+// isolation each system was created with, by ID, from the driver's records
+// (nil when there are none); see isolationOf.
+func parseComputeSystems(raw []byte, recorded map[string]spec.Isolation) ([]driver.System, error) {
 	props, err := decodeProperties(raw)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]driver.System, 0, len(props))
 	for _, p := range props {
-		if s, ok := systemFromProperties(p); ok {
+		if s, ok := systemFromProperties(p, recorded[p.ID]); ok {
 			out = append(out, s)
 		}
 	}
@@ -71,7 +73,7 @@ func decodeProperties(raw []byte) ([]containerProperties, error) {
 // ID made by driver.SystemID (or of its form before owners were part of
 // IDs), whoever the owner; any other ID (docker's hex IDs) is its own name
 // and carries no spec hash.
-func systemFromProperties(p containerProperties) (driver.System, bool) {
+func systemFromProperties(p containerProperties, recorded spec.Isolation) (driver.System, bool) {
 	if !strings.EqualFold(p.SystemType, "Container") || p.ID == "" {
 		return driver.System{}, false
 	}
@@ -79,7 +81,7 @@ func systemFromProperties(p containerProperties) (driver.System, bool) {
 		ID:        p.ID,
 		Name:      p.ID,
 		Owner:     p.Owner,
-		Isolation: isolationOf(p),
+		Isolation: isolationOf(p, recorded),
 		State:     stateOf(p),
 	}
 	if name, hash, ok := driver.ParseSystemID(p.ID); ok {
@@ -88,16 +90,24 @@ func systemFromProperties(p containerProperties) (driver.System, bool) {
 	return s, true
 }
 
-// isolationOf reads the isolation mode from live evidence: a Hyper-V
-// container runs in a utility VM, so HCS reports that VM's runtime id (and
-// usually its image path); a process-isolated container is a silo with a
-// zero or empty runtime id.
-func isolationOf(p containerProperties) spec.Isolation {
+// isolationOf reads the isolation mode: Hyper-V when the live entry shows
+// a utility VM (a non-zero runtime id, or a runtime image path); otherwise
+// the isolation recorded at create, when the driver made the system; else
+// process. A zero or empty runtime id is not evidence of process
+// isolation: nothing shows that a schema1 Hyper-V container's own entry
+// carries its VM's RuntimeId (moby never reads it; hcsshim's schema1
+// ContainerProperties only declares it), and reading its absence as
+// "process" would report every such container as drifted and recreate it
+// each pass.
+func isolationOf(p containerProperties, recorded spec.Isolation) spec.Isolation {
 	id := strings.Trim(strings.TrimSpace(p.RuntimeID), "{}")
-	if (id == "" || id == zeroGUID) && p.RuntimeImagePath == "" {
-		return spec.IsolationProcess
+	if (id != "" && id != zeroGUID) || p.RuntimeImagePath != "" {
+		return spec.IsolationHyperV
 	}
-	return spec.IsolationHyperV
+	if recorded == spec.IsolationProcess || recorded == spec.IsolationHyperV {
+		return recorded
+	}
+	return spec.IsolationProcess
 }
 
 // stateOf maps HCS's state names. A system HCS flags as stopped is stopped

@@ -57,7 +57,7 @@ func TestParseComputeSystemsFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := parseComputeSystems(raw)
+			got, err := parseComputeSystems(raw, nil)
 			if err != nil {
 				t.Fatalf("parseComputeSystems: %v", err)
 			}
@@ -70,31 +70,73 @@ func TestParseComputeSystemsFixtures(t *testing.T) {
 
 func TestParseComputeSystemsInvalid(t *testing.T) {
 	for _, raw := range []string{"", "{", `{"Id":"x"}`, `[{"Id": 3}]`} {
-		if _, err := parseComputeSystems([]byte(raw)); err == nil {
+		if _, err := parseComputeSystems([]byte(raw), nil); err == nil {
 			t.Errorf("parseComputeSystems(%q) succeeded, want an error", raw)
 		}
 	}
 }
 
 func TestIsolationOf(t *testing.T) {
+	const vm = "5d9b4f3e-1a2c-4b6d-8e0f-a1b2c3d4e5f6"
 	tests := []struct {
-		name string
-		p    containerProperties
-		want spec.Isolation
+		name     string
+		p        containerProperties
+		recorded spec.Isolation
+		want     spec.Isolation
 	}{
-		{"no runtime id", containerProperties{}, spec.IsolationProcess},
-		{"zero guid", containerProperties{RuntimeID: zeroGUID}, spec.IsolationProcess},
-		{"braced zero guid", containerProperties{RuntimeID: "{" + zeroGUID + "}"}, spec.IsolationProcess},
-		{"runtime id", containerProperties{RuntimeID: "5d9b4f3e-1a2c-4b6d-8e0f-a1b2c3d4e5f6"}, spec.IsolationHyperV},
-		{"image path only", containerProperties{RuntimeImagePath: `C:\x\UtilityVM`}, spec.IsolationHyperV},
-		{"zero id with image path", containerProperties{RuntimeID: zeroGUID, RuntimeImagePath: `C:\x\UtilityVM`}, spec.IsolationHyperV},
+		{"no runtime id, no record", containerProperties{}, "", spec.IsolationProcess},
+		{"zero guid, no record", containerProperties{RuntimeID: zeroGUID}, "", spec.IsolationProcess},
+		{"braced zero guid, no record", containerProperties{RuntimeID: "{" + zeroGUID + "}"}, "", spec.IsolationProcess},
+		{"runtime id", containerProperties{RuntimeID: vm}, "", spec.IsolationHyperV},
+		{"image path only", containerProperties{RuntimeImagePath: `C:\x\UtilityVM`}, "", spec.IsolationHyperV},
+		{"zero id with image path", containerProperties{RuntimeID: zeroGUID, RuntimeImagePath: `C:\x\UtilityVM`}, "", spec.IsolationHyperV},
+		{"no evidence: the recorded hyperv stands", containerProperties{RuntimeID: zeroGUID}, spec.IsolationHyperV, spec.IsolationHyperV},
+		{"no evidence: the recorded process stands", containerProperties{}, spec.IsolationProcess, spec.IsolationProcess},
+		{"live evidence beats the record", containerProperties{RuntimeID: vm}, spec.IsolationProcess, spec.IsolationHyperV},
+		{"an unresolved record is no evidence", containerProperties{}, spec.IsolationDefault, spec.IsolationProcess},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := isolationOf(tt.p); got != tt.want {
-				t.Errorf("isolationOf(%+v) = %s, want %s", tt.p, got, tt.want)
+			if got := isolationOf(tt.p, tt.recorded); got != tt.want {
+				t.Errorf("isolationOf(%+v, %q) = %s, want %s", tt.p, tt.recorded, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseComputeSystemsRecorded: a Hyper-V container whose entry shows no
+// utility VM is listed as Hyper-V when the driver recorded it so, and every
+// other system keeps what its own entry shows.
+func TestParseComputeSystemsRecorded(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "properties", "mixed-owners.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]spec.Isolation{
+		"web_v1-9c1d0e6f2a4b7c38": spec.IsolationHyperV,
+		"api_v1-0a1b2c3d4e5f6789": spec.IsolationProcess,
+	}
+	got, err := parseComputeSystems(raw, recorded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]spec.Isolation{
+		"web_v1-9c1d0e6f2a4b7c38": spec.IsolationHyperV,  // no evidence: the record
+		"api_v1-0a1b2c3d4e5f6789": spec.IsolationHyperV,  // its runtime id beats the record
+		"db_v1-1122334455667788":  spec.IsolationProcess, // no record
+		"web_v1-aaaabbbbccccdddd": spec.IsolationProcess, // foreign, no record
+	}
+	seen := 0
+	for _, s := range got {
+		if w, ok := want[s.ID]; ok {
+			seen++
+			if s.Isolation != w {
+				t.Errorf("%s: isolation %s, want %s", s.ID, s.Isolation, w)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d systems checked", seen, len(want))
 	}
 }
 
