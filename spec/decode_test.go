@@ -189,3 +189,26 @@ func withMeta(extra, meta string) string {
 	}
 	return strings.Replace(manifest(extra), "name: web", meta, 1)
 }
+
+// TestWithin: a validation issue is dropped for a field whose decoding
+// failed, one below it, or one above it; not for a field whose name only
+// starts the same.
+func TestWithin(t *testing.T) {
+	tests := []struct {
+		valid string
+		bad   fieldPath
+		want  bool
+	}{
+		{valid: "spec.image", bad: field("spec", "image"), want: true},
+		{valid: "spec.ports[0].hostPort", bad: field("spec", "ports"), want: true},
+		{valid: "spec.ports", bad: field("spec", "ports").at(0).dot("hostPort"), want: true},
+		{valid: "spec.image", bad: field("spec", "imageX")},
+		{valid: "spec.imageX", bad: field("spec", "image")},
+		{valid: "spec.image", bad: nil},
+	}
+	for _, tt := range tests {
+		if got := within(tt.valid, tt.bad); got != tt.want {
+			t.Errorf("within(%q, %q) = %v, want %v", tt.valid, tt.bad.String(), got, tt.want)
+		}
+	}
+}

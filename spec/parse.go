@@ -167,7 +167,8 @@ func within(vp string, p fieldPath) bool {
 		return false
 	}
 	dp := p.String()
-	return vp == dp || strings.HasPrefix(vp, dp+".") || strings.HasPrefix(vp, dp+"[") || strings.HasPrefix(dp, vp)
+	return vp == dp || strings.HasPrefix(vp, dp+".") || strings.HasPrefix(vp, dp+"[") ||
+		strings.HasPrefix(dp, vp+".") || strings.HasPrefix(dp, vp+"[")
 }
 
 // place gives every issue its file line (looking up in the tree those

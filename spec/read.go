@@ -89,6 +89,6 @@ func describeMode(m fs.FileMode) string {
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
 	default:
-		return "not a regular file (" + m.Type().String() + ")"
+		return "a special file (mode " + m.Type().String() + ")"
 	}
 }
