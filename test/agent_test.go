@@ -16,6 +16,7 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // agent is a running `reconciler watch` process.
@@ -195,11 +196,7 @@ func keys(m map[string]driver.System) []string {
 	return out
 }
 
-func manifest(name, image, isolation string) string {
-	return fmt.Sprintf("apiVersion: reconciler/v1\nkind: Container\nmetadata:\n  name: %s\nspec:\n  image: %s\n  isolation: %s\n", name, image, isolation)
-}
-
-const ltsc2022 = "mcr.microsoft.com/windows/servercore:ltsc2022"
+const ltsc2022 = testfixture.ServerCore2022
 
 func write(t testing.TB, path, content string) {
 	t.Helper()
@@ -217,17 +214,17 @@ func TestWatchFolderLifecycle(t *testing.T) {
 	// Four anchors, so that the two removals below stay within the
 	// removal limit (half of the owned containers per window).
 	for _, n := range []string{"anchor1", "anchor2", "anchor3", "anchor4"} {
-		write(t, filepath.Join(dir, n+".yaml"), manifest(n, ltsc2022, "process"))
+		write(t, filepath.Join(dir, n+".yaml"), testfixture.Manifest(n, ltsc2022, "process"))
 	}
 	a := e.start("--dir", dir)
 	e.eventually("the anchors run", func(m map[string]driver.System) bool { return len(m) == 4 })
 
 	// Drop a file: created.
-	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "process"))
 	e.eventually("web is created", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
 
 	// Change its isolation with an editor-style save (write a temp file, rename over).
-	write(t, filepath.Join(dir, ".web.yaml.tmp"), manifest("web", ltsc2022, "hyperv"))
+	write(t, filepath.Join(dir, ".web.yaml.tmp"), testfixture.Manifest("web", ltsc2022, "hyperv"))
 	if err := os.Rename(filepath.Join(dir, ".web.yaml.tmp"), filepath.Join(dir, "web.yaml")); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +248,7 @@ func TestWatchFolderLifecycle(t *testing.T) {
 	}
 
 	// Fix it: applied, and the held removal goes through.
-	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "process"))
 	e.eventually("web is process-isolated and anchor2 removed", func(m map[string]driver.System) bool {
 		_, anchor := m["anchor2"]
 		return m["web"].Isolation == "process" && !anchor
@@ -274,7 +271,7 @@ func TestWatchManyFilesAtOnceTakeFewPasses(t *testing.T) {
 	a.waitLog("pass done")
 	stage := t.TempDir()
 	for i := range 200 {
-		write(t, filepath.Join(stage, fmt.Sprintf("app-%03d.yaml", i)), manifest(fmt.Sprintf("app-%03d", i), ltsc2022, "process"))
+		write(t, filepath.Join(stage, fmt.Sprintf("app-%03d.yaml", i)), testfixture.Manifest(fmt.Sprintf("app-%03d", i), ltsc2022, "process"))
 	}
 	// Drop the 200 files at once: move a whole folder in.
 	if err := os.Rename(stage, filepath.Join(dir, "batch")); err != nil {
@@ -295,7 +292,7 @@ func TestWatchManyFilesAtOnceTakeFewPasses(t *testing.T) {
 func TestWatchRestoresAKilledContainerWithinOneResync(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "process"))
 	e.start("--dir", dir, "--resync", "300ms")
 	e.eventually("web runs", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
 	if _, err := e.run("sim", "kill", "web"); err != nil {
@@ -312,7 +309,7 @@ func TestWatchStopsCleanlyMidApplyAndTheNextStartConverges(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	for i := range 8 {
-		write(t, filepath.Join(dir, fmt.Sprintf("app%d.yaml", i)), manifest(fmt.Sprintf("app%d", i), ltsc2022, "process"))
+		write(t, filepath.Join(dir, fmt.Sprintf("app%d.yaml", i)), testfixture.Manifest(fmt.Sprintf("app%d", i), ltsc2022, "process"))
 	}
 	if _, err := e.run("sim", "fault", "--latency", "400ms"); err != nil {
 		t.Fatal(err)

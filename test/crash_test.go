@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // The crash suite: the agent is killed (SIGKILL, no chance to clean up) at
@@ -116,7 +117,7 @@ type crashDecl struct {
 }
 
 func (d crashDecl) manifest() string {
-	return manifest(d.name, d.image, d.isolation) + fmt.Sprintf("  env:\n    REV: 'r%d'\n", d.rev)
+	return testfixture.Manifest(d.name, d.image, d.isolation) + fmt.Sprintf("  env:\n    REV: 'r%d'\n", d.rev)
 }
 
 // crashRun is one run of the agent that is to be killed.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // BenchmarkGitPushToCreate measures, over b.N pushes of one new manifest
@@ -34,21 +36,21 @@ func BenchmarkGitPushToCreate(b *testing.B) {
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			e, r := newEnv(b), newGitRemote(b)
-			r.commit(manifests("anchor"), nil)
-			r.push("main")
+			e, r := newEnv(b), testfixture.NewRemote(b)
+			r.Commit(testfixture.Manifests("anchor"), nil)
+			r.Push("main")
 			a := e.startGit(r, "--interval", tt.interval.String())
 			e.eventually("the first commit runs", hostIs(processIsolated("anchor")))
 			var lat []time.Duration
 			for b.Loop() {
 				name := fmt.Sprintf("app%d", len(lat))
-				r.commit(manifests(name), nil)
+				r.Commit(testfixture.Manifests(name), nil)
 				if !tt.webhook {
 					b.StopTimer()
 					time.Sleep(rand.N(tt.interval))
 					b.StartTimer()
 				}
-				r.push("main")
+				r.Push("main")
 				pushed := time.Now()
 				if tt.webhook {
 					body := []byte(`{"ref":"refs/heads/main"}`)

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // Sentinels of the secret tests: the token, and the value of an environment
@@ -44,7 +46,7 @@ func newTokenServer(t *testing.T, root string, echo bool) *tokenServer {
 		t.Skip("the git binary is needed to serve the test remote over http")
 	}
 	backend := &cgi.Handler{Path: gitBin, Args: []string{"http-backend"},
-		Env: append([]string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}, gitEnv...)}
+		Env: append([]string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}, testfixture.GitEnv...)}
 	s := &tokenServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, _ := r.BasicAuth()
@@ -67,7 +69,7 @@ func newTokenServer(t *testing.T, root string, echo bool) *tokenServer {
 
 // envManifest is a manifest whose container declares SECRET=value.
 func envManifest(name, value string) string {
-	return manifest(name, ltsc2022, "process") + "  env:\n    SECRET: " + value + "\n"
+	return testfixture.Manifest(name, ltsc2022, "process") + "  env:\n    SECRET: " + value + "\n"
 }
 
 // leaks returns the places where needle shows: among texts (what → text)
@@ -192,13 +194,13 @@ func TestWatchGitNeverShowsTheToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, r := newEnv(t), newGitRemote(t)
-			r.commit(map[string]string{"app.yaml": envManifest("app", sentinelEnv)}, nil)
-			r.push("main")
-			srv := newTokenServer(t, filepath.Dir(r.bare), tt.echo)
-			url := srv.URL + "/" + filepath.Base(r.bare)
+			e, r := newEnv(t), testfixture.NewRemote(t)
+			r.Commit(map[string]string{"app.yaml": envManifest("app", sentinelEnv)}, nil)
+			r.Push("main")
+			srv := newTokenServer(t, filepath.Dir(r.Bare), tt.echo)
+			url := srv.URL + "/" + filepath.Base(r.Bare)
 			if tt.unreachable {
-				url = closedPort(t) + "/" + filepath.Base(r.bare)
+				url = closedPort(t) + "/" + filepath.Base(r.Bare)
 			}
 			tokenFile := filepath.Join(t.TempDir(), "token")
 			write(t, tokenFile, sentinelToken+"\n")
@@ -215,8 +217,8 @@ func TestWatchGitNeverShowsTheToken(t *testing.T) {
 				e.eventually("the commit runs", hostIs(processIsolated("app")))
 				// A changed env value recreates: the plan and its logs
 				// name the change, never the values.
-				second := r.commit(map[string]string{"app.yaml": envManifest("app", sentinelEnv+"-2")}, nil)
-				r.push("main")
+				second := r.Commit(map[string]string{"app.yaml": envManifest("app", sentinelEnv+"-2")}, nil)
+				r.Push("main")
 				a.waitLogs("the changed env value recreates app", func(l map[string]any) bool {
 					return l["msg"] == "pass done" && l["recreated"] == float64(1)
 				})

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,108 +18,11 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"github.com/reconciler/reconciler/reconcile/source"
 )
-
-// gitEnv makes the git binary independent of the user's configuration.
-var gitEnv = []string{
-	"GIT_AUTHOR_NAME=Reconciler Test", "GIT_AUTHOR_EMAIL=test@example.com",
-	"GIT_COMMITTER_NAME=Reconciler Test", "GIT_COMMITTER_EMAIL=test@example.com",
-	"GIT_CONFIG_GLOBAL=" + os.DevNull, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
-}
-
-// gitRemote is a bare repository on disk, the remote the agent follows,
-// and a working clone that commits and pushes to it.
-type gitRemote struct {
-	t    testing.TB
-	bare string
-	work string
-}
-
-// newGitRemote creates an empty bare remote and its working clone; the
-// default branch is main. It skips the test when no git binary is
-// installed (pushing needs one; the agent does not).
-func newGitRemote(t testing.TB) *gitRemote {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("the git binary is needed to push to the test remotes")
-	}
-	dir := t.TempDir()
-	r := &gitRemote{t: t, bare: filepath.Join(dir, "remote.git"), work: filepath.Join(dir, "work")}
-	r.initBare()
-	runGit(t, dir, "init", "-q", "-b", "main", r.work)
-	r.git("remote", "add", "origin", r.bare)
-	return r
-}
-
-// initBare (re)creates the bare remote, empty.
-func (r *gitRemote) initBare() {
-	r.t.Helper()
-	runGit(r.t, filepath.Dir(r.bare), "init", "-q", "--bare", "-b", "main", r.bare)
-}
-
-// runGit runs the git binary in dir and returns its trimmed output.
-func runGit(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), gitEnv...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// git runs the git binary in the working clone.
-func (r *gitRemote) git(args ...string) string {
-	r.t.Helper()
-	return runGit(r.t, r.work, args...)
-}
-
-// push pushes refspecs to the remote (git push -q origin REFSPECS...).
-func (r *gitRemote) push(refspecs ...string) {
-	r.t.Helper()
-	r.git(append([]string{"push", "-q", "origin"}, refspecs...)...)
-}
-
-// commit writes files into the working clone (an empty content deletes
-// the file), commits everything with go-git, signed by key unless it is
-// nil, and returns the commit id. It does not push.
-func (r *gitRemote) commit(files map[string]string, key *openpgp.Entity) string {
-	r.t.Helper()
-	for name, content := range files {
-		p := filepath.Join(r.work, filepath.FromSlash(name))
-		if content == "" {
-			if err := os.Remove(p); err != nil {
-				r.t.Fatal(err)
-			}
-			continue
-		}
-		write(r.t, p, content)
-	}
-	repo, err := git.PlainOpen(r.work)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	who := &object.Signature{Name: "Reconciler Test", Email: "test@example.com", When: time.Now()}
-	h, err := wt.Commit(fmt.Sprintf("change %d files", len(files)), &git.CommitOptions{Author: who, Committer: who, SignKey: key})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return h.String()
-}
 
 // gitAgent is a `reconciler watch --git` process with its HTTP listener.
 type gitAgent struct {
@@ -133,9 +35,9 @@ type gitAgent struct {
 // cache dir of its own, and --listen on a free port with a webhook secret.
 // args come last, so they may override those (e.g. --interval 1h). It
 // returns once the agent listens.
-func (e *env) startGit(r *gitRemote, args ...string) *gitAgent {
+func (e *env) startGit(r *testfixture.Remote, args ...string) *gitAgent {
 	e.t.Helper()
-	return e.startGitURL(r.bare, filepath.Join(e.t.TempDir(), "cache"), args...)
+	return e.startGitURL(r.Bare, filepath.Join(e.t.TempDir(), "cache"), args...)
 }
 
 // startGitURL is startGit for the repository at url, with its cache in
@@ -291,18 +193,9 @@ func with(m map[string]string, kv ...string) map[string]string {
 	return out
 }
 
-// manifests maps each name's file to a process-isolated manifest.
-func manifests(names ...string) map[string]string {
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		out[n+".yaml"] = manifest(n, ltsc2022, "process")
-	}
-	return out
-}
-
 // brokenManifest is a manifest with an unknown isolation mode on line 7.
 func brokenManifest(name string) string {
-	return strings.Replace(manifest(name, ltsc2022, "hyperv"), "isolation: hyperv", "isolation: hyper-v", 1)
+	return strings.Replace(testfixture.Manifest(name, ltsc2022, "hyperv"), "isolation: hyperv", "isolation: hyper-v", 1)
 }
 
 func TestWatchGitFollowsCommits(t *testing.T) {
@@ -336,21 +229,21 @@ func TestWatchGitFollowsCommits(t *testing.T) {
 			brokenInForce, brokenHeld = 2, nil
 		}
 		return []gitStep{
-			{name: "first commit applied", files: manifests("a1", "a2", "a3", "web"),
+			{name: "first commit applied", files: testfixture.Manifests("a1", "a2", "a3", "web"),
 				want: with(anchors, "web", "process"), wantInForce: 0},
-			{name: "isolation flipped: recreated", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "hyperv")},
+			{name: "isolation flipped: recreated", files: map[string]string{"web.yaml": testfixture.Manifest("web", ltsc2022, "hyperv")},
 				want: with(anchors, "web", "hyperv"), wantInForce: 1, wantLog: "isolation process → hyperv"},
 			{name: "manifest deleted: removed", files: map[string]string{"a3.yaml": ""},
 				want: with(processIsolated("a1", "a2"), "web", "hyperv"), wantInForce: 2},
 			{name: "invalid file: its containers and every removal held",
-				files: map[string]string{"web.yaml": brokenManifest("web"), "api.yaml": manifest("api", ltsc2022, "process"), "a2.yaml": ""},
+				files: map[string]string{"web.yaml": brokenManifest("web"), "api.yaml": testfixture.Manifest("api", ltsc2022, "process"), "a2.yaml": ""},
 				want: pick(
 					with(processIsolated("a1", "a2", "api"), "web", "hyperv"),
 					with(processIsolated("a1", "a2"), "web", "hyperv")),
 				wantInForce: brokenInForce, wantHeld: brokenHeld, wantErr: "web.yaml:7"},
-			{name: "fixing commit applied", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "process")},
+			{name: "fixing commit applied", files: map[string]string{"web.yaml": testfixture.Manifest("web", ltsc2022, "process")},
 				want: processIsolated("a1", "api", "web"), wantInForce: 4},
-			{name: "force-push followed", rewrite: true, parent: 0, files: manifests("db"),
+			{name: "force-push followed", rewrite: true, parent: 0, files: testfixture.Manifests("db"),
 				want: processIsolated("a1", "a2", "a3", "web", "db"), wantInForce: 5,
 				wantLog: "history rewritten (force-push?): following the new head"},
 		}
@@ -361,7 +254,7 @@ func TestWatchGitFollowsCommits(t *testing.T) {
 	}{{"per-file", false}, {"atomic", true}} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			e, r := newEnv(t), newGitRemote(t)
+			e, r := newEnv(t), testfixture.NewRemote(t)
 			// These steps remove more than half of what runs within the
 			// removal window; the removal guard has its own tests.
 			args := []string{"--allow-mass-removal"}
@@ -373,12 +266,12 @@ func TestWatchGitFollowsCommits(t *testing.T) {
 			for _, st := range steps(mode.atomic) {
 				push := []string{"main"}
 				if st.rewrite {
-					r.git("reset", "-q", "--hard", commits[st.parent])
+					r.Git("reset", "-q", "--hard", commits[st.parent])
 					push = []string{"--force", "main"}
 				}
-				head := r.commit(st.files, nil)
+				head := r.Commit(st.files, nil)
 				commits = append(commits, head)
-				r.push(push...)
+				r.Push(push...)
 				if a == nil {
 					a = e.startGit(r, args...)
 				}
@@ -424,25 +317,25 @@ func TestWatchGitPinsPathAndRef(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, r := newEnv(t), newGitRemote(t)
-			first := r.commit(map[string]string{
-				"hosts/web1/a.yaml": manifest("a", ltsc2022, "process"),
-				"hosts/web1/b.yaml": manifest("b", ltsc2022, "process"),
-				"hosts/web2/c.yaml": manifest("c", ltsc2022, "process"),
+			e, r := newEnv(t), testfixture.NewRemote(t)
+			first := r.Commit(map[string]string{
+				"hosts/web1/a.yaml": testfixture.Manifest("a", ltsc2022, "process"),
+				"hosts/web1/b.yaml": testfixture.Manifest("b", ltsc2022, "process"),
+				"hosts/web2/c.yaml": testfixture.Manifest("c", ltsc2022, "process"),
 				"README.md":         "# hosts\n",
 			}, nil)
-			r.git("tag", "-a", "v1", "-m", "release 1")
-			r.push("main", "refs/tags/v1")
+			r.Git("tag", "-a", "v1", "-m", "release 1")
+			r.Push("main", "refs/tags/v1")
 			a := e.startGit(r, "--ref", tt.ref(first), "--path", "hosts/web1")
 			pinned := processIsolated("a", "b")
 			e.eventually("the pinned commit's hosts/web1 runs", hostIs(pinned))
 
 			// A commit on the branch after the pin is not applied.
-			second := r.commit(map[string]string{
-				"hosts/web1/a.yaml": manifest("a", ltsc2022, "hyperv"),
-				"hosts/web1/d.yaml": manifest("d", ltsc2022, "process"),
+			second := r.Commit(map[string]string{
+				"hosts/web1/a.yaml": testfixture.Manifest("a", ltsc2022, "hyperv"),
+				"hosts/web1/d.yaml": testfixture.Manifest("d", ltsc2022, "process"),
 			}, nil)
-			r.push("main")
+			r.Push("main")
 			a.waitPollAfter(time.Now())
 			if s := a.status(); s.Commit != first || s.Newest != first {
 				t.Errorf("after a commit on the branch: in force %.7s newest %.7s, want the pin %.7s", s.Commit, s.Newest, first)
@@ -453,8 +346,8 @@ func TestWatchGitPinsPathAndRef(t *testing.T) {
 			if !tt.moveTag {
 				return
 			}
-			r.git("tag", "-f", "-a", "v1", "-m", "release 2")
-			r.push("--force", "refs/tags/v1")
+			r.Git("tag", "-f", "-a", "v1", "-m", "release 2")
+			r.Push("--force", "refs/tags/v1")
 			e.eventually("the moved tag is followed", hostIs(with(pinned, "a", "hyperv", "d", "process")))
 			if s := a.status(); s.Commit != second {
 				t.Errorf("after the tag moved: in force %.7s, want %.7s", s.Commit, second)
@@ -468,35 +361,35 @@ func TestWatchGitKeepsRunningWhenTheRemoteIsLost(t *testing.T) {
 	tests := []struct {
 		name    string
 		ref     string
-		lose    func(r *gitRemote)
-		restore func(r *gitRemote) // and push main
+		lose    func(t testing.TB, r *testfixture.Remote)
+		restore func(r *testfixture.Remote) // and push main
 	}{
 		{
 			name: "remote deleted", ref: "main",
-			lose: func(r *gitRemote) {
-				if err := os.RemoveAll(r.bare); err != nil {
-					r.t.Fatal(err)
+			lose: func(t testing.TB, r *testfixture.Remote) {
+				if err := os.RemoveAll(r.Bare); err != nil {
+					t.Fatal(err)
 				}
 			},
-			restore: func(r *gitRemote) { r.initBare(); r.push("main") },
+			restore: func(r *testfixture.Remote) { r.InitBare(); r.Push("main") },
 		},
 		{
 			name: "branch deleted", ref: "deploy",
-			lose:    func(r *gitRemote) { r.push("--delete", "deploy") },
-			restore: func(r *gitRemote) { r.push("main:deploy") },
+			lose:    func(t testing.TB, r *testfixture.Remote) { r.Push("--delete", "deploy") },
+			restore: func(r *testfixture.Remote) { r.Push("main:deploy") },
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, r := newEnv(t), newGitRemote(t)
-			first := r.commit(manifests("a1", "a2", "a3"), nil)
-			r.push("main", "main:deploy")
+			e, r := newEnv(t), testfixture.NewRemote(t)
+			first := r.Commit(testfixture.Manifests("a1", "a2", "a3"), nil)
+			r.Push("main", "main:deploy")
 			a := e.startGit(r, "--ref", tt.ref, "--resync", "300ms")
 			anchors := processIsolated("a1", "a2", "a3")
 			e.eventually("the first commit runs", hostIs(anchors))
 
-			tt.lose(r)
+			tt.lose(t, r)
 			a.waitLogs("the lost remote is reported and a pass runs after",
 				isMsg("git poll failed; the commit in force stays, retrying"), isMsg("pass done"))
 			if m := e.systems(); !hostIs(anchors)(m) {
@@ -506,7 +399,7 @@ func TestWatchGitKeepsRunningWhenTheRemoteIsLost(t *testing.T) {
 				t.Errorf("while the remote is lost: in force %.7s, last error %q; want %.7s and the failure", s.Commit, s.LastError, first)
 			}
 
-			second := r.commit(map[string]string{"a3.yaml": "", "b.yaml": manifest("b", ltsc2022, "process")}, nil)
+			second := r.Commit(map[string]string{"a3.yaml": "", "b.yaml": testfixture.Manifest("b", ltsc2022, "process")}, nil)
 			tt.restore(r)
 			e.eventually("the restored remote's new commit runs", hostIs(processIsolated("a1", "a2", "b")))
 			a.waitLogs("the agent says the remote is back", isMsg("git remote reachable again"))
@@ -557,20 +450,20 @@ func TestWatchGitVerifiesSignatures(t *testing.T) {
 		want    map[string]string
 		wantErr string // in the rejection of the head; "" = applied
 	}{
-		{name: "signed by a trusted key: applied", key: trusted, files: manifests("a1", "a2", "web"), want: first},
-		{name: "unsigned head: not applied", files: map[string]string{"web.yaml": manifest("web", ltsc2022, "hyperv")},
+		{name: "signed by a trusted key: applied", key: trusted, files: testfixture.Manifests("a1", "a2", "web"), want: first},
+		{name: "unsigned head: not applied", files: map[string]string{"web.yaml": testfixture.Manifest("web", ltsc2022, "hyperv")},
 			want: first, wantErr: "is not signed"},
-		{name: "head signed by an unknown key: not applied", key: stranger, files: manifests("a3"),
+		{name: "head signed by an unknown key: not applied", key: stranger, files: testfixture.Manifests("a3"),
 			want: first, wantErr: "not signed by a trusted key"},
 		{name: "signed by a trusted key again: the whole head applied", key: trusted, files: map[string]string{"README.md": "signed\n"},
 			want: with(processIsolated("a1", "a2", "a3"), "web", "hyperv")},
 	}
-	e, r := newEnv(t), newGitRemote(t)
+	e, r := newEnv(t), testfixture.NewRemote(t)
 	var a *gitAgent
 	inForce := ""
 	for _, st := range steps {
-		head := r.commit(st.files, st.key)
-		r.push("main")
+		head := r.Commit(st.files, st.key)
+		r.Push("main")
 		if a == nil {
 			a = e.startGit(r, "--verify-signatures", keyring)
 		}
@@ -606,9 +499,9 @@ func TestWatchGitVerifiesSignatures(t *testing.T) {
 
 func TestWatchGitWebhook(t *testing.T) {
 	t.Parallel()
-	e, r := newEnv(t), newGitRemote(t)
-	r.commit(manifests("a1", "a2", "a3"), nil)
-	r.push("main")
+	e, r := newEnv(t), testfixture.NewRemote(t)
+	r.Commit(testfixture.Manifests("a1", "a2", "a3"), nil)
+	r.Push("main")
 	a := e.startGit(r, "--interval", "1h")
 	want := processIsolated("a1", "a2", "a3")
 	e.eventually("the first commit runs", hostIs(want))
@@ -638,8 +531,8 @@ func TestWatchGitWebhook(t *testing.T) {
 	}
 	for i, tt := range tests {
 		name := fmt.Sprintf("hook%d", i)
-		head := r.commit(manifests(name), nil)
-		r.push("main")
+		head := r.Commit(testfixture.Manifests(name), nil)
+		r.Push("main")
 		before := a.status()
 		body := []byte(`{"ref":"refs/heads/main","after":"` + head + `"}`)
 		if code := a.postHook(body, tt.header(a.secret, body)); code != tt.wantCode {

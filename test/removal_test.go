@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // heldLog matches the agent's log line of a hold of exactly names.
@@ -45,7 +46,7 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	var names []string
 	for i := range 12 {
 		names = append(names, fmt.Sprintf("app-%02d", i))
-		write(t, filepath.Join(dir, names[i]+".yaml"), manifest(names[i], ltsc2022, "process"))
+		write(t, filepath.Join(dir, names[i]+".yaml"), testfixture.Manifest(names[i], ltsc2022, "process"))
 	}
 	a := e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms")
 	addr, _ := a.waitLog("listening")["address"].(string)

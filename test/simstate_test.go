@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // runExit runs the binary against the env's state and returns its stdout,
@@ -37,7 +39,7 @@ func TestDamagedSimStateRefused(t *testing.T) {
 	e := newEnv(t)
 	manifests := t.TempDir()
 	for _, name := range []string{"web", "api"} {
-		write(t, filepath.Join(manifests, name+".yaml"), manifest(name, ltsc2022, "process"))
+		write(t, filepath.Join(manifests, name+".yaml"), testfixture.Manifest(name, ltsc2022, "process"))
 	}
 	if _, err := e.run("reconcile", manifests); err != nil {
 		t.Fatal(err)
@@ -152,7 +154,7 @@ func TestAgentLockThroughSymlink(t *testing.T) {
 		t.Skipf("symlinks: %v", err)
 	}
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "web.yaml"), manifest("web", ltsc2022, "process"))
+	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "process"))
 	first := e.start("--dir", dir)
 	first.waitLog("pass done")
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"go.uber.org/zap"
 )
 
@@ -21,7 +22,7 @@ func buildLargeRemote(b *testing.B, manifests, commits int) string {
 		b.Skip("git binary needed to build the fixture")
 	}
 	remote := filepath.Join(b.TempDir(), "large.git")
-	runGit(b, filepath.Dir(remote), "init", "-q", "--bare", "-b", "main", remote)
+	testfixture.RunGit(b, filepath.Dir(remote), "init", "-q", "--bare", "-b", "main", remote)
 	var s bytes.Buffer
 	file := func(i int, isolation string) {
 		content := manifest(fmt.Sprintf("c%04d", i), isolation)
@@ -47,12 +48,12 @@ func buildLargeRemote(b *testing.B, manifests, commits int) string {
 	}
 	cmd := exec.Command("git", "fast-import", "--quiet")
 	cmd.Dir = remote
-	cmd.Env = append(cmd.Environ(), gitEnv...)
+	cmd.Env = append(cmd.Environ(), testfixture.GitEnv...)
 	cmd.Stdin = &s
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("git fast-import: %v\n%s", err, out)
 	}
-	runGit(b, remote, "repack", "-adq")
+	testfixture.RunGit(b, remote, "repack", "-adq")
 	return remote
 }
 

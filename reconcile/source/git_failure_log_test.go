@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -18,8 +19,8 @@ import (
 // failure (the remote gone, then empty) is not a new warning.
 func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 	t.Parallel()
-	r := newTestRemote(t)
-	r.commit(map[string]string{"web.yaml": manifest("web", "process")})
+	r := testfixture.NewRemote(t)
+	r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
 	logger, logs := testLogs(t)
 	msgs := make(chan string, 1024)
 	logger = logger.WithOptions(zap.Hooks(func(e zapcore.Entry) error {
@@ -44,7 +45,7 @@ func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 			}
 		}
 	}
-	g, err := NewGitSource(GitOptions{URL: r.remote, Interval: 5 * time.Millisecond, CacheDir: t.TempDir(), Logger: logger})
+	g, err := NewGitSource(GitOptions{URL: r.Bare, Interval: 5 * time.Millisecond, CacheDir: t.TempDir(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 	}()
 	<-notified
 
-	if err := os.RemoveAll(r.remote); err != nil {
+	if err := os.RemoveAll(r.Bare); err != nil {
 		t.Fatal(err)
 	}
 	wait("git poll failed; the commit in force stays, retrying", 1)
@@ -68,7 +69,7 @@ func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 
 	// Empty now: the same class, in other words. Two more polls: the
 	// second began after the change.
-	if _, err := git.PlainInitWithOptions(r.remote, &git.PlainInitOptions{Bare: true, InitOptions: git.InitOptions{DefaultBranch: plumbing.Main}}); err != nil {
+	if _, err := git.PlainInitWithOptions(r.Bare, &git.PlainInitOptions{Bare: true, InitOptions: git.InitOptions{DefaultBranch: plumbing.Main}}); err != nil {
 		t.Fatal(err)
 	}
 	wait("git poll still failing", 2)
@@ -84,7 +85,7 @@ func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 		t.Errorf("failure class %v, want %q", c, ErrGitRemote)
 	}
 
-	r.git("push", "-q", "origin", "HEAD:refs/heads/main")
+	r.Git("push", "-q", "origin", "HEAD:refs/heads/main")
 	g.Trigger() // not waiting out the backoff
 	wait("git remote reachable again", 1)
 	if st := g.Status(); st.LastError != "" || !strings.HasPrefix(st.Newest, st.Commit) {

@@ -8,6 +8,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // newSigner makes an OpenPGP key (EdDSA: fast to generate).
@@ -55,12 +56,12 @@ func TestGitSourceVerifiesSignatures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			good := r.commitSigned(map[string]string{"web.yaml": manifest("web", "process")}, trusted)
+			r := testfixture.NewRemote(t)
+			good := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, trusted)
 			logger, logs := testLogs(t)
-			g := newTestSource(t, GitOptions{URL: r.remote, VerifySignaturesKeyring: keyring, Logger: logger})
+			g := newTestSource(t, GitOptions{URL: r.Bare, VerifySignaturesKeyring: keyring, Logger: logger})
 			pollOK(t, g)
-			head := r.commitSigned(map[string]string{"web.yaml": manifest("web", "hyperv")}, tt.key)
+			head := r.Publish(map[string]string{"web.yaml": manifest("web", "hyperv")}, tt.key)
 			pollOK(t, g)
 			snap, _ := g.Snapshot(context.Background())
 			want, wantIso := head, "web=hyperv"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -61,11 +62,11 @@ func TestGitSourceFollowsCommits(t *testing.T) {
 	}{{"per-file", false}, {"atomic", true}} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			g := newTestSource(t, GitOptions{URL: r.remote, Atomic: mode.atomic})
+			r := testfixture.NewRemote(t)
+			g := newTestSource(t, GitOptions{URL: r.Bare, Atomic: mode.atomic})
 			var commits []string
 			for _, st := range steps(mode.atomic) {
-				commits = append(commits, r.commit(st.files))
+				commits = append(commits, r.Publish(st.files, nil))
 				if !pollOK(t, g) {
 					t.Fatalf("%s: poll of a new commit reported no change", st.name)
 				}
@@ -144,10 +145,10 @@ func TestGitSourceBeforeFirstCommit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			g := newTestSource(t, GitOptions{URL: r.remote, Atomic: tt.atomic})
+			r := testfixture.NewRemote(t)
+			g := newTestSource(t, GitOptions{URL: r.Bare, Atomic: tt.atomic})
 			if tt.files != nil {
-				r.commit(tt.files)
+				r.Publish(tt.files, nil)
 				pollOK(t, g)
 			}
 			snap, _ := g.Snapshot(context.Background())
@@ -198,15 +199,15 @@ func TestGitSourceFileRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			r.write(tt.files)
+			r := testfixture.NewRemote(t)
+			r.Write(tt.files)
 			if tt.symlink != "" {
-				if err := os.Symlink("web.yaml", r.work+"/"+tt.symlink); err != nil {
+				if err := os.Symlink("web.yaml", r.Work+"/"+tt.symlink); err != nil {
 					t.Fatal(err)
 				}
 			}
-			r.commit(nil)
-			g := newTestSource(t, GitOptions{URL: r.remote, Path: tt.path})
+			r.Publish(nil, nil)
+			g := newTestSource(t, GitOptions{URL: r.Bare, Path: tt.path})
 			pollOK(t, g)
 			snap, _ := g.Snapshot(context.Background())
 			if got := desired(t, g); !slices.Equal(got, tt.want) {
@@ -242,16 +243,16 @@ func TestGitSourceRefPinning(t *testing.T) {
 		{name: "full commit id", ref: func(first, _ string) string { return first }, wantRev: 0, want: []string{"web=process"}},
 	}
 	t.Parallel()
-	r := newTestRemote(t)
-	first := r.commit(map[string]string{"web.yaml": manifest("web", "process")})
-	r.git("tag", "v1")
-	r.git("tag", "-a", "-m", "release", "v1a")
-	r.git("push", "-q", "origin", "v1", "v1a", "HEAD:refs/heads/other")
-	second := r.commit(map[string]string{"web.yaml": manifest("web", "hyperv")})
+	r := testfixture.NewRemote(t)
+	first := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
+	r.Git("tag", "v1")
+	r.Git("tag", "-a", "-m", "release", "v1a")
+	r.Git("push", "-q", "origin", "v1", "v1a", "HEAD:refs/heads/other")
+	second := r.Publish(map[string]string{"web.yaml": manifest("web", "hyperv")}, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := newTestSource(t, GitOptions{URL: r.remote, Ref: tt.ref(first, second)})
+			g := newTestSource(t, GitOptions{URL: r.Bare, Ref: tt.ref(first, second)})
 			pollOK(t, g)
 			snap, _ := g.Snapshot(context.Background())
 			if want := []string{first, second}[tt.wantRev]; snap.Revision != want {
@@ -276,9 +277,9 @@ func TestGitSourceRefPinning(t *testing.T) {
 
 func TestGitSourceSkipsUnchangedRemote(t *testing.T) {
 	t.Parallel()
-	r := newTestRemote(t)
-	r.commit(map[string]string{"web.yaml": manifest("web", "process"), "db.yaml": manifest("db", "process")})
-	g := newTestSource(t, GitOptions{URL: r.remote})
+	r := testfixture.NewRemote(t)
+	r.Publish(map[string]string{"web.yaml": manifest("web", "process"), "db.yaml": manifest("db", "process")}, nil)
+	g := newTestSource(t, GitOptions{URL: r.Bare})
 	pollOK(t, g)
 	if g.fetches.Load() != 1 {
 		t.Fatalf("fetches after the first poll = %d, want 1", g.fetches.Load())
@@ -291,7 +292,7 @@ func TestGitSourceSkipsUnchangedRemote(t *testing.T) {
 	if g.fetches.Load() != 1 || g.lists.Load() != 4 {
 		t.Errorf("after 3 polls of an unchanged remote: fetches %d (want 1), lists %d (want 4)", g.fetches.Load(), g.lists.Load())
 	}
-	r.commit(map[string]string{"db.yaml": manifest("db", "hyperv")})
+	r.Publish(map[string]string{"db.yaml": manifest("db", "hyperv")}, nil)
 	ctx := context.Background()
 	head, err := g.fetchHead(ctx)
 	if err != nil {
@@ -308,19 +309,19 @@ func TestGitSourceSkipsUnchangedRemote(t *testing.T) {
 
 func TestGitSourceForcePush(t *testing.T) {
 	t.Parallel()
-	r := newTestRemote(t)
-	base := r.commit(map[string]string{"web.yaml": manifest("web", "process")})
-	r.commit(map[string]string{"web.yaml": manifest("web", "hyperv")})
+	r := testfixture.NewRemote(t)
+	base := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
+	r.Publish(map[string]string{"web.yaml": manifest("web", "hyperv")}, nil)
 	logger, logs := testLogs(t)
-	g := newTestSource(t, GitOptions{URL: r.remote, Logger: logger})
+	g := newTestSource(t, GitOptions{URL: r.Bare, Logger: logger})
 	pollOK(t, g)
 
-	r.git("reset", "-q", "--hard", base)
-	r.write(map[string]string{"db.yaml": manifest("db", "process")})
-	r.git("add", "-A")
-	r.git("commit", "-q", "-m", "rewrite")
-	r.git("push", "-q", "--force", "origin", "HEAD:refs/heads/main")
-	rewritten := r.git("rev-parse", "HEAD")
+	r.Git("reset", "-q", "--hard", base)
+	r.Write(map[string]string{"db.yaml": manifest("db", "process")})
+	r.Git("add", "-A")
+	r.Git("commit", "-q", "-m", "rewrite")
+	r.Git("push", "-q", "--force", "origin", "HEAD:refs/heads/main")
+	rewritten := r.Git("rev-parse", "HEAD")
 
 	if !pollOK(t, g) {
 		t.Fatal("force-push not seen")
@@ -342,24 +343,24 @@ func TestGitSourceRemoteFailures(t *testing.T) {
 	tests := []struct {
 		name        string
 		ref         string
-		breakRemote func(r *testRemote)
+		breakRemote func(t testing.TB, r *testfixture.Remote)
 	}{
-		{name: "remote deleted", breakRemote: func(r *testRemote) {
-			if err := os.RemoveAll(r.remote); err != nil {
-				r.t.Fatal(err)
+		{name: "remote deleted", breakRemote: func(t testing.TB, r *testfixture.Remote) {
+			if err := os.RemoveAll(r.Bare); err != nil {
+				t.Fatal(err)
 			}
 		}},
-		{name: "branch deleted", ref: "feature", breakRemote: func(r *testRemote) { r.git("push", "-q", "origin", "--delete", "feature") }},
+		{name: "branch deleted", ref: "feature", breakRemote: func(t testing.TB, r *testfixture.Remote) { r.Git("push", "-q", "origin", "--delete", "feature") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			first := r.commit(map[string]string{"web.yaml": manifest("web", "process")})
-			r.git("push", "-q", "origin", "HEAD:refs/heads/feature")
+			r := testfixture.NewRemote(t)
+			first := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
+			r.Git("push", "-q", "origin", "HEAD:refs/heads/feature")
 			logger, logs := testLogs(t)
 			cache := t.TempDir()
-			g, err := NewGitSource(GitOptions{URL: r.remote, Ref: tt.ref, Interval: 5 * time.Millisecond, CacheDir: cache, Logger: logger})
+			g, err := NewGitSource(GitOptions{URL: r.Bare, Ref: tt.ref, Interval: 5 * time.Millisecond, CacheDir: cache, Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +369,7 @@ func TestGitSourceRemoteFailures(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- g.Run(ctx, func() { notified <- struct{}{} }) }()
 			<-notified
-			tt.breakRemote(r)
+			tt.breakRemote(t, r)
 			// Let it fail a few times: backoff starts at the interval.
 			deadline := time.Now().Add(10 * time.Second)
 			for g.lists.Load() < 5 && time.Now().Before(deadline) {
@@ -422,13 +423,13 @@ func TestGitSourceReusesCacheDir(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRemote(t)
-			opts := GitOptions{URL: r.remote, CacheDir: t.TempDir(), Atomic: tt.atomic}
+			r := testfixture.NewRemote(t)
+			opts := GitOptions{URL: r.Bare, CacheDir: t.TempDir(), Atomic: tt.atomic}
 			if tt.verify {
 				opts.VerifySignaturesKeyring = keyring
 			}
 			opts.Logger, _ = testLogs(t)
-			commits := []string{r.commitSigned(map[string]string{"web.yaml": manifest("web", "process"), "db.yaml": manifest("db", "hyperv")}, trusted)}
+			commits := []string{r.Publish(map[string]string{"web.yaml": manifest("web", "process"), "db.yaml": manifest("db", "hyperv")}, trusted)}
 			g1, err := NewGitSource(opts)
 			if err != nil {
 				t.Fatal(err)
@@ -443,7 +444,7 @@ func TestGitSourceReusesCacheDir(t *testing.T) {
 				if tt.signed {
 					key = trusted
 				}
-				commits = append(commits, r.commitSigned(tt.second, key))
+				commits = append(commits, r.Publish(tt.second, key))
 				pollOK(t, g1)
 			}
 			if _, err := g1.openCache(); !errors.Is(err, ErrGitConfig) {
@@ -478,10 +479,10 @@ func TestGitSourceReusesCacheDir(t *testing.T) {
 
 func TestGitSourceRunAndTrigger(t *testing.T) {
 	t.Parallel()
-	r := newTestRemote(t)
-	r.commit(map[string]string{"web.yaml": manifest("web", "process")})
+	r := testfixture.NewRemote(t)
+	r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
 	logger, _ := testLogs(t)
-	g, err := NewGitSource(GitOptions{URL: r.remote, Interval: time.Hour, CacheDir: t.TempDir(), Logger: logger})
+	g, err := NewGitSource(GitOptions{URL: r.Bare, Interval: time.Hour, CacheDir: t.TempDir(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +494,7 @@ func TestGitSourceRunAndTrigger(t *testing.T) {
 	if err := g.Run(ctx, func() {}); !errors.Is(err, ErrGitConfig) {
 		t.Errorf("second Run = %v, want ErrGitConfig", err)
 	}
-	second := r.commit(map[string]string{"web.yaml": manifest("web", "hyperv")})
+	second := r.Publish(map[string]string{"web.yaml": manifest("web", "hyperv")}, nil)
 	start := time.Now()
 	g.Trigger()
 	g.Trigger() // coalesced
@@ -523,11 +524,11 @@ func waitNotified(t *testing.T, ch <-chan struct{}, what string) {
 }
 
 func TestGitSourceWithoutGitBinary(t *testing.T) {
-	r := newTestRemote(t)
-	first := r.commit(map[string]string{"web.yaml": manifest("web", "process")})
+	r := testfixture.NewRemote(t)
+	first := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
 	t.Setenv("PATH", t.TempDir())
 	useFileTransport(t, fileTransport{useGit: false}) // what InstallFileTransport picks without git
-	g := newTestSource(t, GitOptions{URL: "file://" + r.remote})
+	g := newTestSource(t, GitOptions{URL: "file://" + r.Bare})
 	pollOK(t, g)
 	if snap, _ := g.Snapshot(context.Background()); snap.Revision != first || len(snap.Containers) != 1 {
 		t.Errorf("without git: revision %s with %d containers, want %s with 1", snap.Revision, len(snap.Containers), first)
