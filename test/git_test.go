@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/internal/testfixture"
@@ -410,38 +408,11 @@ func TestWatchGitKeepsRunningWhenTheRemoteIsLost(t *testing.T) {
 	}
 }
 
-// newPGPKey makes an OpenPGP key (EdDSA: fast to generate).
-func newPGPKey(t testing.TB, name string) *openpgp.Entity {
-	t.Helper()
-	k, err := openpgp.NewEntity(name, "", name+"@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// armoredPublicKey renders k's public key as an armored keyring.
-func armoredPublicKey(t testing.TB, k *openpgp.Entity) string {
-	t.Helper()
-	var b strings.Builder
-	w, err := armor.Encode(&b, openpgp.PublicKeyType, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := k.Serialize(w); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 func TestWatchGitVerifiesSignatures(t *testing.T) {
 	t.Parallel()
-	trusted, stranger := newPGPKey(t, "trusted"), newPGPKey(t, "stranger")
+	trusted, stranger := testfixture.NewSigner(t, "trusted"), testfixture.NewSigner(t, "stranger")
 	keyring := filepath.Join(t.TempDir(), "keys.asc")
-	write(t, keyring, armoredPublicKey(t, trusted))
+	write(t, keyring, testfixture.ArmoredPublicKeys(t, trusted))
 	first := with(processIsolated("a1", "a2"), "web", "process")
 	steps := []struct {
 		name    string

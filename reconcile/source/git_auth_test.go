@@ -22,6 +22,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // writeFile writes content into a new file under t.TempDir().
@@ -50,7 +52,7 @@ func sshKeyFile(t *testing.T) string {
 
 func TestNewGitSourceValidatesOptions(t *testing.T) {
 	const secret = "hunter2-secret"
-	keyring := armoredPublicKeys(t, newSigner(t, "trusted"))
+	keyring := testfixture.ArmoredPublicKeys(t, testfixture.NewSigner(t, "trusted"))
 	tests := []struct {
 		name    string
 		opts    func(t *testing.T) GitOptions

@@ -9,9 +9,10 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/reconciler/reconciler/internal/testfixture"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
 // A failing remote is logged when it starts failing and when it answers

@@ -6,44 +6,14 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
 	"github.com/reconciler/reconciler/internal/testfixture"
 )
 
-// newSigner makes an OpenPGP key (EdDSA: fast to generate).
-func newSigner(t testing.TB, name string) *openpgp.Entity {
-	t.Helper()
-	e, err := openpgp.NewEntity(name, "", name+"@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// armoredPublicKeys renders a keyring file.
-func armoredPublicKeys(t testing.TB, keys ...*openpgp.Entity) string {
-	t.Helper()
-	var b strings.Builder
-	w, err := armor.Encode(&b, openpgp.PublicKeyType, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if err := k.Serialize(w); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 func TestGitSourceVerifiesSignatures(t *testing.T) {
 	t.Parallel()
-	trusted, stranger := newSigner(t, "trusted"), newSigner(t, "stranger")
-	keyring := writeFile(t, "keys.asc", armoredPublicKeys(t, trusted))
+	trusted, stranger := testfixture.NewSigner(t, "trusted"), testfixture.NewSigner(t, "stranger")
+	keyring := writeFile(t, "keys.asc", testfixture.ArmoredPublicKeys(t, trusted))
 	tests := []struct {
 		name      string
 		key       *openpgp.Entity

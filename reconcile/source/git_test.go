@@ -398,8 +398,8 @@ func TestGitSourceRemoteFailures(t *testing.T) {
 
 func TestGitSourceReusesCacheDir(t *testing.T) {
 	t.Parallel()
-	trusted := newSigner(t, "trusted")
-	keyring := writeFile(t, "keys.asc", armoredPublicKeys(t, trusted))
+	trusted := testfixture.NewSigner(t, "trusted")
+	keyring := writeFile(t, "keys.asc", testfixture.ArmoredPublicKeys(t, trusted))
 	tests := []struct {
 		name    string
 		atomic  bool
