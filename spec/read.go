@@ -32,17 +32,16 @@ func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular
 // without blocking: a named pipe swapped in between is refused, not waited
 // on.
 func ReadManifest(path string) (fs.FileInfo, []byte, error) {
-	lst, err := os.Lstat(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	st := lst
-	if lst.Mode()&fs.ModeSymlink != 0 {
-		if st, err = os.Stat(path); err != nil {
-			return nil, nil, err
-		}
-	}
 	if !st.Mode().IsRegular() {
+		// Only a refusal needs to know whether a link led there.
+		lst, err := os.Lstat(path)
+		if err != nil {
+			lst = st
+		}
 		return nil, nil, notRegular(lst, st)
 	}
 	f, err := openNonBlocking(path)
