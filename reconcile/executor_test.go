@@ -18,6 +18,7 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -208,8 +209,8 @@ func TestExecutorLetsInFlightOperationsFinish(t *testing.T) {
 		defer wg.Done()
 		(&Executor{Driver: d, Parallel: 2, Logger: zaptest.NewLogger(t)}).Apply(ctx, &plan)
 	}()
-	for d.inFlight.Load() < 2 {
-		time.Sleep(time.Millisecond)
+	if !testfixture.Eventually(t, func() bool { return d.inFlight.Load() >= 2 }) {
+		t.Fatalf("%d creates in flight, want 2", d.inFlight.Load())
 	}
 	cancel()
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/testfixture"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -107,11 +108,11 @@ func newLogTap() (*zap.Logger, *logTap) {
 	return zap.New(hook), tap
 }
 
-// wait returns once msg has been logged (a failsafe bounds a test that
-// would otherwise hang).
+// wait returns once msg has been logged (the test's patience bounds a test
+// that would otherwise hang).
 func (l *logTap) wait(t *testing.T, msg string) {
 	t.Helper()
-	failsafe := time.After(time.Minute)
+	failsafe := testfixture.Within(t)
 	for {
 		select {
 		case m := <-l.msgs:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,13 +130,25 @@ func (a *agent) waitLog(msg string) map[string]any {
 // stderr; what names it in the failure.
 func (a *agent) waitOutput(what string, cond func(stderr string) bool) {
 	a.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond(a.stderr.String()) {
-		if time.Now().After(deadline) {
-			a.t.Fatalf("the agent never logged %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testfixture.Eventually(a.t, func() bool { return cond(a.stderr.String()) }) {
+		a.t.Fatalf("the agent never logged %s", what)
 	}
+}
+
+// waitPassAfter waits until a pass is done after a log line that after
+// matches: the pass that saw what that line reports has ended.
+func (a *agent) waitPassAfter(what string, after func(line map[string]any) bool) {
+	a.t.Helper()
+	a.waitOutput("a pass done after "+what, func(string) bool {
+		seen := false
+		for _, m := range a.stderr.jsonLines() {
+			seen = seen || after(m)
+			if seen && m["msg"] == "pass done" {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // stop sends SIGTERM and waits for the exit.
@@ -148,8 +161,8 @@ func (a *agent) stop() error {
 	case err := <-a.done:
 		a.done <- err // for the cleanup
 		return err
-	case <-time.After(30 * time.Second):
-		a.t.Fatal("the agent did not stop within 30 s of SIGTERM")
+	case <-testfixture.Within(a.t):
+		a.t.Fatal("the agent did not stop after SIGTERM")
 		return nil
 	}
 }
@@ -176,15 +189,8 @@ func (e *env) systems() map[string]driver.System {
 // eventually waits until cond holds over the host's systems.
 func (e *env) eventually(what string, cond func(map[string]driver.System) bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if cond(e.systems()) {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting until %s; host has %v", what, keys(e.systems()))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testfixture.Eventually(e.t, func() bool { return cond(e.systems()) }) {
+		e.t.Fatalf("gave up waiting until %s; host has %v", what, keys(e.systems()))
 	}
 }
 
@@ -242,7 +248,10 @@ func TestWatchFolderLifecycle(t *testing.T) {
 	if errLine["source"] != "web.yaml" || errLine["line"] != float64(7) {
 		t.Errorf("error reported at %v:%v, want web.yaml:7", errLine["source"], errLine["line"])
 	}
-	time.Sleep(500 * time.Millisecond)
+	a.waitPassAfter("anchor2's removal was held", func(m map[string]any) bool {
+		names, _ := m["names"].([]any)
+		return m["msg"] == "removals held" && slices.Contains(names, any("anchor2"))
+	})
 	if m := e.systems(); len(m) != 5 || m["web"].Isolation != "hyperv" {
 		t.Errorf("a broken file changed the host: %v", keys(m))
 	}
@@ -293,16 +302,36 @@ func TestWatchRestoresAKilledContainerWithinOneResync(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "process"))
-	e.start("--dir", dir, "--resync", "300ms")
+	a := e.start("--dir", dir, "--resync", "300ms")
 	e.eventually("web runs", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
+	// Counted in passes, not seconds. Once a pass found web as it should
+	// be, the agent waits for the resync; the first pass to start after the
+	// kill restores web (or the second, if the kill took longer to land
+	// than a resync).
+	a.waitOutput("a pass with nothing to do", func(string) bool {
+		return slices.ContainsFunc(a.stderr.logLines("pass done"), func(p map[string]any) bool { return p["unchanged"] == 1.0 })
+	})
+	killed := float64(time.Now().UnixNano()) / 1e9 // as the log's "ts"
 	if _, err := e.run("sim", "kill", "web"); err != nil {
 		t.Fatal(err)
 	}
-	killed := time.Now()
-	e.eventually("web runs again", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
-	if d := time.Since(killed); d > 3*time.Second {
-		t.Errorf("restored after %s, want within about one resync (300ms)", d)
+	var started []map[string]any // the passes that started after the kill, up to the restoring one
+	a.waitOutput("the pass that restores web", func(string) bool {
+		started = started[:0]
+		for _, p := range a.stderr.logLines("pass done") {
+			if p["ts"].(float64)-p["duration"].(float64) > killed {
+				started = append(started, p)
+				if p["recreated"].(float64) > 0 {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if n := len(started); n > 2 {
+		t.Errorf("web restored by the %d. pass to start after the kill, want the first or second", n)
 	}
+	e.eventually("web runs again", func(m map[string]driver.System) bool { return m["web"].State == driver.StateRunning })
 }
 
 func TestWatchStopsCleanlyMidApplyAndTheNextStartConverges(t *testing.T) {
@@ -315,13 +344,7 @@ func TestWatchStopsCleanlyMidApplyAndTheNextStartConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := e.start("--dir", dir, "--parallel", "2")
-	deadline := time.Now().Add(10 * time.Second)
-	for len(e.systems()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("nothing created")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.eventually("something is created", func(m map[string]driver.System) bool { return len(m) > 0 })
 	if err := a.stop(); err != nil {
 		t.Fatalf("exit after SIGTERM mid-apply: %v, want 0", err)
 	}
@@ -350,9 +373,11 @@ func TestWatchSecondAgentIsRefused(t *testing.T) {
 	}
 	// Another owner may run its own agent on the same host.
 	b := e.start("--owner", "other", "--dir", t.TempDir())
+	b.waitLog("pass done")
 	select {
 	case err := <-b.done:
 		t.Errorf("an agent of another owner exited: %v", err)
-	case <-time.After(time.Second):
+		b.done <- err // for the cleanup
+	default:
 	}
 }

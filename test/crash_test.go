@@ -51,8 +51,6 @@ const (
 	crashLatency = "60ms"
 	// crashOwner is the owner the agent runs as (the CLI's default).
 	crashOwner = "reconciler"
-	// crashWait bounds any single wait of a trial; reaching it is a hang.
-	crashWait = 2 * time.Minute
 )
 
 // The log lines of the emulated host (logger "sim", debug level) that say
@@ -553,9 +551,9 @@ func (a *agentRun) waitPass(t testing.TB) (pass map[string]any) {
 		return nil
 	case p := <-a.sw.passDone:
 		return p
-	case <-time.After(crashWait):
+	case <-testfixture.Within(t):
 		_, _, log := a.sw.state()
-		t.Fatalf("the agent neither exited nor ended a pass within %s; log:\n%s", crashWait, log)
+		t.Fatalf("the agent neither exited nor ended a pass; log:\n%s", log)
 		return nil
 	}
 }
@@ -566,9 +564,9 @@ func (a *agentRun) waitExit(t testing.TB) error {
 	select {
 	case <-a.exited:
 		return a.err
-	case <-time.After(crashWait):
+	case <-testfixture.Within(t):
 		_, _, log := a.sw.state()
-		t.Fatalf("the agent did not exit within %s; log:\n%s", crashWait, log)
+		t.Fatalf("the agent did not exit; log:\n%s", log)
 		return nil
 	}
 }

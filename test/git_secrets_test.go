@@ -132,7 +132,7 @@ func (a *agent) refused() string {
 		if len(a.stderr.logLines("agent started")) > 0 {
 			a.t.Fatalf("the agent started, want a refusal:\n%s", a.stderr.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polls the process and its log; the test's deadline bounds it
 	}
 }
 

@@ -220,8 +220,8 @@ func TestGitCredentialNeverShown(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- g.Run(ctx, func() {}) }()
-			for requests.Load() < 3 {
-				time.Sleep(5 * time.Millisecond)
+			if !testfixture.Eventually(t, func() bool { return requests.Load() >= 3 }) {
+				t.Errorf("%d requests to the server, want at least 3", requests.Load())
 			}
 			cancel()
 			<-done
@@ -317,7 +317,7 @@ func TestGitSSHUnknownHostRefused(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	knownHosts := writeFile(t, "known_hosts", fmt.Sprintf("[127.0.0.1]:%d %s", port, ssh.MarshalAuthorizedKey(other)))
 	g := newTestSource(t, GitOptions{URL: fmt.Sprintf("ssh://git@127.0.0.1:%d/org/repo.git", port), SSHKeyFile: sshKeyFile(t), KnownHostsFile: knownHosts})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testfixture.Patience(t))
 	defer cancel()
 	_, err = g.poll(ctx)
 	if !errors.Is(err, ErrGitRemote) || !strings.Contains(err.Error(), "knownhosts") {

@@ -34,7 +34,7 @@ func TestGitSourceLogsRemoteFailuresOnTransitions(t *testing.T) {
 	// wait returns after n more entries with this message.
 	wait := func(msg string, n int) {
 		t.Helper()
-		failsafe := time.After(time.Minute)
+		failsafe := testfixture.Within(t)
 		for n > 0 {
 			select {
 			case m := <-msgs:

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -67,7 +66,7 @@ func newTestSource(t testing.TB, opts GitOptions) *GitSource {
 // pollOK polls once and fails the test on error.
 func pollOK(t testing.TB, g *GitSource) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testfixture.Patience(t))
 	defer cancel()
 	changed, err := g.poll(ctx)
 	if err != nil {

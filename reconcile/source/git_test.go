@@ -346,7 +346,8 @@ func TestGitSourceRemoteFailures(t *testing.T) {
 		breakRemote func(t testing.TB, r *testfixture.Remote)
 	}{
 		{name: "remote deleted", breakRemote: func(t testing.TB, r *testfixture.Remote) {
-			if err := os.RemoveAll(r.Bare); err != nil {
+			// In one step: a poll must not see a half-deleted repository.
+			if err := os.Rename(r.Bare, r.Bare+".deleted"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -371,9 +372,9 @@ func TestGitSourceRemoteFailures(t *testing.T) {
 			<-notified
 			tt.breakRemote(t, r)
 			// Let it fail a few times: backoff starts at the interval.
-			deadline := time.Now().Add(10 * time.Second)
-			for g.lists.Load() < 5 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
+			broken := g.lists.Load()
+			if !testfixture.Eventually(t, func() bool { return g.lists.Load() >= broken+5 }) {
+				t.Errorf("%d lists of the broken remote, want at least 5", g.lists.Load()-broken)
 			}
 			cancel()
 			if err := <-done; err != nil {
@@ -509,7 +510,7 @@ func TestGitSourceRunAndTrigger(t *testing.T) {
 		if err != nil {
 			t.Errorf("Run = %v, want nil", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-testfixture.Within(t):
 		t.Fatal("Run did not end when ctx was done")
 	}
 }
@@ -518,7 +519,7 @@ func waitNotified(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
-	case <-time.After(10 * time.Second):
+	case <-testfixture.Within(t):
 		t.Fatalf("no notify for %s", what)
 	}
 }
