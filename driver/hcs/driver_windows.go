@@ -69,6 +69,9 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	if _, err := enumerateComputeSystems(computeSystemQuery{Owners: []string{opts.Owner}}); err != nil {
 		return nil, fmt.Errorf("the hcs driver needs a Windows host with the Containers feature: %w", err)
 	}
+	if err := checkDataDir(opts.DataDir); err != nil {
+		return nil, err
+	}
 	store, err := newLayerStore(opts.DataDir, wclayerImporter{}, logger)
 	if err != nil {
 		return nil, err
