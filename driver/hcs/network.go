@@ -109,3 +109,24 @@ func pickNetwork(nets []hnsNetwork, typ string) (hnsNetwork, error) {
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	return found[0], nil
 }
+
+// hnsObjectNotFound is the sentence of HNS's v1 (JSON-over-RPC) error for
+// an endpoint or network ID it does not know, e.g. after a reboot:
+// "HNS failed with error : The object identifier does not represent a
+// valid object. ". hcsshim's legacy GetHNSEndpointByID returns it as plain
+// text that hcsshim.IsNotExist does not match; moby compares the whole
+// text when deleting (daemon/libnetwork/drivers/windows/windows.go,
+// errNotFound, used by DeleteEndpoint and DeleteNetwork).
+const hnsObjectNotFound = "The object identifier does not represent a valid object"
+
+// hnsElementNotFound is the text HNS v1 gives for an unknown namespace
+// (hcsshim internal/hns/namespace.go, RemoveNamespace, matches it too).
+const hnsElementNotFound = "Element not found."
+
+// isHNSNotFoundText reports whether an HNS error message says the object
+// does not exist. It backs hcn.IsNotFoundError, which knows hcn's typed
+// errors and HCN_E / ERROR_NOT_FOUND codes but not HNS v1's texts.
+func isHNSNotFoundText(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, strings.ToLower(hnsObjectNotFound)) || strings.Contains(m, strings.ToLower(hnsElementNotFound))
+}

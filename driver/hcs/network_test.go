@@ -94,3 +94,28 @@ func TestPickNetwork(t *testing.T) {
 		})
 	}
 }
+
+func TestIsHNSNotFoundText(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+		want bool
+	}{
+		// moby's errNotFound, trailing space included, as hcsshim's
+		// HNSEndpointRequest returns it.
+		{"HNS v1 endpoint after a reboot", "HNS failed with error : The object identifier does not represent a valid object. ", true},
+		{"wrapped and lower-cased", "find endpoint of x: hns failed with error : the object identifier does not represent a valid object.", true},
+		{"HNS v1 namespace", "HNS failed with error : Element not found. ", true},
+		{"hcn typed error text", `Endpoint ID "0c4d1d11-3f5e-4a8e-9b1d-2a2c6d2f0a10" not found`, false},
+		{"access denied", "HNS failed with error : Access is denied. ", false},
+		{"in use", "HNS failed with error : The requested resource is in use. ", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isHNSNotFoundText(tt.msg); got != tt.want {
+				t.Errorf("isHNSNotFoundText(%q) = %v, want %v", tt.msg, got, tt.want)
+			}
+		})
+	}
+}

@@ -45,7 +45,36 @@ func attachNetwork(systemID string, plan endpointPlan) (endpoints []string, crea
 
 // deleteEndpoint deletes the endpoint the driver made for a compute system:
 // by ID when recorded, else by the system's name. None is not an error.
+// It looks the endpoint up through hcn (HNS v2), whose errors
+// hcn.IsNotFoundError classifies, on hosts that have it, and through the
+// legacy HNS v1 API on those that do not (Windows Server 2016).
 func deleteEndpoint(systemID, endpointID string) error {
+	if hcn.V2ApiSupported() != nil {
+		return deleteEndpointV1(systemID, endpointID)
+	}
+	var (
+		ep  *hcn.HostComputeEndpoint
+		err error
+	)
+	if endpointID != "" {
+		ep, err = hcn.GetEndpointByID(endpointID)
+	} else {
+		ep, err = hcn.GetEndpointByName(systemID)
+	}
+	if err != nil {
+		if endpointGone(err) {
+			return nil
+		}
+		return fmt.Errorf("find endpoint of %s: %w", systemID, err)
+	}
+	if err := ep.Delete(); err != nil && !endpointGone(err) {
+		return fmt.Errorf("delete endpoint %s: %w", ep.Id, err)
+	}
+	return nil
+}
+
+// deleteEndpointV1 is deleteEndpoint through the legacy HNS v1 API.
+func deleteEndpointV1(systemID, endpointID string) error {
 	var (
 		ep  *hcsshim.HNSEndpoint
 		err error
@@ -56,13 +85,20 @@ func deleteEndpoint(systemID, endpointID string) error {
 		ep, err = hcsshim.GetHNSEndpointByName(systemID)
 	}
 	if err != nil {
-		if hcsshim.IsNotExist(err) {
+		if endpointGone(err) {
 			return nil
 		}
 		return fmt.Errorf("find endpoint of %s: %w", systemID, err)
 	}
-	if _, err := ep.Delete(); err != nil && !hcsshim.IsNotExist(err) {
+	if _, err := ep.Delete(); err != nil && !endpointGone(err) {
 		return fmt.Errorf("delete endpoint %s: %w", ep.Id, err)
 	}
 	return nil
+}
+
+// endpointGone reports whether an HNS error says the endpoint does not
+// exist: hcn's typed errors and codes, hcsshim's v1 EndpointNotFoundError
+// (GetHNSEndpointByName), or HNS v1's text (isHNSNotFoundText).
+func endpointGone(err error) bool {
+	return hcn.IsNotFoundError(err) || hcsshim.IsNotExist(err) || isHNSNotFoundText(err.Error())
 }
