@@ -399,7 +399,7 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
 			}
 			_ = p.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*d.opts.StopTimeout)
-			err := d.stop(ctx, c, d.opts.StopTimeout)
+			err := d.stop(ctx, id, c, d.opts.StopTimeout)
 			cancel()
 			if err != nil {
 				d.logger.Warn("stopping a container whose main process exited failed", zap.String("id", id), zap.Error(err))
@@ -488,7 +488,7 @@ func (d *Driver) Remove(ctx context.Context, id string, grace time.Duration) err
 		}
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
-	stopErr := d.stop(ctx, c, grace)
+	stopErr := d.stop(ctx, id, c, grace)
 	_ = c.Close()
 	if stopErr != nil {
 		return fmt.Errorf("remove %s: %w", id, stopErr)
@@ -504,31 +504,49 @@ func (d *Driver) Remove(ctx context.Context, id string, grace time.Duration) err
 	return nil
 }
 
-// stop shuts c down within grace, else terminates it, and waits until ctx
-// is done for it to stop.
-func (d *Driver) stop(ctx context.Context, c hcsshim.Container, grace time.Duration) error {
+// stop shuts c (compute system id) down within grace, else terminates it,
+// and waits until ctx is done for it to stop. A request or wait that ended
+// with the system down counts as stopped (hcsFailure.endsStop); a failure
+// is reported only once the host's list confirms that the system is still
+// up (stillUp).
+func (d *Driver) stop(ctx context.Context, id string, c hcsshim.Container, grace time.Duration) error {
 	err := c.Shutdown()
 	if hcsshim.IsPending(err) {
 		err = waitCtx(ctx, func() error { return c.WaitTimeout(grace) })
 	}
-	if err == nil || errors.Is(failureOf(err).class(), errAlreadyStopped) {
+	if err == nil || failureOf(err).endsStop() {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	d.logger.Info("graceful shutdown did not finish; terminating", zap.Duration("grace", grace), zap.Error(err))
+	d.logger.Info("graceful shutdown did not finish; terminating", zap.String("id", id), zap.Duration("grace", grace), zap.Error(err))
 	err = c.Terminate()
 	if hcsshim.IsPending(err) {
 		err = waitCtx(ctx, c.Wait)
 	}
-	if err == nil || errors.Is(failureOf(err).class(), errAlreadyStopped) {
+	if err == nil || failureOf(err).endsStop() {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if !d.stillUp(id) {
+		d.logger.Info("terminate reported a failure but the system is down", zap.String("id", id), zap.Error(err))
+		return nil
+	}
 	return mapError("terminate compute system", err)
+}
+
+// stillUp asks HCS whether compute system id is still up (systemStopped);
+// true when the host cannot say.
+func (d *Driver) stillUp(id string) bool {
+	raw, err := enumerateComputeSystems(computeSystemQuery{IDs: []string{id}})
+	if err != nil {
+		return true
+	}
+	stopped, err := systemStopped(raw, id)
+	return err != nil || !stopped
 }
 
 // waitCtx runs a blocking HCS wait and returns early, with ctx's error,

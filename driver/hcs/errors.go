@@ -23,6 +23,8 @@ const (
 	codeConnectionTimeout    = 0xC0370109
 	codeConnectionTimeoutHR  = 0x80370109
 	codeConnectionClosed     = 0x8037010A
+	codeUnexpectedExit       = 0xC0370106 // HCS_E_UNEXPECTED_EXIT: "The compute system exited unexpectedly."
+	codeUnexpectedExitHR     = 0x80370106
 	codeSystemNotFound       = 0xC037010E
 	codeSystemNotFoundHR     = 0x8037010E
 	codeSystemAlreadyExists  = 0xC037010F
@@ -129,6 +131,19 @@ func (f hcsFailure) class() error {
 		return driver.ErrTransient
 	}
 	return nil
+}
+
+// endsStop reports whether a stop request, or the wait after one, that
+// failed with f has nonetheless left the system stopped: it had already
+// stopped, or HCS reports that it exited unexpectedly, which is what a
+// wait returns when the system went down while the wait was pending
+// (hcsshim's ErrVmcomputeUnexpectedExit, 0xC0370106; microsoft/hcsshim#598
+// shows the same code from Start, where it is a failure, so it is not a
+// class of its own). moby's shutdownContainer/terminateContainer
+// (libcontainerd/local/local_windows.go) likewise treat a wait that
+// returned as the end of the system.
+func (f hcsFailure) endsStop() bool {
+	return errors.Is(f.class(), errAlreadyStopped) || f.Code == codeUnexpectedExit || f.Code == codeUnexpectedExitHR
 }
 
 // hcsError wraps err from operation op with its class, so callers can test

@@ -184,3 +184,33 @@ func TestHCSErrorHostSetup(t *testing.T) {
 		})
 	}
 }
+
+func TestEndsStop(t *testing.T) {
+	tests := []struct {
+		name string
+		f    hcsFailure
+		want bool
+	}{
+		{"unexpected exit from a wait (0xC0370106)", hcsFailure{Code: 0xC0370106}, true},
+		{"unexpected exit as HRESULT", hcsFailure{Code: 0x80370106}, true},
+		{"system already stopped", hcsFailure{Code: 0xC0370110}, true},
+		{"process already stopped", hcsFailure{Code: 0x8037011F}, true},
+		{"hcsshim's already-stopped predicate", hcsFailure{AlreadyStopped: true}, true},
+		{"wait timed out", hcsFailure{Code: 0x80370118, Timeout: true}, false},
+		{"system not found is not proof of a stop", hcsFailure{Code: 0xC037010E}, false},
+		{"access denied", hcsFailure{Code: 0x5}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f.endsStop(); got != tt.want {
+				t.Errorf("%+v.endsStop() = %v, want %v", tt.f, got, tt.want)
+			}
+		})
+	}
+	// From Start the same code is a failure with the host's words, not a
+	// class: microsoft/hcsshim#598's "The compute system exited
+	// unexpectedly. (0xc0370106)".
+	if c := classOfCode(0xC0370106); c != nil {
+		t.Errorf("classOfCode(0xC0370106) = %v, want nil (permanent)", c)
+	}
+}
