@@ -353,16 +353,17 @@ func (d *Driver) run(c hcsshim.Container, rec *systemRecord, proc processConfig)
 	if err := d.store.writeRecord(*rec); err != nil {
 		d.logger.Warn("record of main process not saved", zap.String("id", rec.ID), zap.Error(err))
 	}
-	d.watch(rec.ID, c, p)
+	d.watch(rec.ID, c, p, false)
 	return nil
 }
 
 // watch waits, in a goroutine, for the main process p of system id to
 // exit (or for the system itself when p is nil), then shuts the system down
 // as docker does (a Windows container outlives its main process
-// otherwise), records the exit code and notifies the subscriber. It owns c
-// and p; Close ends it without a notification.
-func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
+// otherwise), records the exit code and notifies the subscriber. gone says
+// the main process has already exited (adoptProcessGone): there is nothing
+// to wait for. It owns c and p; Close ends it without a notification.
+func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process, gone bool) {
 	d.mu.Lock()
 	if d.closed || !d.exits.begin(id) {
 		d.mu.Unlock()
@@ -378,9 +379,11 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
 	go func() {
 		defer d.wg.Done()
 		var waitErr error
-		if p != nil {
+		switch {
+		case gone:
+		case p != nil:
 			waitErr = p.Wait()
-		} else {
+		default:
 			waitErr = c.Wait()
 		}
 		d.mu.Lock()
@@ -398,6 +401,8 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
 				}
 			}
 			_ = p.Close()
+		}
+		if p != nil || gone {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*d.opts.StopTimeout)
 			err := d.stop(ctx, id, c, d.opts.StopTimeout)
 			cancel()
@@ -452,14 +457,52 @@ func (d *Driver) adopt(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		var p hcsshim.Process
-		if rec, ok, _ := d.store.readRecord(s.ID); ok && rec.PID != 0 {
-			if p, err = c.OpenProcess(int(rec.PID)); err != nil {
-				p = nil
+		d.adoptOne(s.ID, c)
+	}
+}
+
+// adoptOne opens the recorded main process of running system id (open as
+// c) and hands both to a watcher, as adoptionOf decides.
+func (d *Driver) adoptOne(id string, c hcsshim.Container) {
+	var pid uint32
+	if rec, ok, _ := d.store.readRecord(id); ok {
+		pid = rec.PID
+	}
+	var (
+		p      hcsshim.Process
+		open   *hcsFailure
+		listed []processListItem
+		listOK bool
+	)
+	if pid != 0 {
+		var err error
+		if p, err = c.OpenProcess(int(pid)); err != nil {
+			f := failureOf(err)
+			open, p = &f, nil
+			if list, lerr := c.ProcessList(); lerr == nil {
+				listed, listOK = processItems(list), true
 			}
 		}
-		d.watch(s.ID, c, p)
 	}
+	switch adoptionOf(pid, open, listed, listOK) {
+	case adoptRetry:
+		d.logger.Debug("exit watch: main process not opened; retrying at the next resync", zap.String("id", id), zap.Uint32("pid", pid))
+		_ = c.Close()
+	case adoptProcessGone:
+		d.logger.Info("main process exited while the agent was not watching; stopping the container", zap.String("id", id), zap.Uint32("pid", pid))
+		d.watch(id, c, nil, true)
+	default:
+		d.watch(id, c, p, false)
+	}
+}
+
+// processItems converts hcsshim's process list.
+func processItems(list []hcsshim.ProcessListItem) []processListItem {
+	items := make([]processListItem, 0, len(list))
+	for _, it := range list {
+		items = append(items, processListItem{ProcessID: it.ProcessId, ImageName: it.ImageName})
+	}
+	return items
 }
 
 // Remove shuts the system down gracefully (bounded by grace, else
@@ -642,11 +685,7 @@ func (d *Driver) Processes(ctx context.Context, id string) (driver.ProcessView, 
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, mapError("process list", err))
 	}
-	items := make([]processListItem, 0, len(list))
-	for _, it := range list {
-		items = append(items, processListItem{ProcessID: it.ProcessId, ImageName: it.ImageName})
-	}
-	inside := containerProcesses(items)
+	inside := containerProcesses(processItems(list))
 	table, err := hostProcessTable()
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, err)
