@@ -66,8 +66,8 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := enumerateComputeSystems(computeSystemQuery{Owners: []string{opts.Owner}}); err != nil {
-		return nil, fmt.Errorf("the hcs driver needs a Windows host with the Containers feature: %w", err)
+	if err := probeHCS(opts.Owner); err != nil {
+		return nil, err
 	}
 	if err := checkDataDir(opts.DataDir); err != nil {
 		return nil, err

@@ -214,3 +214,48 @@ func TestEndsStop(t *testing.T) {
 		t.Errorf("classOfCode(0xC0370106) = %v, want nil (permanent)", c)
 	}
 }
+
+func TestHCSUnavailable(t *testing.T) {
+	feature := []string{
+		"Enable-WindowsOptionalFeature -Online -FeatureName Containers",
+		"Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V",
+		"reboot",
+	}
+	without := []string{"--driver sim", "reconciler validate --host-os"}
+	tests := []struct {
+		name string
+		code uint32
+		err  error
+		want []string
+		not  []string
+	}{
+		{"vmcompute.dll missing (no Containers feature)", 0,
+			errors.New("vmcompute.dll: Failed to load vmcompute.dll: The specified module could not be found."),
+			append(append([]string{"vmcompute.dll"}, feature...), without...), nil},
+		{"HCS_E_SERVICE_NOT_AVAILABLE", 0x80370114,
+			errors.New("A required feature is not installed."),
+			append(feature, without...), nil},
+		{"not elevated", 0x80070005, errors.New("Access is denied."),
+			append([]string{"administrator"}, without...), []string{"Enable-WindowsOptionalFeature"}},
+		{"service stopped", 0x800706BA, errors.New("The RPC server is unavailable."),
+			append(append([]string{"Start-Service vmcompute"}, feature...), without...), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := hcsUnavailable(tt.code, tt.err).Error()
+			if !strings.Contains(msg, tt.err.Error()) {
+				t.Errorf("message %q drops the host's words %q", msg, tt.err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not say %q", msg, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("message %q says %q, which does not apply", msg, w)
+				}
+			}
+		})
+	}
+}
