@@ -301,7 +301,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	if err != nil {
 		return driver.System{}, err
 	}
-	endpoints, created, err := attachNetwork(rec.ID, plan)
+	endpoints, sharedWith, created, err := attachNetwork(rec.ID, plan)
 	rec.Endpoint = created
 	if err := errors.Join(err, d.store.writeRecord(*rec)); err != nil {
 		return driver.System{}, err
@@ -309,7 +309,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	doc, err := buildContainerConfig(documentInput{
 		ID: rec.ID, Name: req.Name, Owner: req.Owner, Isolation: rec.Isolation, Spec: req.Spec,
 		Parents: layers, ScratchPath: rec.Scratch, VolumePath: volume, Endpoints: endpoints,
-		UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
+		SharedWith: sharedWith, UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
 	})
 	if err != nil {
 		return driver.System{}, err

@@ -10,23 +10,32 @@ import (
 )
 
 // attachNetwork makes the endpoints plan asks for. It returns the endpoint
-// IDs for the container document and the ID of the endpoint it created
-// (named after the compute system, so Remove finds it even without a
-// record), "" when it created none.
-func attachNetwork(systemID string, plan endpointPlan) (endpoints []string, created string, err error) {
+// IDs for the container document, the compute system whose namespace the
+// container joins ("" for none, see namespaceHolder) and the ID of the
+// endpoint it created (named after the compute system, so Remove finds it
+// even without a record), "" when it created none.
+func attachNetwork(systemID string, plan endpointPlan) (endpoints []string, sharedWith, created string, err error) {
 	switch {
 	case plan.Namespace != "":
 		ids, err := hcn.GetNamespaceEndpointIds(plan.Namespace)
 		if err != nil {
-			return nil, "", fmt.Errorf("network namespace %s: %w", plan.Namespace, err)
+			return nil, "", "", fmt.Errorf("network namespace %s: %w", plan.Namespace, err)
 		}
-		return ids, "", nil
+		eps := make([]endpointAttachment, 0, len(ids))
+		for _, id := range ids {
+			ep, err := hcsshim.GetHNSEndpointByID(id)
+			if err != nil {
+				return nil, "", "", fmt.Errorf("network namespace %s: endpoint %s: %w", plan.Namespace, id, err)
+			}
+			eps = append(eps, endpointAttachment{ID: id, SharedContainers: ep.SharedContainers})
+		}
+		return ids, namespaceHolder(eps, systemID), "", nil
 	case plan.NetworkType == "":
-		return nil, "", nil
+		return nil, "", "", nil
 	}
 	list, err := hcsshim.HNSListNetworkRequest("GET", "", "")
 	if err != nil {
-		return nil, "", fmt.Errorf("list HNS networks: %w", err)
+		return nil, "", "", fmt.Errorf("list HNS networks: %w", err)
 	}
 	nets := make([]hnsNetwork, 0, len(list))
 	for _, n := range list {
@@ -34,13 +43,16 @@ func attachNetwork(systemID string, plan endpointPlan) (endpoints []string, crea
 	}
 	net, err := pickNetwork(nets, plan.NetworkType)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	ep := &hcsshim.HNSEndpoint{Name: systemID, VirtualNetwork: net.ID, Policies: plan.Policies}
+	ep, err := toHCS[hcsshim.HNSEndpoint](plan.endpointRequest(systemID, net.ID))
+	if err != nil {
+		return nil, "", "", fmt.Errorf("endpoint document: %w", err)
+	}
 	if ep, err = ep.Create(); err != nil {
-		return nil, "", fmt.Errorf("create endpoint on network %s: %w", net.Name, err)
+		return nil, "", "", fmt.Errorf("create endpoint on network %s: %w", net.Name, err)
 	}
-	return []string{ep.Id}, ep.Id, nil
+	return []string{ep.Id}, "", ep.Id, nil
 }
 
 // deleteEndpoint deletes the endpoint the driver made for a compute system:
