@@ -61,17 +61,33 @@ func attachNetwork(systemID string, plan endpointPlan) (endpoints []string, shar
 // hcn.IsNotFoundError classifies, on hosts that have it, and through the
 // legacy HNS v1 API on those that do not (Windows Server 2016).
 func deleteEndpoint(systemID, endpointID string) error {
-	if hcn.V2ApiSupported() != nil {
-		return deleteEndpointV1(systemID, endpointID)
+	key, byID := systemID, false
+	if endpointID != "" {
+		key, byID = endpointID, true
 	}
 	var (
-		ep  *hcn.HostComputeEndpoint
+		id  string
+		del func() error
 		err error
 	)
-	if endpointID != "" {
-		ep, err = hcn.GetEndpointByID(endpointID)
+	if hcn.V2ApiSupported() == nil {
+		get := hcn.GetEndpointByName
+		if byID {
+			get = hcn.GetEndpointByID
+		}
+		var ep *hcn.HostComputeEndpoint
+		if ep, err = get(key); err == nil {
+			id, del = ep.Id, ep.Delete
+		}
 	} else {
-		ep, err = hcn.GetEndpointByName(systemID)
+		get := hcsshim.GetHNSEndpointByName
+		if byID {
+			get = hcsshim.GetHNSEndpointByID
+		}
+		var ep *hcsshim.HNSEndpoint
+		if ep, err = get(key); err == nil {
+			id, del = ep.Id, func() error { _, err := ep.Delete(); return err }
+		}
 	}
 	if err != nil {
 		if endpointGone(err) {
@@ -79,31 +95,8 @@ func deleteEndpoint(systemID, endpointID string) error {
 		}
 		return fmt.Errorf("find endpoint of %s: %w", systemID, err)
 	}
-	if err := ep.Delete(); err != nil && !endpointGone(err) {
-		return fmt.Errorf("delete endpoint %s: %w", ep.Id, err)
-	}
-	return nil
-}
-
-// deleteEndpointV1 is deleteEndpoint through the legacy HNS v1 API.
-func deleteEndpointV1(systemID, endpointID string) error {
-	var (
-		ep  *hcsshim.HNSEndpoint
-		err error
-	)
-	if endpointID != "" {
-		ep, err = hcsshim.GetHNSEndpointByID(endpointID)
-	} else {
-		ep, err = hcsshim.GetHNSEndpointByName(systemID)
-	}
-	if err != nil {
-		if endpointGone(err) {
-			return nil
-		}
-		return fmt.Errorf("find endpoint of %s: %w", systemID, err)
-	}
-	if _, err := ep.Delete(); err != nil && !endpointGone(err) {
-		return fmt.Errorf("delete endpoint %s: %w", ep.Id, err)
+	if err := del(); err != nil && !endpointGone(err) {
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
 	return nil
 }
