@@ -23,23 +23,26 @@ import (
 
 // containerConfig mirrors schema1.ContainerConfig.
 type containerConfig struct {
-	SystemType              string           // always "Container"
-	Name                    string           // the compute system ID
-	Owner                   string           `json:",omitempty"`
-	VolumePath              string           `json:",omitempty"` // process isolation: the activated scratch volume
-	IgnoreFlushesDuringBoot bool             `json:",omitempty"`
-	LayerFolderPath         string           `json:",omitempty"` // the scratch layer folder
-	Layers                  []layerEntry     // read-only layers, nearest parent first, base last
-	ProcessorCount          uint32           `json:",omitempty"`
-	ProcessorMaximum        int64            `json:",omitempty"` // percent × 100, 1..10000
-	MemoryMaximumInMB       int64            `json:",omitempty"`
-	HostName                string           `json:",omitempty"`
-	MappedDirectories       []mappedDir      `json:",omitempty"`
-	MappedPipes             []mappedPipe     `json:",omitempty"`
-	HvPartition             bool             // true for Hyper-V isolation
-	EndpointList            []string         `json:",omitempty"`
-	HvRuntime               *hvRuntime       `json:",omitempty"`
-	AssignedDevices         []assignedDevice `json:",omitempty"`
+	SystemType              string       // always "Container"
+	Name                    string       // the compute system ID
+	Owner                   string       `json:",omitempty"`
+	VolumePath              string       `json:",omitempty"` // process isolation: the activated scratch volume
+	IgnoreFlushesDuringBoot bool         `json:",omitempty"`
+	LayerFolderPath         string       `json:",omitempty"` // the scratch layer folder
+	Layers                  []layerEntry // read-only layers, nearest parent first, base last
+	ProcessorCount          uint32       `json:",omitempty"`
+	ProcessorMaximum        int64        `json:",omitempty"` // percent × 100, 1..10000
+	MemoryMaximumInMB       int64        `json:",omitempty"`
+	HostName                string       `json:",omitempty"`
+	MappedDirectories       []mappedDir  `json:",omitempty"`
+	MappedPipes             []mappedPipe `json:",omitempty"`
+	HvPartition             bool         // true for Hyper-V isolation
+	EndpointList            []string     `json:",omitempty"`
+	// NetworkSharedContainerName is the compute system whose network
+	// namespace this container joins (namespaceHolder).
+	NetworkSharedContainerName string           `json:",omitempty"`
+	HvRuntime                  *hvRuntime       `json:",omitempty"`
+	AssignedDevices            []assignedDevice `json:",omitempty"`
 
 	// adjusted says what the builder changed from the manifest to make a
 	// document HCS accepts (never sent; the driver logs it).
@@ -120,6 +123,9 @@ type documentInput struct {
 	UtilityVM string
 	// Endpoints are the HNS endpoint IDs to attach.
 	Endpoints []string
+	// SharedWith is the compute system whose network namespace the
+	// container joins ("" for none; see namespaceHolder).
+	SharedWith string
 	// HostCPUs is the number of logical processors the host gives the
 	// agent (runtime.NumCPU); 0 when unknown, and then no clamp applies.
 	HostCPUs int
@@ -143,14 +149,15 @@ func buildContainerConfig(in documentInput) (containerConfig, error) {
 		hostName = in.Name
 	}
 	cfg := containerConfig{
-		SystemType:              "Container",
-		Name:                    in.ID,
-		Owner:                   in.Owner,
-		IgnoreFlushesDuringBoot: true,
-		LayerFolderPath:         in.ScratchPath,
-		Layers:                  in.Parents,
-		HostName:                hostName,
-		EndpointList:            in.Endpoints,
+		SystemType:                 "Container",
+		Name:                       in.ID,
+		Owner:                      in.Owner,
+		IgnoreFlushesDuringBoot:    true,
+		LayerFolderPath:            in.ScratchPath,
+		Layers:                     in.Parents,
+		HostName:                   hostName,
+		EndpointList:               in.Endpoints,
+		NetworkSharedContainerName: in.SharedWith,
 	}
 	switch in.Isolation {
 	case spec.IsolationProcess:

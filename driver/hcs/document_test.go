@@ -91,6 +91,7 @@ func TestBuildContainerConfigGolden(t *testing.T) {
 		{"process-namespace", func() documentInput {
 			in := baseInput(spec.IsolationProcess)
 			in.Endpoints = []string{"a1", "b2"}
+			in.SharedWith = "pause_v1-1111"
 			return in
 		}()},
 	}

@@ -66,8 +66,11 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := enumerateComputeSystems(computeSystemQuery{Owners: []string{opts.Owner}}); err != nil {
-		return nil, fmt.Errorf("the hcs driver needs a Windows host with the Containers feature: %w", err)
+	if err := probeHCS(opts.Owner); err != nil {
+		return nil, err
+	}
+	if err := checkDataDir(opts.DataDir); err != nil {
+		return nil, err
 	}
 	store, err := newLayerStore(opts.DataDir, wclayerImporter{}, logger)
 	if err != nil {
@@ -298,7 +301,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	if err != nil {
 		return driver.System{}, err
 	}
-	endpoints, created, err := attachNetwork(rec.ID, plan)
+	endpoints, sharedWith, created, err := attachNetwork(rec.ID, plan)
 	rec.Endpoint = created
 	if err := errors.Join(err, d.store.writeRecord(*rec)); err != nil {
 		return driver.System{}, err
@@ -306,7 +309,7 @@ func (d *Driver) start(ctx context.Context, rec *systemRecord, dirs []string, pl
 	doc, err := buildContainerConfig(documentInput{
 		ID: rec.ID, Name: req.Name, Owner: req.Owner, Isolation: rec.Isolation, Spec: req.Spec,
 		Parents: layers, ScratchPath: rec.Scratch, VolumePath: volume, Endpoints: endpoints,
-		UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
+		SharedWith: sharedWith, UtilityVM: uvm, HostCPUs: runtime.NumCPU(),
 	})
 	if err != nil {
 		return driver.System{}, err
@@ -350,16 +353,17 @@ func (d *Driver) run(c hcsshim.Container, rec *systemRecord, proc processConfig)
 	if err := d.store.writeRecord(*rec); err != nil {
 		d.logger.Warn("record of main process not saved", zap.String("id", rec.ID), zap.Error(err))
 	}
-	d.watch(rec.ID, c, p)
+	d.watch(rec.ID, c, p, false)
 	return nil
 }
 
 // watch waits, in a goroutine, for the main process p of system id to
 // exit (or for the system itself when p is nil), then shuts the system down
 // as docker does (a Windows container outlives its main process
-// otherwise), records the exit code and notifies the subscriber. It owns c
-// and p; Close ends it without a notification.
-func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
+// otherwise), records the exit code and notifies the subscriber. gone says
+// the main process has already exited (adoptProcessGone): there is nothing
+// to wait for. It owns c and p; Close ends it without a notification.
+func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process, gone bool) {
 	d.mu.Lock()
 	if d.closed || !d.exits.begin(id) {
 		d.mu.Unlock()
@@ -375,9 +379,11 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
 	go func() {
 		defer d.wg.Done()
 		var waitErr error
-		if p != nil {
+		switch {
+		case gone:
+		case p != nil:
 			waitErr = p.Wait()
-		} else {
+		default:
 			waitErr = c.Wait()
 		}
 		d.mu.Lock()
@@ -395,8 +401,10 @@ func (d *Driver) watch(id string, c hcsshim.Container, p hcsshim.Process) {
 				}
 			}
 			_ = p.Close()
+		}
+		if p != nil || gone {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*d.opts.StopTimeout)
-			err := d.stop(ctx, c, d.opts.StopTimeout)
+			err := d.stop(ctx, id, c, d.opts.StopTimeout)
 			cancel()
 			if err != nil {
 				d.logger.Warn("stopping a container whose main process exited failed", zap.String("id", id), zap.Error(err))
@@ -449,14 +457,52 @@ func (d *Driver) adopt(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		var p hcsshim.Process
-		if rec, ok, _ := d.store.readRecord(s.ID); ok && rec.PID != 0 {
-			if p, err = c.OpenProcess(int(rec.PID)); err != nil {
-				p = nil
+		d.adoptOne(s.ID, c)
+	}
+}
+
+// adoptOne opens the recorded main process of running system id (open as
+// c) and hands both to a watcher, as adoptionOf decides.
+func (d *Driver) adoptOne(id string, c hcsshim.Container) {
+	var pid uint32
+	if rec, ok, _ := d.store.readRecord(id); ok {
+		pid = rec.PID
+	}
+	var (
+		p      hcsshim.Process
+		open   *hcsFailure
+		listed []processListItem
+		listOK bool
+	)
+	if pid != 0 {
+		var err error
+		if p, err = c.OpenProcess(int(pid)); err != nil {
+			f := failureOf(err)
+			open, p = &f, nil
+			if list, lerr := c.ProcessList(); lerr == nil {
+				listed, listOK = processItems(list), true
 			}
 		}
-		d.watch(s.ID, c, p)
 	}
+	switch adoptionOf(pid, open, listed, listOK) {
+	case adoptRetry:
+		d.logger.Debug("exit watch: main process not opened; retrying at the next resync", zap.String("id", id), zap.Uint32("pid", pid))
+		_ = c.Close()
+	case adoptProcessGone:
+		d.logger.Info("main process exited while the agent was not watching; stopping the container", zap.String("id", id), zap.Uint32("pid", pid))
+		d.watch(id, c, nil, true)
+	default:
+		d.watch(id, c, p, false)
+	}
+}
+
+// processItems converts hcsshim's process list.
+func processItems(list []hcsshim.ProcessListItem) []processListItem {
+	items := make([]processListItem, 0, len(list))
+	for _, it := range list {
+		items = append(items, processListItem{ProcessID: it.ProcessId, ImageName: it.ImageName})
+	}
+	return items
 }
 
 // Remove shuts the system down gracefully (bounded by grace, else
@@ -485,7 +531,7 @@ func (d *Driver) Remove(ctx context.Context, id string, grace time.Duration) err
 		}
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
-	stopErr := d.stop(ctx, c, grace)
+	stopErr := d.stop(ctx, id, c, grace)
 	_ = c.Close()
 	if stopErr != nil {
 		return fmt.Errorf("remove %s: %w", id, stopErr)
@@ -501,31 +547,49 @@ func (d *Driver) Remove(ctx context.Context, id string, grace time.Duration) err
 	return nil
 }
 
-// stop shuts c down within grace, else terminates it, and waits until ctx
-// is done for it to stop.
-func (d *Driver) stop(ctx context.Context, c hcsshim.Container, grace time.Duration) error {
+// stop shuts c (compute system id) down within grace, else terminates it,
+// and waits until ctx is done for it to stop. A request or wait that ended
+// with the system down counts as stopped (hcsFailure.endsStop); a failure
+// is reported only once the host's list confirms that the system is still
+// up (stillUp).
+func (d *Driver) stop(ctx context.Context, id string, c hcsshim.Container, grace time.Duration) error {
 	err := c.Shutdown()
 	if hcsshim.IsPending(err) {
 		err = waitCtx(ctx, func() error { return c.WaitTimeout(grace) })
 	}
-	if err == nil || errors.Is(failureOf(err).class(), errAlreadyStopped) {
+	if err == nil || failureOf(err).endsStop() {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	d.logger.Info("graceful shutdown did not finish; terminating", zap.Duration("grace", grace), zap.Error(err))
+	d.logger.Info("graceful shutdown did not finish; terminating", zap.String("id", id), zap.Duration("grace", grace), zap.Error(err))
 	err = c.Terminate()
 	if hcsshim.IsPending(err) {
 		err = waitCtx(ctx, c.Wait)
 	}
-	if err == nil || errors.Is(failureOf(err).class(), errAlreadyStopped) {
+	if err == nil || failureOf(err).endsStop() {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if !d.stillUp(id) {
+		d.logger.Info("terminate reported a failure but the system is down", zap.String("id", id), zap.Error(err))
+		return nil
+	}
 	return mapError("terminate compute system", err)
+}
+
+// stillUp asks HCS whether compute system id is still up (systemStopped);
+// true when the host cannot say.
+func (d *Driver) stillUp(id string) bool {
+	raw, err := enumerateComputeSystems(computeSystemQuery{IDs: []string{id}})
+	if err != nil {
+		return true
+	}
+	stopped, err := systemStopped(raw, id)
+	return err != nil || !stopped
 }
 
 // waitCtx runs a blocking HCS wait and returns early, with ctx's error,
@@ -621,11 +685,7 @@ func (d *Driver) Processes(ctx context.Context, id string) (driver.ProcessView, 
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, mapError("process list", err))
 	}
-	items := make([]processListItem, 0, len(list))
-	for _, it := range list {
-		items = append(items, processListItem{ProcessID: it.ProcessId, ImageName: it.ImageName})
-	}
-	inside := containerProcesses(items)
+	inside := containerProcesses(processItems(list))
 	table, err := hostProcessTable()
 	if err != nil {
 		return driver.ProcessView{}, fmt.Errorf("processes of %s: %w", id, err)

@@ -23,6 +23,8 @@ const (
 	codeConnectionTimeout    = 0xC0370109
 	codeConnectionTimeoutHR  = 0x80370109
 	codeConnectionClosed     = 0x8037010A
+	codeUnexpectedExit       = 0xC0370106 // HCS_E_UNEXPECTED_EXIT: "The compute system exited unexpectedly."
+	codeUnexpectedExitHR     = 0x80370106
 	codeSystemNotFound       = 0xC037010E
 	codeSystemNotFoundHR     = 0x8037010E
 	codeSystemAlreadyExists  = 0xC037010F
@@ -37,6 +39,8 @@ const (
 	codeElementNotFoundHR    = 0x80070490
 	codeAlreadyExists        = 0xB7 // ERROR_ALREADY_EXISTS
 	codeAlreadyExistsHR      = 0x800700B7
+	codeAccessDenied         = 0x5 // ERROR_ACCESS_DENIED
+	codeAccessDeniedHR       = 0x80070005
 	codeBusy                 = 0xAA // ERROR_BUSY
 	codeBusyHR               = 0x800700AA
 	codeHypervisorNotPresent = 0xC0351000 // ERROR_HV_NOT_PRESENT: "No hypervisor is present on this system."
@@ -93,9 +97,7 @@ func classOfCode(code uint32) error {
 func hintOfCode(code uint32, hyperVCreate bool) string {
 	switch {
 	case code == codeServiceUnavailable:
-		return "a Windows feature the Host Compute Service needs is not installed: run " +
-			"`Enable-WindowsOptionalFeature -Online -FeatureName Containers` (and `-FeatureName Microsoft-Hyper-V` " +
-			"for Hyper-V isolation) as administrator and reboot, or run with --driver sim"
+		return "a Windows feature the Host Compute Service needs is not installed: " + enableFeaturesHint + "; " + withoutHCSHint
 	case code == codeHypervisorNotPresent:
 		return "the host has no running hypervisor, so it cannot run Hyper-V isolated containers: " +
 			"enable virtualization in the firmware (on a VM, nested virtualization), make sure the hypervisor " +
@@ -106,6 +108,34 @@ func hintOfCode(code uint32, hyperVCreate bool) string {
 			"enable `Microsoft-Hyper-V`, or use isolation: process"
 	}
 	return ""
+}
+
+// enableFeaturesHint says how to install what the Host Compute Service
+// needs: the Containers feature, and Hyper-V for Hyper-V isolation
+// (Microsoft Learn, "Get started: Prep Windows for containers").
+const enableFeaturesHint = "as administrator, run `Enable-WindowsOptionalFeature -Online -FeatureName Containers` " +
+	"(and `Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V` for Hyper-V isolation), then reboot"
+
+// withoutHCSHint says what works without the Host Compute Service.
+const withoutHCSHint = "or work without it: `--driver sim` runs against an emulated host, " +
+	"and `reconciler validate --host-os BUILD` checks manifests against a host of that build"
+
+// hcsUnavailable is the error New returns when the host's Host Compute
+// Service does not answer its first call: what failed and what to do.
+// code is the HCS/Win32 code of the failure, 0 when there is none (the
+// call could not be made: vmcompute.dll, which the Containers feature
+// installs, is absent).
+func hcsUnavailable(code uint32, err error) error {
+	switch code {
+	case 0, codeServiceUnavailable:
+		return fmt.Errorf("the hcs driver needs the Windows Containers feature, and the Host Compute Service is not available (%v): %s; %s",
+			err, enableFeaturesHint, withoutHCSHint)
+	case codeAccessDenied, codeAccessDeniedHR:
+		return fmt.Errorf("the Host Compute Service refused the agent (%v): run it as administrator (an elevated prompt, or a service running as LocalSystem); %s",
+			err, withoutHCSHint)
+	}
+	return fmt.Errorf("the Host Compute Service does not answer (%v): check that the vmcompute service runs (`Get-Service vmcompute`, `Start-Service vmcompute`); "+
+		"if the Containers feature is not installed, %s; %s", err, enableFeaturesHint, withoutHCSHint)
 }
 
 // class picks the error class of a failure. The code decides when it is
@@ -129,6 +159,19 @@ func (f hcsFailure) class() error {
 		return driver.ErrTransient
 	}
 	return nil
+}
+
+// endsStop reports whether a stop request, or the wait after one, that
+// failed with f has nonetheless left the system stopped: it had already
+// stopped, or HCS reports that it exited unexpectedly, which is what a
+// wait returns when the system went down while the wait was pending
+// (hcsshim's ErrVmcomputeUnexpectedExit, 0xC0370106; microsoft/hcsshim#598
+// shows the same code from Start, where it is a failure, so it is not a
+// class of its own). moby's shutdownContainer/terminateContainer
+// (libcontainerd/local/local_windows.go) likewise treat a wait that
+// returned as the end of the system.
+func (f hcsFailure) endsStop() bool {
+	return errors.Is(f.class(), errAlreadyStopped) || f.Code == codeUnexpectedExit || f.Code == codeUnexpectedExitHR
 }
 
 // hcsError wraps err from operation op with its class, so callers can test

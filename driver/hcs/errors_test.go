@@ -184,3 +184,78 @@ func TestHCSErrorHostSetup(t *testing.T) {
 		})
 	}
 }
+
+func TestEndsStop(t *testing.T) {
+	tests := []struct {
+		name string
+		f    hcsFailure
+		want bool
+	}{
+		{"unexpected exit from a wait (0xC0370106)", hcsFailure{Code: 0xC0370106}, true},
+		{"unexpected exit as HRESULT", hcsFailure{Code: 0x80370106}, true},
+		{"system already stopped", hcsFailure{Code: 0xC0370110}, true},
+		{"process already stopped", hcsFailure{Code: 0x8037011F}, true},
+		{"hcsshim's already-stopped predicate", hcsFailure{AlreadyStopped: true}, true},
+		{"wait timed out", hcsFailure{Code: 0x80370118, Timeout: true}, false},
+		{"system not found is not proof of a stop", hcsFailure{Code: 0xC037010E}, false},
+		{"access denied", hcsFailure{Code: 0x5}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f.endsStop(); got != tt.want {
+				t.Errorf("%+v.endsStop() = %v, want %v", tt.f, got, tt.want)
+			}
+		})
+	}
+	// From Start the same code is a failure with the host's words, not a
+	// class: microsoft/hcsshim#598's "The compute system exited
+	// unexpectedly. (0xc0370106)".
+	if c := classOfCode(0xC0370106); c != nil {
+		t.Errorf("classOfCode(0xC0370106) = %v, want nil (permanent)", c)
+	}
+}
+
+func TestHCSUnavailable(t *testing.T) {
+	feature := []string{
+		"Enable-WindowsOptionalFeature -Online -FeatureName Containers",
+		"Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V",
+		"reboot",
+	}
+	without := []string{"--driver sim", "reconciler validate --host-os"}
+	tests := []struct {
+		name string
+		code uint32
+		err  error
+		want []string
+		not  []string
+	}{
+		{"vmcompute.dll missing (no Containers feature)", 0,
+			errors.New("vmcompute.dll: Failed to load vmcompute.dll: The specified module could not be found."),
+			append(append([]string{"vmcompute.dll"}, feature...), without...), nil},
+		{"HCS_E_SERVICE_NOT_AVAILABLE", 0x80370114,
+			errors.New("A required feature is not installed."),
+			append(feature, without...), nil},
+		{"not elevated", 0x80070005, errors.New("Access is denied."),
+			append([]string{"administrator"}, without...), []string{"Enable-WindowsOptionalFeature"}},
+		{"service stopped", 0x800706BA, errors.New("The RPC server is unavailable."),
+			append(append([]string{"Start-Service vmcompute"}, feature...), without...), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := hcsUnavailable(tt.code, tt.err).Error()
+			if !strings.Contains(msg, tt.err.Error()) {
+				t.Errorf("message %q drops the host's words %q", msg, tt.err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not say %q", msg, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("message %q says %q, which does not apply", msg, w)
+				}
+			}
+		})
+	}
+}

@@ -24,29 +24,50 @@ var procEnumerateComputeSystems = windows.NewLazySystemDLL("vmcompute.dll").NewP
 // enumerateComputeSystems returns HCS's JSON list of the compute systems
 // matching q. Synchronous.
 func enumerateComputeSystems(q computeSystemQuery) ([]byte, error) {
+	out, code, err := enumerateRaw(q)
+	if code != 0 {
+		return nil, hcsError("enumerate compute systems", err, hcsFailure{Code: code})
+	}
+	return out, err
+}
+
+// probeHCS checks that HCS answers (enumerating owner's systems), saying
+// what to do when it does not (hcsUnavailable).
+func probeHCS(owner string) error {
+	_, code, err := enumerateRaw(computeSystemQuery{Owners: []string{owner}})
+	if err != nil {
+		return hcsUnavailable(code, err)
+	}
+	return nil
+}
+
+// enumerateRaw calls HcsEnumerateComputeSystems. A failure of the call
+// itself comes with its HCS/Win32 code; code is 0 when vmcompute.dll or
+// the function is missing, or the query cannot be encoded.
+func enumerateRaw(q computeSystemQuery) (out []byte, code uint32, err error) {
 	if err := procEnumerateComputeSystems.Find(); err != nil {
-		return nil, fmt.Errorf("vmcompute.dll: %w (is the Containers feature installed?)", err)
+		return nil, 0, fmt.Errorf("vmcompute.dll: %w", err)
 	}
 	query, err := json.Marshal(q)
 	if err != nil {
-		return nil, fmt.Errorf("enumerate compute systems: %w", err)
+		return nil, 0, fmt.Errorf("enumerate compute systems: %w", err)
 	}
 	qp, err := windows.UTF16PtrFromString(string(query))
 	if err != nil {
-		return nil, fmt.Errorf("enumerate compute systems: %w", err)
+		return nil, 0, fmt.Errorf("enumerate compute systems: %w", err)
 	}
 	var systems, result *uint16
 	r, _, _ := syscall.SyscallN(procEnumerateComputeSystems.Addr(),
 		uintptr(unsafe.Pointer(qp)), uintptr(unsafe.Pointer(&systems)), uintptr(unsafe.Pointer(&result)))
-	out := takeCoTaskMemString(systems)
+	list := takeCoTaskMemString(systems)
 	takeCoTaskMemString(result)
-	if code, failed := errnoFromHRESULT(r); failed {
-		return nil, hcsError("enumerate compute systems", syscall.Errno(code), hcsFailure{Code: code})
+	if c, failed := errnoFromHRESULT(r); failed {
+		return nil, c, syscall.Errno(c)
 	}
-	if out == "" {
-		return []byte("[]"), nil
+	if list == "" {
+		return []byte("[]"), 0, nil
 	}
-	return []byte(out), nil
+	return []byte(list), 0, nil
 }
 
 // takeCoTaskMemString copies and frees a string HCS allocated.

@@ -12,17 +12,18 @@ import (
 	"path/filepath"
 
 	winio "github.com/Microsoft/go-winio"
+	winiofs "github.com/Microsoft/go-winio/pkg/fs"
 	"github.com/Microsoft/hcsshim"
 	"github.com/Microsoft/hcsshim/pkg/ociwclayer"
 )
 
 // wclayerImporter imports layers with hcsshim's ociwclayer, which needs the
-// backup and restore privileges (the agent runs as Administrator).
+// privileges importPrivileges lists (the agent runs as Administrator).
 type wclayerImporter struct{}
 
 func (wclayerImporter) Import(ctx context.Context, dir string, parents []string, r io.Reader) (int64, error) {
 	var n int64
-	err := winio.RunWithPrivileges([]string{winio.SeBackupPrivilege, winio.SeRestorePrivilege}, func() error {
+	err := winio.RunWithPrivileges(importPrivileges, func() error {
 		var err error
 		n, err = ociwclayer.ImportLayerFromTar(ctx, r, dir, parents)
 		return err
@@ -34,7 +35,30 @@ func (wclayerImporter) Destroy(dir string) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return hcsshim.DestroyLayer(driverInfo(dir), filepath.Base(dir))
+	return destroyLayer(dir)
+}
+
+// destroyLayer deletes a layer folder with hcsshim.DestroyLayer under
+// destroyPrivileges.
+func destroyLayer(dir string) error {
+	return winio.RunWithPrivileges(destroyPrivileges, func() error {
+		return hcsshim.DestroyLayer(driverInfo(dir), filepath.Base(dir))
+	})
+}
+
+// checkDataDir refuses a data directory on a volume the layer store does
+// not support (checkDataDirFilesystem). The directory need not exist yet:
+// the file system is that of its drive.
+func checkDataDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("hcs driver: data directory %s: %w", dir, err)
+	}
+	fsType, err := winiofs.GetFileSystemType(abs)
+	if err != nil {
+		return fmt.Errorf("hcs driver: data directory %s: file system type (it must be on a local drive, e.g. C:\\...): %w", abs, err)
+	}
+	return checkDataDirFilesystem(abs, fsType)
 }
 
 // driverInfo addresses a layer folder the way hcsshim's legacy layer API
@@ -89,7 +113,7 @@ func destroyScratch(dir string, activated bool) error {
 			errs = append(errs, fmt.Errorf("deactivate scratch layer: %w", err))
 		}
 	}
-	if err := hcsshim.DestroyLayer(info, id); err != nil {
+	if err := destroyLayer(dir); err != nil {
 		// Unprepare/deactivate failures only matter if the folder stays.
 		return errors.Join(append(errs, fmt.Errorf("destroy scratch layer: %w", err))...)
 	}

@@ -19,6 +19,80 @@ type endpointPlan struct {
 	// Policies are the HNS v1 endpoint policies (port mappings) to create
 	// the endpoint with.
 	Policies []json.RawMessage
+	// InternalDNS has HNS answer the container's DNS queries at the NAT
+	// gateway (EnableInternalDNS). moby sets it on every endpoint of a nat
+	// network unless DNS is disabled (daemon/libnetwork/drivers/windows/
+	// windows.go, CreateEndpoint); without it a NAT container resolves
+	// nothing unless it is given DNS servers.
+	InternalDNS bool
+}
+
+// hnsEndpointRequest mirrors the fields of hcsshim's HNS v1 HNSEndpoint
+// (internal/hns/hnsendpoint.go) this driver creates an endpoint with.
+// DNSServerList is absent on purpose: moby fills it only from --dns or the
+// daemon's dns setting (daemon/network.go, buildCreateEndpointOptions) and
+// a manifest has no such field, so, as for a docker container without
+// --dns, the NAT gateway's internal DNS answers.
+type hnsEndpointRequest struct {
+	Name              string            `json:",omitempty"`
+	VirtualNetwork    string            `json:",omitempty"`
+	Policies          []json.RawMessage `json:",omitempty"`
+	EnableInternalDNS bool              `json:",omitempty"`
+}
+
+// endpointRequest is the endpoint to create for compute system systemID on
+// the HNS network networkID. It is named after the system, so the system's
+// endpoint can be found without a record.
+func (p endpointPlan) endpointRequest(systemID, networkID string) hnsEndpointRequest {
+	return hnsEndpointRequest{Name: systemID, VirtualNetwork: networkID, Policies: p.Policies, EnableInternalDNS: p.InternalDNS}
+}
+
+// endpointAttachment is what HNS v1 says of one endpoint of a namespace:
+// the compute systems attached to it (HNSEndpoint.SharedContainers, the
+// field hcsshim's HNSEndpoint.IsAttached reads).
+type endpointAttachment struct {
+	ID               string
+	SharedContainers []string
+}
+
+// namespaceHolder returns the compute system a container joining a network
+// namespace shares it with: one attached to every endpoint of the
+// namespace (the lowest ID when several are, for a stable document), never
+// self. "" when no system holds it yet: the joining container is then the
+// first, and attaches the endpoints itself. A schema1 container shares a
+// network namespace by naming a running container in
+// NetworkSharedContainerName, with that container's endpoints in its
+// EndpointList (moby daemon/oci_windows.go, createSpec, for
+// --network container:<id>; libcontainerd/local/local_windows.go,
+// createWindows); attaching the endpoints alone would take them from the
+// holder's compartment.
+func namespaceHolder(eps []endpointAttachment, self string) string {
+	if len(eps) == 0 {
+		return ""
+	}
+	count := make(map[string]int)
+	for _, ep := range eps {
+		seen := make(map[string]bool, len(ep.SharedContainers))
+		for _, c := range ep.SharedContainers {
+			c = strings.TrimSpace(c)
+			if c == "" || strings.EqualFold(c, self) || seen[strings.ToLower(c)] {
+				continue
+			}
+			seen[strings.ToLower(c)] = true
+			count[c]++
+		}
+	}
+	var holders []string
+	for c, n := range count {
+		if n == len(eps) {
+			holders = append(holders, c)
+		}
+	}
+	if len(holders) == 0 {
+		return ""
+	}
+	sort.Strings(holders)
+	return holders[0]
 }
 
 // natPolicy mirrors hcsshim's HNS v1 NatPolicy: one published port.
@@ -61,7 +135,7 @@ func planEndpoint(n spec.Network, ports []spec.Port) (endpointPlan, error) {
 	if len(ports) > 0 && typ != "NAT" {
 		return endpointPlan{}, fmt.Errorf("network mode %s cannot publish ports (the container has its own address there); use mode nat", mode)
 	}
-	plan := endpointPlan{NetworkType: typ}
+	plan := endpointPlan{NetworkType: typ, InternalDNS: typ == "NAT"}
 	for _, p := range ports {
 		proto := strings.ToUpper(p.Protocol)
 		if proto == "" {
@@ -108,4 +182,25 @@ func pickNetwork(nets []hnsNetwork, typ string) (hnsNetwork, error) {
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	return found[0], nil
+}
+
+// hnsObjectNotFound is the sentence of HNS's v1 (JSON-over-RPC) error for
+// an endpoint or network ID it does not know, e.g. after a reboot:
+// "HNS failed with error : The object identifier does not represent a
+// valid object. ". hcsshim's legacy GetHNSEndpointByID returns it as plain
+// text that hcsshim.IsNotExist does not match; moby compares the whole
+// text when deleting (daemon/libnetwork/drivers/windows/windows.go,
+// errNotFound, used by DeleteEndpoint and DeleteNetwork).
+const hnsObjectNotFound = "The object identifier does not represent a valid object"
+
+// hnsElementNotFound is the text HNS v1 gives for an unknown namespace
+// (hcsshim internal/hns/namespace.go, RemoveNamespace, matches it too).
+const hnsElementNotFound = "Element not found."
+
+// isHNSNotFoundText reports whether an HNS error message says the object
+// does not exist. It backs hcn.IsNotFoundError, which knows hcn's typed
+// errors and HCN_E / ERROR_NOT_FOUND codes but not HNS v1's texts.
+func isHNSNotFoundText(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, strings.ToLower(hnsObjectNotFound)) || strings.Contains(m, strings.ToLower(hnsElementNotFound))
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // ErrUnsupportedOS is returned by New off Windows.
-var ErrUnsupportedOS = errors.New("the hcs driver needs a Windows host with the Containers feature; use --driver sim")
+var ErrUnsupportedOS = errors.New("the hcs driver needs a Windows host with the Containers feature; " + withoutHCSHint)
 
 // Driver is the HCS driver. Off Windows it cannot be opened.
 type Driver struct{}

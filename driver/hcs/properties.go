@@ -127,3 +127,20 @@ func stateOf(p containerProperties) driver.State {
 		return driver.StateCreated
 	}
 }
+
+// systemStopped reports, from an HCS compute system list (raw, as
+// HcsEnumerateComputeSystems returns it for a query of id), whether the
+// compute system id is down: absent from the list, or listed as stopped.
+// It is the confirmation a failed stop gets before it is reported.
+func systemStopped(raw []byte, id string) (bool, error) {
+	props, err := decodeProperties(raw)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range props {
+		if p.ID == id && strings.EqualFold(p.SystemType, "Container") {
+			return stateOf(p) == driver.StateStopped, nil
+		}
+	}
+	return true, nil
+}

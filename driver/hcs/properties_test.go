@@ -161,3 +161,31 @@ func TestStateOf(t *testing.T) {
 		})
 	}
 }
+
+func TestSystemStopped(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "properties", "mixed-owners.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"web_v1-9c1d0e6f2a4b7c38", false},             // Running
+		{"web_v1-aaaabbbbccccdddd", false},             // Created: exists, not known to be down
+		{"db_v1-1122334455667788", true},               // Stopped
+		{"gone_v1-0000000000000000", true},             // absent
+		{"5d9b4f3e-1a2c-4b6d-8e0f-a1b2c3d4e5f6", true}, // a utility VM, not a container
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			got, err := systemStopped(raw, tt.id)
+			if err != nil || got != tt.want {
+				t.Errorf("systemStopped(%s) = %v, %v; want %v", tt.id, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := systemStopped([]byte(`{"Id":`), "x"); err == nil {
+		t.Error("systemStopped of a truncated list: want an error, not a verdict")
+	}
+}
