@@ -48,6 +48,8 @@ func TestConformance(t *testing.T) {
 			DataDir:     testDataDir(t),
 			Logger:      zaptest.NewLogger(t),
 			StopTimeout: 10 * time.Second,
+			// test/windows/run.ps1 -Record sets it: keep what the host answers.
+			RecordDir: os.Getenv("RECONCILER_HCS_RECORD"),
 		})
 		if err != nil {
 			t.Fatalf("New: %v", err)

@@ -26,6 +26,7 @@ type Driver struct {
 	store  *layerStore
 	images *imageFetcher
 	exits  *exitTracker
+	rec    *recording // nil unless Options.RecordDir
 
 	mu       sync.Mutex
 	handles  map[string]watchedSystem // open handles of watched systems
@@ -76,7 +77,19 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rec *recording
+	if opts.RecordDir != "" {
+		host, err := readHostRegistry()
+		if err != nil {
+			return nil, err
+		}
+		if rec, err = startRecording(opts.RecordDir, host, time.Now()); err != nil {
+			return nil, err
+		}
+		logger.Info("recording the host's answers", zap.String("dir", opts.RecordDir))
+	}
 	d := &Driver{
+		rec:    rec,
 		opts:   opts,
 		logger: logger,
 		store:  store,
@@ -98,7 +111,8 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 
 // Close stops watching exits: it closes the handles the watchers hold,
 // which ends their waits, and waits for them. The compute systems keep
-// running. Idempotent.
+// running. It ends a recording (Options.RecordDir) and returns the first
+// write of it that failed. Idempotent.
 func (d *Driver) Close() error {
 	d.mu.Lock()
 	d.closed = true
@@ -110,6 +124,9 @@ func (d *Driver) Close() error {
 	}
 	d.mu.Unlock()
 	d.wg.Wait()
+	if d.rec != nil {
+		return d.rec.stop()
+	}
 	return nil
 }
 

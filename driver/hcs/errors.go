@@ -178,6 +178,7 @@ func (f hcsFailure) endsStop() bool {
 // it with errors.Is while the message keeps the host's own words (HCS's text
 // and code). HCS's error types are not wrapped: they never leak upward.
 func hcsError(op string, err error, f hcsFailure) error {
+	activeRecording.Load().failure(op, f.Code, err.Error())
 	if h := hintOfCode(f.Code, f.HyperVCreate); h != "" {
 		op += ": " + h
 	}

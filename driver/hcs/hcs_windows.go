@@ -28,6 +28,9 @@ func enumerateComputeSystems(q computeSystemQuery) ([]byte, error) {
 	if code != 0 {
 		return nil, hcsError("enumerate compute systems", err, hcsFailure{Code: code})
 	}
+	if err == nil {
+		activeRecording.Load().list(out)
+	}
 	return out, err
 }
 

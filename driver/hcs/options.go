@@ -49,6 +49,12 @@ type Options struct {
 	// ScratchSize is the virtual size in bytes of each container's scratch
 	// disk; at least 20 GB, HCS's own size. Default DefaultScratchSize.
 	ScratchSize uint64
+	// RecordDir, when set, is a folder where the driver keeps what the host
+	// answers: host.json (build, date), lists/ (each distinct compute
+	// system list as HCS returned it) and errors.json (each distinct HCS
+	// failure: operation, code, text). For test/windows/run.ps1 -Record;
+	// empty (the default) records nothing.
+	RecordDir string
 }
 
 // withDefaults fills in defaults and checks what is required.
