@@ -74,6 +74,8 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 			}
 		},
 	}
+	root.Version = currentVersion().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetContext(ctx)
