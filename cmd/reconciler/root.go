@@ -51,7 +51,14 @@ func defaultDataDir() string {
 
 // run is the whole command line; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRootCommand(&globals{stdout: stdout, stderr: stderr})
+	root.SetContext(ctx)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// newRootCommand is the command tree, writing to g's stdout and stderr.
+func newRootCommand(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "reconciler",
 		Short: "GitOps agent for Windows containers: makes a host's containers match YAML manifests",
@@ -66,7 +73,10 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return g.setup()
+			if err := g.setup(); err != nil {
+				return err
+			}
+			return g.checkOutput(cmd)
 		},
 		PersistentPostRun: func(*cobra.Command, []string) {
 			if g.log != nil {
@@ -76,9 +86,8 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	}
 	root.Version = currentVersion().String()
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetContext(ctx)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host)")
 	pf.StringVar(&g.simState, "sim-state", os.Getenv("RECONCILER_SIM_STATE"), "state file of the emulated host (default: $RECONCILER_SIM_STATE, else under the user's state directory)")
@@ -99,8 +108,31 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newRemovalsCommand(g),
 		newVersionCommand(g),
 	)
-	root.SetArgs(args)
-	return root.ExecuteContext(ctx)
+	return root
+}
+
+// jsonCommands are the commands that print JSON with -o json. Every other
+// command refuses -o json rather than ignore it.
+var jsonCommands = map[string]bool{
+	"reconciler reconcile":        true,
+	"reconciler validate":         true,
+	"reconciler status":           true,
+	"reconciler ps":               true,
+	"reconciler removals approve": true,
+	"reconciler sim host":         true,
+	"reconciler version":          true,
+}
+
+// checkOutput refuses -o json for a command that has no JSON output.
+func (g *globals) checkOutput(cmd *cobra.Command) error {
+	if g.output != "json" || jsonCommands[cmd.CommandPath()] {
+		return nil
+	}
+	hint := ""
+	if cmd.Name() == "watch" {
+		hint = "; for JSON logs use --log-format json, for its state GET /status at --listen"
+	}
+	return fmt.Errorf("--output json: %q prints no JSON%s", cmd.CommandPath(), hint)
 }
 
 // setup checks the global flags and builds the logger.

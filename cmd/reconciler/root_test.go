@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // The one-agent-per-owner lock of the emulated host is keyed on the state
@@ -41,4 +46,44 @@ func TestLockAgentThroughSymlink(t *testing.T) {
 		t.Fatalf("another owner's agent: %v", err)
 	}
 	l3.Unlock()
+}
+
+// TestOutputJSONHonouredOrRefused: every command either prints JSON with
+// -o json (its own tests check the JSON) or refuses the flag; none ignores it.
+func TestOutputJSONHonouredOrRefused(t *testing.T) {
+	root := newRootCommand(&globals{stdout: io.Discard, stderr: io.Discard})
+	seen := map[string]bool{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() || c == root {
+			return
+		}
+		path := c.CommandPath()
+		seen[path] = true
+		err := (&globals{output: "json"}).checkOutput(c)
+		switch {
+		case jsonCommands[path] && err != nil:
+			t.Errorf("%s: -o json refused, but it prints JSON: %v", path, err)
+		case !jsonCommands[path] && (err == nil || !strings.Contains(err.Error(), "prints no JSON")):
+			t.Errorf("%s: -o json = %v, want a refusal", path, err)
+		}
+		if err := (&globals{output: "text"}).checkOutput(c); err != nil {
+			t.Errorf("%s: -o text refused: %v", path, err)
+		}
+	}
+	walk(root)
+	for path := range jsonCommands {
+		if !seen[path] {
+			t.Errorf("jsonCommands names %q, which is no command", path)
+		}
+	}
+
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-o", "json", "watch", "--dir", t.TempDir()}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "--log-format json") {
+		t.Errorf("watch -o json = %v, want a refusal pointing at --log-format json", err)
+	}
 }
