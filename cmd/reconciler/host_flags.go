@@ -18,7 +18,7 @@ type hostFlags struct {
 }
 
 func (f *hostFlags) register(fs *pflag.FlagSet, skuDefault string) {
-	fs.StringVar(&f.os, "host-os", "", "host OS version: a release (ltsc2019), a build (17763) or a full version (10.0.17763.5329)")
+	fs.StringVar(&f.os, "host-os", "", "host OS: a release (ltsc2022, server2025, win10-22H2, win11-24H2), a feature version (23H2, with --host-sku), a build (17763) or a full version (10.0.17763.5329)")
 	fs.StringVar(&f.sku, "host-sku", skuDefault, "server (Windows Server) or client (Windows 10/11)")
 	fs.BoolVar(&f.noHyperV, "no-hyperv", false, "the host has no Hyper-V (--no-hyperv=false: it has)")
 }
@@ -29,23 +29,28 @@ func (f *hostFlags) given(fs *pflag.FlagSet) bool {
 }
 
 // apply returns base changed by the host flags given on fs: the build and
-// revision of --host-os, the SKU of --host-sku, Hyper-V unless
-// --no-hyperv. A flag not given leaves base's value.
+// revision of --host-os, the SKU of --host-sku (or the one the --host-os
+// release implies), Hyper-V unless --no-hyperv. A flag not given leaves
+// base's value.
 func (f *hostFlags) apply(fs *pflag.FlagSet, base spec.Host) (spec.Host, error) {
 	host := base
-	if fs.Changed("host-os") {
-		v, err := spec.ParseOSVersion(f.os)
-		if err != nil {
-			return spec.Host{}, fmt.Errorf("--host-os: %w", err)
-		}
-		host.Build, host.Revision = v.Build, v.Revision
-	}
+	var sku spec.SKU // given
 	if fs.Changed("host-sku") {
-		switch sku := spec.SKU(f.sku); sku {
+		switch sku = spec.SKU(f.sku); sku {
 		case spec.SKUServer, spec.SKUClient:
 			host.SKU = sku
 		default:
 			return spec.Host{}, fmt.Errorf("--host-sku %q: must be server or client", f.sku)
+		}
+	}
+	if fs.Changed("host-os") {
+		v, implied, err := spec.ParseHostOS(f.os, sku)
+		if err != nil {
+			return spec.Host{}, fmt.Errorf("--host-os: %w", err)
+		}
+		host.Build, host.Revision = v.Build, v.Revision
+		if implied != "" {
+			host.SKU = implied
 		}
 	}
 	if fs.Changed("no-hyperv") {
