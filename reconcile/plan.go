@@ -179,6 +179,13 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // tears down the running old one. A held removal is an action with
 // StatusHeld.
 //
+// Isolation "default" and "auto" are resolved on host (spec.CheckCompatibility)
+// and compared, resolved, with the live system's: auto's choice and its
+// reason are in Plan.Auto and in the reason of the action they cause. A
+// process-isolated system created on another host version (System.HostOS)
+// that host can no longer run so is named in that container's problems and
+// reasons; it decides nothing.
+//
 // It walks the desired containers and the observed systems sorted by name
 // side by side, so a plan costs O(n log n) and no map.
 func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy) Plan {
