@@ -106,7 +106,7 @@ var renderCases = []struct {
 		},
 		Unchanged: []string{},
 		Errors: []spec.Problem{
-			{File: "bad.yaml", Line: 4, Name: "api", Field: "spec.isolation", Message: `must be one of process, hyperv, default, not "hyper-v"`},
+			{File: "bad.yaml", Line: 4, Name: "api", Field: "spec.isolation", Message: `must be one of process, hyperv, default, auto, not "hyper-v"`},
 			{File: "broken.yaml", Message: "yaml: line 3: did not find expected key"},
 		},
 		Warnings: []spec.Problem{{File: "empty.yaml", Message: "declares no container"}},
