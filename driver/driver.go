@@ -123,6 +123,12 @@ type System struct {
 	// ExitCode is the main process's exit code once State is stopped.
 	ExitCode int       `json:"exitCode"`
 	Created  time.Time `json:"created"`
+	// HostOS is the host's OS version (build and revision) when the system
+	// was created, as the driver recorded it then; zero when unknown (a
+	// system another program made, or one made before drivers recorded
+	// it). Like Image and Created it only enriches what is reported: a
+	// host patched or upgraded since is named in plans, it decides nothing.
+	HostOS spec.OSVersion `json:"hostOS,omitzero"`
 }
 
 // CreateRequest asks for one compute system.

@@ -341,7 +341,7 @@ func duplicate(t *testing.T, h *sim.EmulatedHost, c spec.Container) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _, ok := (&imageChecks{host: host, policy: Policy{Owner: "reconciler"}}).request(&c)
+	req, _, _, ok := (&imageChecks{host: host, policy: Policy{Owner: "reconciler"}}).request(&c)
 	if !ok {
 		t.Fatalf("%s cannot run on %s", c.Metadata.Name, host)
 	}

@@ -82,9 +82,22 @@ type Plan struct {
 	Unchanged []string
 	Errors    []spec.Problem
 	Warnings  []spec.Problem
+	// Auto is what isolation: auto resolved to on this host, and why, for
+	// every declared container that asks for it and can run here, by name.
+	Auto []AutoIsolation
 
 	// owned is how many containers this owner had when the plan was made.
 	owned int
+}
+
+// AutoIsolation is the isolation a container declared with isolation: auto
+// resolves to on the plan's host, decided again on every pass.
+type AutoIsolation struct {
+	Name string
+	// Isolation is process or hyperv.
+	Isolation spec.Isolation
+	// Reason says why, naming the image and host versions.
+	Reason string
 }
 
 // Counts summarises a plan.
@@ -165,6 +178,13 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // approved or AllowMassRemoval; a new spec that the host cannot run never
 // tears down the running old one. A held removal is an action with
 // StatusHeld.
+//
+// Isolation "default" and "auto" are resolved on host (spec.CheckCompatibility)
+// and compared, resolved, with the live system's: auto's choice and its
+// reason are in Plan.Auto and in the reason of the action they cause. A
+// process-isolated system created on another host version (System.HostOS)
+// that host can no longer run so is named in that container's problems and
+// reasons; it decides nothing.
 //
 // It walks the desired containers and the observed systems sorted by name
 // side by side, so a plan costs O(n log n) and no map.
@@ -256,16 +276,26 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 			name, taken.ID, taken.Owner)))
 		return removals
 	}
-	req, problems, ok := checks.request(c)
+	req, autoReason, problems, ok := checks.request(c)
+	moved := checks.hostMoved(c, mine)
 	for _, pr := range problems {
+		msg := pr.message
+		if moved != "" && pr.compat {
+			msg = moved + ": " + msg
+		}
 		if pr.isError {
-			plan.Errors = append(plan.Errors, problemAt(c, pr.message))
+			plan.Errors = append(plan.Errors, problemAt(c, msg))
 		} else {
-			plan.Warnings = append(plan.Warnings, problemAt(c, pr.message))
+			plan.Warnings = append(plan.Warnings, problemAt(c, msg))
 		}
 	}
 	if !ok {
 		return removals
+	}
+	why := isolationWhy{moved: moved}
+	if c.Spec.Isolation == spec.IsolationAuto {
+		why.auto = autoReason
+		plan.Auto = append(plan.Auto, AutoIsolation{Name: name, Isolation: req.Isolation, Reason: autoReason})
 	}
 	keeper, dups := pickKeeper(mine, &req)
 	for _, s := range dups {
@@ -281,8 +311,11 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 	switch {
 	case keeper == nil:
 		a.Kind, a.Reason = ActionCreate, "not running"
+		if why.auto != "" {
+			a.Reason += fmt.Sprintf("; isolation auto → %s: %s", req.Isolation, why.auto)
+		}
 	default:
-		a.Reason = recreateReason(*keeper, &req, c.Spec.RestartPolicy)
+		a.Reason = recreateReason(*keeper, &req, c.Spec.RestartPolicy, why)
 		if a.Reason == "" {
 			plan.Unchanged = append(plan.Unchanged, name)
 			return removals
@@ -373,6 +406,39 @@ func (p *Plan) hold(removals []Action, why string, approvable bool) {
 type problem struct {
 	message string
 	isError bool
+	// compat marks a problem of the image's compatibility with the host.
+	compat bool
+}
+
+// isolationWhy is what a recreate whose isolation changes says of why.
+type isolationWhy struct {
+	// auto is why isolation: auto resolved as it did; "" when the
+	// manifest does not say auto.
+	auto string
+	// moved says the host changed since the system was created (see
+	// hostMoved); "" when it did not, or it does not matter.
+	moved string
+}
+
+// hostMoved says, when one of the owned systems of c was created with
+// process isolation on another host version (a Patch Tuesday reboot, an
+// in-place upgrade) and the host now cannot run c's image with process
+// isolation, or only with a warning, what changed: "the host changed from
+// 10.0.17763.5329 to 10.0.20348.1 since web was created with process
+// isolation"; "" otherwise. It only enriches what the plan says (DESIGN §4:
+// records may enrich reasons, never decide).
+func (ic *imageChecks) hostMoved(c *spec.Container, mine []driver.System) string {
+	now := spec.OSVersion{Build: ic.host.Build, Revision: ic.host.Revision}
+	for _, s := range mine {
+		if s.Isolation != spec.IsolationProcess || s.HostOS.Build == 0 || s.HostOS == now {
+			continue
+		}
+		if r := ic.check(c.Spec.Image, c.Spec.OSVersion, spec.IsolationProcess); !r.ok || r.compat.Verdict != spec.Compatible {
+			return fmt.Sprintf("the host changed from %s to %s since %s was created with process isolation", s.HostOS, now, s.Name)
+		}
+		return ""
+	}
+	return ""
 }
 
 // imageChecks resolves image OS versions and their compatibility with the
@@ -410,11 +476,11 @@ func (ic *imageChecks) check(image, osVersion string, iso spec.Isolation) imageC
 		r.compat = spec.CheckCompatibility(ic.host, img, iso)
 		switch {
 		case r.compat.Verdict == spec.Incompatible:
-			r.problems, r.ok = []problem{{isError: true, message: r.compat.Message}}, false
+			r.problems, r.ok = []problem{{isError: true, compat: true, message: r.compat.Message}}, false
 		case r.compat.Verdict == spec.CompatibleWithWarning && ic.policy.Strict && !img.Known:
-			r.problems, r.ok = []problem{{isError: true, message: r.compat.Message + " (an error under --strict)"}}, false
+			r.problems, r.ok = []problem{{isError: true, compat: true, message: r.compat.Message + " (an error under --strict)"}}, false
 		case r.compat.Verdict == spec.CompatibleWithWarning:
-			r.problems = []problem{{message: r.compat.Message}}
+			r.problems = []problem{{compat: true, message: r.compat.Message}}
 		}
 	}
 	if ic.memo == nil {
@@ -425,11 +491,12 @@ func (ic *imageChecks) check(image, osVersion string, iso spec.Isolation) imageC
 }
 
 // request resolves what the driver would be asked for c on this host, and
-// checks it against the host and the policy. ok is false when c must not
-// be created (its running system, if any, is kept).
-func (ic *imageChecks) request(c *spec.Container) (driver.CreateRequest, []problem, bool) {
+// checks it against the host and the policy. autoReason says why
+// isolation: auto resolved as it did ("" for the other modes). ok is
+// false when c must not be created (its running system, if any, is kept).
+func (ic *imageChecks) request(c *spec.Container) (req driver.CreateRequest, autoReason string, problems []problem, ok bool) {
 	r := ic.check(c.Spec.Image, c.Spec.OSVersion, c.Spec.Isolation)
-	problems, ok := r.problems, r.ok
+	problems, ok = r.problems, r.ok
 	if ic.policy.DenyHostAccess {
 		if access := c.Spec.HostAccess(); len(access) > 0 {
 			problems = append(slices.Clip(problems), problem{isError: true, message: fmt.Sprintf(
@@ -438,7 +505,7 @@ func (ic *imageChecks) request(c *spec.Container) (driver.CreateRequest, []probl
 		}
 	}
 	if !ok {
-		return driver.CreateRequest{}, problems, false
+		return driver.CreateRequest{}, "", problems, false
 	}
 	return driver.CreateRequest{
 		Name:         c.Metadata.Name,
@@ -447,7 +514,7 @@ func (ic *imageChecks) request(c *spec.Container) (driver.CreateRequest, []probl
 		Isolation:    r.compat.Isolation,
 		ImageVersion: r.version,
 		Spec:         c.Spec,
-	}, problems, true
+	}, r.compat.Reason, problems, true
 }
 
 // pickKeeper chooses, among the owned systems of one name, the one to keep:
@@ -497,11 +564,18 @@ func better(a, b driver.System, req *driver.CreateRequest) bool {
 }
 
 // recreateReason says why the running system s must be recreated for req,
-// or "" when it matches.
-func recreateReason(s driver.System, req *driver.CreateRequest, restart spec.RestartPolicy) string {
+// or "" when it matches. An isolation change says why, as why tells.
+func recreateReason(s driver.System, req *driver.CreateRequest, restart spec.RestartPolicy, why isolationWhy) string {
 	var reasons []string
 	if s.Isolation != req.Isolation {
-		reasons = append(reasons, fmt.Sprintf("isolation %s → %s", s.Isolation, req.Isolation))
+		r := fmt.Sprintf("isolation %s → %s", s.Isolation, req.Isolation)
+		if why.auto != "" {
+			r += " by isolation auto: " + why.auto
+		}
+		reasons = append(reasons, r)
+		if why.moved != "" {
+			reasons = append(reasons, why.moved)
+		}
 	}
 	if s.SpecHash != req.SpecHash {
 		if s.Image != "" && s.Image != req.Spec.Image {

@@ -20,6 +20,13 @@ type (
 		Unchanged []string      `json:"unchanged"`
 		Errors    []errorJSON   `json:"errors"`
 		Warnings  []warningJSON `json:"warnings"`
+		// AutoIsolation is there when a container says isolation: auto.
+		AutoIsolation []autoJSON `json:"autoIsolation,omitempty"`
+	}
+	autoJSON struct {
+		Name      string         `json:"name"`
+		Isolation spec.Isolation `json:"isolation"`
+		Reason    string         `json:"reason"`
 	}
 	// HostJSON is the JSON view of a host, shared by plans and status.
 	HostJSON struct {
@@ -94,6 +101,9 @@ func WriteJSON(w io.Writer, p Plan) error {
 	for _, e := range p.Warnings {
 		out.Warnings = append(out.Warnings, warningJSON{Source: e.File, Name: e.Name, Message: problemMessage(e)})
 	}
+	for _, a := range p.Auto {
+		out.AutoIsolation = append(out.AutoIsolation, autoJSON(a))
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -129,9 +139,10 @@ func painter(color bool) func(c, s string) string {
 const heldMark = "-?"
 
 // WriteText writes the plan for a person: one line per action (+ create,
-// ~ recreate, - remove, -? held removal) with its reason, one per hold
-// reason, one per error (!) and warning, and a summary line. color adds
-// ANSI colours (for terminals only).
+// ~ recreate, - remove, -? held removal) with its reason, one per
+// isolation: auto decision of the containers without an action (=), one
+// per hold reason, one per error (!) and warning, and a summary line.
+// color adds ANSI colours (for terminals only).
 func WriteText(w io.Writer, p Plan, color bool) error {
 	paint := painter(color)
 	fmt.Fprintf(w, "host: %s, %s, default isolation %s\n", p.Host, p.Host.SKU, p.Host.DefaultIsolation())
@@ -155,12 +166,49 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(p.Auto) > 0 {
+		acted := make(map[string]bool, len(p.Actions))
+		for _, a := range p.Actions {
+			acted[a.Name] = acted[a.Name] || a.Kind != ActionRemove
+		}
+		writeAuto(w, p, func(name string) bool { return !acted[name] })
+	}
 	for _, h := range holds(p) {
 		fmt.Fprintln(w, paint(colorYellow, fmt.Sprintf("%s held: %s: %s", heldMark, strings.Join(h.names, ", "), h.reason)))
 	}
 	writeProblems(w, p, paint)
 	_, err := fmt.Fprintln(w, Summary(p))
 	return err
+}
+
+// autoMark marks an isolation: auto decision in text.
+const autoMark = "="
+
+// writeAuto writes the plan's isolation: auto decisions of the containers
+// shown says to, one line per isolation and reason: "= isolation auto →
+// hyperv for api, web: image build … cannot run with process isolation
+// on …".
+func writeAuto(w io.Writer, p Plan, shown func(name string) bool) {
+	type group struct {
+		iso    spec.Isolation
+		reason string
+		names  []string
+	}
+	var groups []group
+	for _, a := range p.Auto {
+		if !shown(a.Name) {
+			continue
+		}
+		i := slices.IndexFunc(groups, func(g group) bool { return g.iso == a.Isolation && g.reason == a.Reason })
+		if i < 0 {
+			groups = append(groups, group{iso: a.Isolation, reason: a.Reason})
+			i = len(groups) - 1
+		}
+		groups[i].names = append(groups[i].names, a.Name)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "%s isolation auto → %s for %s: %s\n", autoMark, g.iso, strings.Join(g.names, ", "), g.reason)
+	}
 }
 
 // writeProblems writes one line per error (!) and warning of the plan.
@@ -173,12 +221,14 @@ func writeProblems(w io.Writer, p Plan, paint func(color, s string) string) {
 	}
 }
 
-// WriteValidation writes what validate found for a person: the plan's
-// errors and warnings as WriteText writes them, and a line that counts
-// the checked containers, the host and the problems. The plan's actions
-// are not shown: validate changes nothing and has no live state to
-// compare with. color adds ANSI colours (for terminals only).
+// WriteValidation writes what validate found for a person: what
+// isolation: auto resolves to on the host, the plan's errors and warnings
+// as WriteText writes them, and a line that counts the checked
+// containers, the host and the problems. The plan's actions are not
+// shown: validate changes nothing and has no live state to compare with.
+// color adds ANSI colours (for terminals only).
 func WriteValidation(w io.Writer, p Plan, checked int, color bool) error {
+	writeAuto(w, p, func(string) bool { return true })
 	writeProblems(w, p, painter(color))
 	_, err := fmt.Fprintf(w, "%d container(s) checked against %s: %d error(s), %d warning(s)\n",
 		checked, p.Host, len(p.Errors), len(p.Warnings))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/internal/golden"
 	"github.com/reconciler/reconciler/spec"
 )
@@ -105,7 +106,7 @@ var renderCases = []struct {
 		},
 		Unchanged: []string{},
 		Errors: []spec.Problem{
-			{File: "bad.yaml", Line: 4, Name: "api", Field: "spec.isolation", Message: `must be one of process, hyperv, default, not "hyper-v"`},
+			{File: "bad.yaml", Line: 4, Name: "api", Field: "spec.isolation", Message: `must be one of process, hyperv, default, auto, not "hyper-v"`},
 			{File: "broken.yaml", Message: "yaml: line 3: did not find expected key"},
 		},
 		Warnings: []spec.Problem{{File: "empty.yaml", Message: "declares no container"}},
@@ -124,6 +125,31 @@ var renderCases = []struct {
 		},
 		Unchanged: []string{"web"},
 	}},
+	{name: "auto", plan: upgradedHostPlan()},
+}
+
+// upgradedHostPlan is the planner's own plan for a Windows Server 2019
+// host upgraded in place to 2022: an ltsc2019 container declared
+// isolation: auto moves to hyperv, one declared process is refused and
+// kept with the host change named, and the auto containers that need no
+// change show what auto chose for them.
+func upgradedHostPlan() Plan {
+	on2019 := func(s *driver.System) { s.HostOS = spec.OSVersion{Build: 17763, Revision: 5329} }
+	legacy := ctr("legacy", img2019, spec.IsolationAuto)
+	pinned := ctr("pinned", img2019, spec.IsolationProcess)
+	cache := ctr("cache", img2019, spec.IsolationAuto)
+	api := ctr("api", img2022, spec.IsolationAuto)
+	web := ctr("web", img2022, spec.IsolationAuto)
+	set := spec.Set{Containers: []spec.Container{legacy, pinned, cache, api, web}}
+	live := []driver.System{
+		running(legacy, spec.IsolationProcess, on2019),
+		running(pinned, spec.IsolationProcess, on2019),
+		running(cache, spec.IsolationHyperV, on2019),
+		running(web, spec.IsolationProcess),
+	}
+	p := ComputePlan(set, live, server2022, Policy{Owner: "reconciler"})
+	p.DryRun = true
+	return p
 }
 
 func TestRenderGolden(t *testing.T) {

@@ -33,6 +33,19 @@ func TestWriteValidation(t *testing.T) {
 				"2 container(s) checked against Windows Server 2019 (10.0.17763): 1 error(s), 1 warning(s)\n",
 		},
 		{
+			name: "auto decisions first, grouped by isolation and reason, then problems",
+			plan: Plan{Host: host, Warnings: []spec.Problem{vague}, Auto: []AutoIsolation{
+				{Name: "api", Isolation: spec.IsolationHyperV, Reason: "image build 10.0.14393 (ltsc2016) cannot run with process isolation"},
+				{Name: "db", Isolation: spec.IsolationProcess, Reason: "the host runs it"},
+				{Name: "web", Isolation: spec.IsolationHyperV, Reason: "image build 10.0.14393 (ltsc2016) cannot run with process isolation"},
+			}},
+			checked: 3,
+			want: "= isolation auto → hyperv for api, web: image build 10.0.14393 (ltsc2016) cannot run with process isolation\n" +
+				"= isolation auto → process for db: the host runs it\n" +
+				"warning: db.yaml: db: the image's OS version cannot be told\n" +
+				"3 container(s) checked against Windows Server 2019 (10.0.17763): 0 error(s), 1 warning(s)\n",
+		},
+		{
 			name: "colour", plan: Plan{Host: host, Errors: []spec.Problem{bad}, Warnings: []spec.Problem{vague}},
 			checked: 2, color: true,
 			want: colorRed + "! web.yaml:3: web: spec.image: built for 10.0.20348" + colorReset + "\n" +

@@ -50,61 +50,171 @@ func (h Host) processBuildRange() (lo, hi uint32) {
 	return lo, h.Build
 }
 
+// HCSUnexpectedExit is HCS's own words when a container exits as it starts,
+// as process-isolated images of a newer revision than the host's do at
+// times (microsoft/Windows-Containers#591, docker/for-win#14287).
+const HCSUnexpectedExit = "The virtual machine or container exited unexpectedly. (0xc0370106)"
+
 // CheckCompatibility decides whether host h can run an image of version img
 // in isolation iso. iso may be IsolationDefault or ""; it is resolved with
 // h.Effective and the effective isolation is returned in the result. The
 // rules are DESIGN §1: a newer image never runs; process isolation needs a
 // matching build (stable ABI from 20348 on), a matching revision below
 // 17763, and build 17763 or later on a client SKU, where it is for
-// development only (warning); Hyper-V isolation needs Hyper-V on the host.
-// An unknown image version is a warning. Pure and deterministic.
+// development only (warning); an image of a newer revision than the host's
+// is a warning for process isolation; Hyper-V isolation needs Hyper-V on
+// the host. An unknown image version is a warning.
+//
+// IsolationAuto resolves to process isolation when that is Compatible,
+// else to Hyper-V isolation when the host has it, else to process
+// isolation when that has only warnings; the result's Reason says why.
+// When neither mode runs the image, the result is Incompatible with
+// Isolation IsolationAuto. Pure and deterministic.
 func CheckCompatibility(h Host, img ImageVersion, iso Isolation) Compatibility {
 	iso = h.Effective(iso)
-	refuse := func(msg string) Compatibility {
-		return Compatibility{Verdict: Incompatible, Isolation: iso, Message: msg}
-	}
 	switch iso {
 	case IsolationProcess:
-		if !h.processIsolationAllowed() {
-			return refuse(fmt.Sprintf("%s cannot run with process isolation on %s: a Windows client host needs build %s (1809) or later for process isolation; use isolation: hyperv",
-				describeImage(img), h, OSVersion{Build: buildLTSC2019}))
-		}
+		return verdict(iso, processFindings(h, img))
 	case IsolationHyperV:
-		if !h.HyperV {
-			return refuse(noHyperVMessage(h, img))
-		}
-	default:
-		return refuse(fmt.Sprintf("unknown isolation %q; valid: %s, %s, %s", iso, IsolationProcess, IsolationHyperV, IsolationDefault))
+		return verdict(iso, hyperVFindings(h, img))
+	case IsolationAuto:
+		return resolveAuto(h, img)
 	}
+	return Compatibility{Verdict: Incompatible, Isolation: iso,
+		Message: fmt.Sprintf("unknown isolation %q; valid: %s, %s, %s, %s", iso, IsolationProcess, IsolationHyperV, IsolationDefault, IsolationAuto)}
+}
 
+// finding is one thing a check found against running an image in one
+// isolation mode: a refusal or a warning.
+type finding struct {
+	refuse bool
+	// why is the rule in a few words, for the reason isolation: auto gives.
+	why string
+	// message is the whole story for the operator: both versions and what
+	// would work.
+	message string
+}
+
+// verdict turns the findings of isolation iso into a Compatibility: the
+// first refusal, else the warnings joined.
+func verdict(iso Isolation, fs []finding) Compatibility {
 	var warnings []string
-	if iso == IsolationProcess && h.SKU == SKUClient {
-		warnings = append(warnings, fmt.Sprintf("%s runs with process isolation on %s, but process isolation on a Windows client host is for development/testing only; use isolation: hyperv (the client default) or a Windows Server host for production",
-			describeImage(img), h))
-	}
-	switch {
-	case !img.Known:
-		warnings = append([]string{unknownImageMessage(h, iso)}, warnings...)
-	case img.Build > h.Build:
-		return refuse(newerImageMessage(h, img, iso))
-	case iso == IsolationProcess:
-		if lo, hi := h.processBuildRange(); img.Build < lo || img.Build > hi {
-			return refuse(processMismatchMessage(h, img))
+	for _, f := range fs {
+		if f.refuse {
+			return Compatibility{Verdict: Incompatible, Isolation: iso, Message: f.message}
 		}
-		if h.Build < buildLTSC2019 {
-			msg, ok := revisionCheck(h, img)
-			if !ok {
-				return refuse(msg)
-			}
-			if msg != "" {
-				warnings = append(warnings, msg)
-			}
-		}
+		warnings = append(warnings, f.message)
 	}
 	if len(warnings) == 0 {
 		return Compatibility{Verdict: Compatible, Isolation: iso}
 	}
 	return Compatibility{Verdict: CompatibleWithWarning, Isolation: iso, Message: strings.Join(warnings, "; also, ")}
+}
+
+// whys joins the short rules of findings.
+func whys(fs []finding) string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if f.refuse {
+			return f.why
+		}
+		out = append(out, f.why)
+	}
+	return strings.Join(out, "; ")
+}
+
+// processFindings are what stands against running img on h with process
+// isolation: refusals first.
+func processFindings(h Host, img ImageVersion) []finding {
+	if !h.processIsolationAllowed() {
+		why := fmt.Sprintf("a Windows client host needs build %s (1809) or later for process isolation", OSVersion{Build: buildLTSC2019})
+		return []finding{{refuse: true, why: why, message: fmt.Sprintf("%s cannot run with process isolation on %s: %s; use isolation: hyperv",
+			describeImage(img), h, why)}}
+	}
+	var fs []finding
+	switch {
+	case !img.Known:
+		fs = append(fs, unknownImageFinding(h, IsolationProcess))
+	case img.Build > h.Build:
+		return []finding{newerImageFinding(h, img, IsolationProcess)}
+	default:
+		if lo, hi := h.processBuildRange(); img.Build < lo || img.Build > hi {
+			return []finding{processMismatchFinding(h, img)}
+		}
+	}
+	if h.SKU == SKUClient {
+		fs = append(fs, finding{why: "process isolation on a Windows client host is for development/testing only",
+			message: fmt.Sprintf("%s runs with process isolation on %s, but process isolation on a Windows client host is for development/testing only; use isolation: hyperv (the client default) or a Windows Server host for production",
+				describeImage(img), h)})
+	}
+	if !img.Known {
+		return fs
+	}
+	if h.Build < buildLTSC2019 {
+		f, ok := revisionFinding(h, img)
+		if ok && f.refuse {
+			return []finding{f}
+		}
+		if ok {
+			fs = append(fs, f)
+		}
+	} else if f, ok := newerRevisionFinding(h, img); ok {
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// hyperVFindings are what stands against running img on h with Hyper-V
+// isolation.
+func hyperVFindings(h Host, img ImageVersion) []finding {
+	switch {
+	case !h.HyperV:
+		return []finding{noHyperVFinding(h, img)}
+	case !img.Known:
+		return []finding{unknownImageFinding(h, IsolationHyperV)}
+	case img.Build > h.Build:
+		return []finding{newerImageFinding(h, img, IsolationHyperV)}
+	}
+	return nil
+}
+
+// resolveAuto is CheckCompatibility of IsolationAuto.
+func resolveAuto(h Host, img ImageVersion) Compatibility {
+	pf := processFindings(h, img)
+	p := verdict(IsolationProcess, pf)
+	if p.Verdict == Compatible {
+		p.Reason = fmt.Sprintf("%s runs %s with process isolation", h, describeImage(img))
+		return p
+	}
+	hf := hyperVFindings(h, img)
+	v := verdict(IsolationHyperV, hf)
+	if v.Verdict != Incompatible {
+		how := "should not run"
+		if p.Verdict == Incompatible {
+			how = "cannot run"
+		}
+		v.Reason = fmt.Sprintf("%s %s with process isolation on %s: %s", describeImage(img), how, h, whys(pf))
+		return v
+	}
+	if p.Verdict == CompatibleWithWarning {
+		p.Reason = fmt.Sprintf("%s, and process isolation may run %s on %s: %s", whys(hf), describeImage(img), h, whys(pf))
+		return p
+	}
+	msg := ""
+	if img.Known && img.Build > h.Build {
+		msg = newerImageFinding(h, img, IsolationAuto).message
+	} else {
+		fix := "enable the Hyper-V role"
+		if h.SKU == SKUClient {
+			fix = "enable the Hyper-V feature"
+		}
+		if h.processIsolationAllowed() {
+			fix += ", or use " + processImages(h)
+		}
+		msg = fmt.Sprintf("isolation auto finds no isolation mode for %s on %s: not process, as %s; not hyperv, as %s; %s",
+			describeImage(img), h, whys(pf), whys(hf), fix)
+	}
+	return Compatibility{Verdict: Incompatible, Isolation: IsolationAuto, Message: msg}
 }
 
 // describeBuild renders a version with its release name:
@@ -157,8 +267,8 @@ func hyperVImages(h Host) string {
 	return "an image of build " + describeBuild(OSVersion{Build: h.Build}) + " or older"
 }
 
-// processMismatchMessage explains a process-isolation build mismatch.
-func processMismatchMessage(h Host, img ImageVersion) string {
+// processMismatchFinding refuses a process-isolation build mismatch.
+func processMismatchFinding(h Host, img ImageVersion) finding {
 	lo, hi := h.processBuildRange()
 	need := "process isolation needs the image build to match the host build"
 	if lo != hi {
@@ -169,27 +279,31 @@ func processMismatchMessage(h Host, img ImageVersion) string {
 	if !h.HyperV {
 		fix = "use " + processImages(h) + " (Hyper-V isolation, which runs older images, is not available on this host)"
 	}
-	return fmt.Sprintf("%s cannot run with process isolation on %s: %s; %s (HCS refuses it: %q)",
-		describeImage(img), h, need, fix, HCSOSMismatch)
+	return finding{refuse: true, why: need, message: fmt.Sprintf("%s cannot run with process isolation on %s: %s; %s (HCS refuses it: %q)",
+		describeImage(img), h, need, fix, HCSOSMismatch)}
 }
 
-// newerImageMessage explains an image newer than the host.
-func newerImageMessage(h Host, img ImageVersion, iso Isolation) string {
-	var fix string
-	switch {
-	case h.HyperV && iso == IsolationProcess:
-		fix = fmt.Sprintf("use %s with isolation: hyperv, or %s with isolation: process", hyperVImages(h), processImages(h))
-	case h.HyperV:
-		fix = fmt.Sprintf("use %s with isolation: hyperv", hyperVImages(h))
-	default:
-		fix = fmt.Sprintf("use %s with isolation: process", processImages(h))
+// newerImageFinding refuses an image newer than the host in isolation iso
+// (IsolationAuto: in either).
+func newerImageFinding(h Host, img ImageVersion, iso Isolation) finding {
+	var fixes []string
+	if h.HyperV {
+		fixes = append(fixes, fmt.Sprintf("%s with isolation: hyperv", hyperVImages(h)))
 	}
-	return fmt.Sprintf("%s is newer than the host %s: a host never runs newer images, in either isolation mode; %s",
-		describeImage(img), h, fix)
+	if h.processIsolationAllowed() && (iso != IsolationHyperV || !h.HyperV) {
+		fixes = append(fixes, fmt.Sprintf("%s with isolation: process", processImages(h)))
+	}
+	fix := "use " + strings.Join(fixes, ", or ")
+	if len(fixes) == 0 {
+		fix = fmt.Sprintf("enable the Hyper-V feature and use %s with isolation: hyperv", hyperVImages(h))
+	}
+	why := "a host never runs newer images, in either isolation mode"
+	return finding{refuse: true, why: why, message: fmt.Sprintf("%s is newer than the host %s: %s; %s",
+		describeImage(img), h, why, fix)}
 }
 
-// noHyperVMessage explains Hyper-V isolation asked of a host without it.
-func noHyperVMessage(h Host, img ImageVersion) string {
+// noHyperVFinding refuses Hyper-V isolation asked of a host without it.
+func noHyperVFinding(h Host, img ImageVersion) finding {
 	feature := "role"
 	why := ""
 	if h.SKU == SKUClient {
@@ -200,38 +314,60 @@ func noHyperVMessage(h Host, img ImageVersion) string {
 	if h.processIsolationAllowed() {
 		fix += fmt.Sprintf(", or use isolation: process with %s", processImages(h))
 	}
-	return fmt.Sprintf("%s cannot run with Hyper-V isolation on %s: Hyper-V isolation is not available on this host%s; %s",
-		describeImage(img), h, why, fix)
+	return finding{refuse: true, why: "Hyper-V isolation is not available on this host",
+		message: fmt.Sprintf("%s cannot run with Hyper-V isolation on %s: Hyper-V isolation is not available on this host%s; %s",
+			describeImage(img), h, why, fix)}
 }
 
-// unknownImageMessage warns that the image build could not be checked.
-func unknownImageMessage(h Host, iso Isolation) string {
+// unknownImageFinding warns that the image build could not be checked.
+func unknownImageFinding(h Host, iso Isolation) finding {
 	needs := processImages(h)
 	if iso == IsolationHyperV {
 		needs = hyperVImages(h)
 	}
-	return fmt.Sprintf("the image's OS build cannot be told from the image reference, so it cannot be checked against %s, where %s isolation needs %s; set spec.osVersion (e.g. \"osVersion: %s\") or use a tag that names the release",
-		h, iso, needs, OSVersion{Build: h.Build})
+	return finding{why: "the image's OS build cannot be told from the image reference",
+		message: fmt.Sprintf("the image's OS build cannot be told from the image reference, so it cannot be checked against %s, where %s isolation needs %s; set spec.osVersion (e.g. \"osVersion: %s\") or use a tag that names the release",
+			h, iso, needs, OSVersion{Build: h.Build})}
 }
 
-// revisionCheck applies the revision rule of hosts before 17763, where the
-// image revision must match the host's. ok is false on a mismatch; a
-// non-empty msg with ok true is a warning that the revisions could not be
-// compared.
-func revisionCheck(h Host, img ImageVersion) (msg string, ok bool) {
+// revisionFinding applies the revision rule of hosts before 17763, where
+// the image revision must match the host's: a refusal on a mismatch, a
+// warning when a revision is unknown; ok is false when they match.
+func revisionFinding(h Host, img ImageVersion) (f finding, ok bool) {
 	hostVersion := OSVersion{Build: h.Build, Revision: h.Revision}
 	switch {
 	case h.Revision != 0 && img.Revision != 0 && h.Revision != img.Revision:
-		return fmt.Sprintf("%s cannot run with process isolation on %s: on this host process isolation needs the image revision to match the host revision %d; use an image of %s (tag %s), or isolation: hyperv (HCS refuses it: %q)",
-			describeImage(img), h, h.Revision, hostVersion, hostVersion, HCSOSMismatch), false
+		why := fmt.Sprintf("on this host process isolation needs the image revision to match the host revision %d", h.Revision)
+		return finding{refuse: true, why: why, message: fmt.Sprintf("%s cannot run with process isolation on %s: %s; use an image of %s (tag %s), or isolation: hyperv (HCS refuses it: %q)",
+			describeImage(img), h, why, hostVersion, hostVersion, HCSOSMismatch)}, true
 	case h.Revision == 0:
-		return fmt.Sprintf("the revision of %s is unknown, and on it process isolation needs the image revision to match the host's; check that %s has the host's revision",
-			h, describeImage(img)), true
+		return finding{why: "the host revision is unknown, and on it process isolation needs the image revision to match",
+			message: fmt.Sprintf("the revision of %s is unknown, and on it process isolation needs the image revision to match the host's; check that %s has the host's revision",
+				h, describeImage(img))}, true
 	case img.Revision == 0:
-		return fmt.Sprintf("the revision of %s is unknown, and on %s process isolation needs it to match the host revision %d; use the tag %s or set spec.osVersion: %s",
-			describeImage(img), h, h.Revision, hostVersion, hostVersion), true
+		return finding{why: "the image revision is unknown, and on this host process isolation needs it to match the host's",
+			message: fmt.Sprintf("the revision of %s is unknown, and on %s process isolation needs it to match the host revision %d; use the tag %s or set spec.osVersion: %s",
+				describeImage(img), h, h.Revision, hostVersion, hostVersion)}, true
 	}
-	return "", true
+	return finding{}, false
+}
+
+// newerRevisionFinding warns, from 17763 on, of an image of the host's
+// build and a newer revision (UBR) than the host's: HCS starts some of
+// them and refuses others as they start, with 0xc0370106, until the host
+// has the update (microsoft/Windows-Containers#591). ok is false when the
+// revisions are not both known or the image's is not newer.
+func newerRevisionFinding(h Host, img ImageVersion) (f finding, ok bool) {
+	if img.Build != h.Build || h.Revision == 0 || img.Revision <= h.Revision {
+		return finding{}, false
+	}
+	why := fmt.Sprintf("the image revision %d is newer than the host revision %d, which HCS refuses at times (0xc0370106)", img.Revision, h.Revision)
+	fix := fmt.Sprintf("patch the host to revision %d or later, or use isolation: hyperv (isolation: auto does that by itself)", img.Revision)
+	if !h.HyperV {
+		fix = fmt.Sprintf("patch the host to revision %d or later, or use an image of revision %d or older", img.Revision, h.Revision)
+	}
+	return finding{why: why, message: fmt.Sprintf("%s is of a newer revision than the host %s: HCS refuses some such images with process isolation as they start (%q); %s",
+		describeImage(img), h, HCSUnexpectedExit, fix)}, true
 }
 
 // Verdict is the outcome of a compatibility check.
@@ -247,9 +383,15 @@ const (
 // Compatibility is the outcome of CheckCompatibility.
 type Compatibility struct {
 	Verdict Verdict
-	// Isolation is the effective isolation (never IsolationDefault).
+	// Isolation is the effective isolation: never IsolationDefault, and
+	// IsolationAuto only when Incompatible.
 	Isolation Isolation
 	// Message explains a warning or a refusal in words an operator can act
 	// on: it names both builds and what would work. Empty when Compatible.
 	Message string
+	// Reason says, for IsolationAuto, why it resolved to Isolation:
+	// "Windows Server 2019 (10.0.17763) runs image build 10.0.17763
+	// (ltsc2019) with process isolation". Empty for the other modes and
+	// when Incompatible.
+	Reason string
 }

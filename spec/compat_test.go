@@ -34,7 +34,7 @@ func tagImage(t *testing.T, tag string) ImageVersion {
 // for images whose revision is unknown (as a release tag gives them).
 func matrixVerdict(h Host, image uint32, iso Isolation) Verdict {
 	if iso == IsolationHyperV {
-		if image <= h.Build {
+		if h.HyperV && image <= h.Build {
 			return Compatible
 		}
 		return Incompatible
@@ -61,18 +61,54 @@ func matrixVerdict(h Host, image uint32, iso Isolation) Verdict {
 	return Compatible
 }
 
+// matrixAuto states isolation: auto independently of compat.go: process
+// when the matrix says process is Compatible, else hyperv when it runs
+// there, else process with its warnings when there is no Hyper-V, else
+// Incompatible (and unresolved).
+func matrixAuto(h Host, image uint32) (Verdict, Isolation) {
+	p := matrixVerdict(h, image, IsolationProcess)
+	if p == Compatible {
+		return p, IsolationProcess
+	}
+	if v := matrixVerdict(h, image, IsolationHyperV); v != Incompatible {
+		return v, IsolationHyperV
+	}
+	if p == CompatibleWithWarning {
+		return p, IsolationProcess
+	}
+	return Incompatible, IsolationAuto
+}
+
+// matrixWant is the oracle's verdict and resolved isolation for iso.
+func matrixWant(h Host, image uint32, iso Isolation) (Verdict, Isolation) {
+	if iso == IsolationAuto {
+		return matrixAuto(h, image)
+	}
+	return matrixVerdict(h, image, iso), iso
+}
+
 func TestCheckCompatibilityMatrix(t *testing.T) {
 	hosts := []Host{server2016, server2019, server2022, server2025, win10_1803, win10_22H2, win11_21H2, win11_23H2, win11_24H2}
+	for _, h := range hosts[:len(hosts):len(hosts)] {
+		h.HyperV = false
+		hosts = append(hosts, h)
+	}
 	tags := []string{"ltsc2016", "1709", "1803", "ltsc2019", "1903", "1909", "2004", "20H2", "ltsc2022", "ltsc2025"}
 	for _, h := range hosts {
 		for _, tag := range tags {
-			for _, iso := range []Isolation{IsolationProcess, IsolationHyperV} {
-				t.Run(fmt.Sprintf("%s/%d/%s/%s", h.SKU, h.Build, tag, iso), func(t *testing.T) {
+			for _, iso := range []Isolation{IsolationProcess, IsolationHyperV, IsolationAuto} {
+				t.Run(fmt.Sprintf("%s/%d/hyperv=%t/%s/%s", h.SKU, h.Build, h.HyperV, tag, iso), func(t *testing.T) {
 					img := tagImage(t, tag)
-					want := matrixVerdict(h, img.Build, iso)
+					want, wantIsolation := matrixWant(h, img.Build, iso)
 					got := CheckCompatibility(h, img, iso)
-					if got.Verdict != want || got.Isolation != iso {
-						t.Fatalf("CheckCompatibility = %v %s (%q); want %v %s", got.Verdict, got.Isolation, got.Message, want, iso)
+					if got.Verdict != want || got.Isolation != wantIsolation {
+						t.Fatalf("CheckCompatibility = %v %s (%q); want %v %s", got.Verdict, got.Isolation, got.Message, want, wantIsolation)
+					}
+					if wantReason := iso == IsolationAuto && want != Incompatible; (got.Reason != "") != wantReason {
+						t.Errorf("Reason = %q; want one exactly when auto resolved", got.Reason)
+					}
+					if got.Reason != "" {
+						assertContains(t, got.Reason, fmt.Sprintf("10.0.%d (%s)", img.Build, tag), h.String())
 					}
 					switch want {
 					case Compatible:
@@ -80,7 +116,12 @@ func TestCheckCompatibilityMatrix(t *testing.T) {
 							t.Errorf("Message = %q; want none", got.Message)
 						}
 					case Incompatible:
-						assertContains(t, got.Message, fmt.Sprintf("10.0.%d (%s)", img.Build, tag), h.String(), "use ")
+						assertContains(t, got.Message, fmt.Sprintf("10.0.%d (%s)", img.Build, tag), h.String())
+						if h.HyperV || h.processIsolationAllowed() {
+							assertContains(t, got.Message, "use ")
+						} else if iso != IsolationProcess {
+							assertContains(t, got.Message, "enable the Hyper-V feature")
+						}
 					case CompatibleWithWarning:
 						assertContains(t, got.Message, h.String())
 					}
@@ -138,6 +179,7 @@ func TestCheckCompatibility(t *testing.T) {
 		wantIsolation Isolation
 		wantMessage   []string // fragments
 		notMessage    []string
+		wantReason    []string // fragments; none means no reason
 	}{
 		{
 			name: "server 2025 runs ltsc2022 with process isolation (stable ABI)",
@@ -304,10 +346,108 @@ func TestCheckCompatibility(t *testing.T) {
 			wantMessage: []string{"the image (build unknown)", "Hyper-V isolation is not available"},
 		},
 		{
+			name: "an image of a newer revision warns under process isolation, naming both revisions and the fix",
+			host: withRevision(server2019, 6893), image: known(17763, 7314), iso: IsolationProcess,
+			want: CompatibleWithWarning, wantIsolation: IsolationProcess,
+			wantMessage: []string{"image build 10.0.17763.7314 (ltsc2019) is of a newer revision than the host Windows Server 2019 (10.0.17763.6893)",
+				HCSUnexpectedExit, "patch the host to revision 7314 or later, or use isolation: hyperv"},
+		},
+		{
+			name: "an image of a newer revision on a host without hyperv: patch or an older image",
+			host: noHyperV(withRevision(server2022, 2700)), image: known(20348, 2762), iso: IsolationProcess,
+			want: CompatibleWithWarning, wantIsolation: IsolationProcess,
+			wantMessage: []string{"10.0.20348.2762", "10.0.20348.2700", "patch the host to revision 2762 or later, or use an image of revision 2700 or older"},
+			notMessage:  []string{"hyperv"},
+		},
+		{
+			name: "an image of an older revision is fine",
+			host: withRevision(server2019, 7314), image: known(17763, 6893), iso: IsolationProcess,
+			want: Compatible, wantIsolation: IsolationProcess,
+		},
+		{
+			name: "a newer revision is not compared when the host revision is unknown",
+			host: server2019, image: known(17763, 7314), iso: IsolationProcess,
+			want: Compatible, wantIsolation: IsolationProcess,
+		},
+		{
+			name: "a newer revision of another build is not compared (stable ABI)",
+			host: withRevision(server2025, 1000), image: known(20348, 2762), iso: IsolationProcess,
+			want: Compatible, wantIsolation: IsolationProcess,
+		},
+		{
+			name: "a newer revision does not matter to hyperv isolation",
+			host: withRevision(server2019, 6893), image: known(17763, 7314), iso: IsolationHyperV,
+			want: Compatible, wantIsolation: IsolationHyperV,
+		},
+		{
+			name: "auto: process when the image matches",
+			host: withRevision(server2019, 7314), image: known(17763, 6893), iso: IsolationAuto,
+			want: Compatible, wantIsolation: IsolationProcess,
+			wantReason: []string{"Windows Server 2019 (10.0.17763.7314) runs image build 10.0.17763.6893 (ltsc2019) with process isolation"},
+		},
+		{
+			name: "auto: hyperv after a host upgrade, with the rule that rules process out",
+			host: withRevision(server2022, 1), image: known(17763, 0), iso: IsolationAuto,
+			want: Compatible, wantIsolation: IsolationHyperV,
+			wantReason: []string{"image build 10.0.17763 (ltsc2019) cannot run with process isolation on Windows Server 2022 (10.0.20348.1): process isolation needs the image build to match the host build"},
+		},
+		{
+			name: "auto: hyperv for an image of a newer revision than the host's",
+			host: withRevision(server2019, 6893), image: known(17763, 7314), iso: IsolationAuto,
+			want: Compatible, wantIsolation: IsolationHyperV,
+			wantReason: []string{"image build 10.0.17763.7314 (ltsc2019) should not run with process isolation on Windows Server 2019 (10.0.17763.6893): the image revision 7314 is newer than the host revision 6893"},
+		},
+		{
+			name: "auto: hyperv on a 2016 host whose revision moved",
+			host: withRevision(server2016, 1944), image: known(14393, 1770), iso: IsolationAuto,
+			want: Compatible, wantIsolation: IsolationHyperV,
+			wantReason: []string{"cannot run with process isolation", "needs the image revision to match the host revision 1944"},
+		},
+		{
+			name: "auto: hyperv on a client host, where process isolation is for development only",
+			host: win11_23H2, image: known(20348, 0), iso: IsolationAuto,
+			want: Compatible, wantIsolation: IsolationHyperV,
+			wantReason: []string{"should not run with process isolation on Windows 11 (10.0.22631)", "development/testing only"},
+		},
+		{
+			name: "auto: hyperv, with the warning, for an image whose build is unknown",
+			host: server2022, image: ImageVersion{}, iso: IsolationAuto,
+			want: CompatibleWithWarning, wantIsolation: IsolationHyperV,
+			wantMessage: []string{"cannot be told from the image reference", "an image of build 10.0.20348 (ltsc2022) or older"},
+			wantReason:  []string{"the image (build unknown) should not run with process isolation", "cannot be told"},
+		},
+		{
+			name: "auto: process with its warning when there is no hyperv",
+			host: noHyperV(withRevision(server2019, 6893)), image: known(17763, 7314), iso: IsolationAuto,
+			want: CompatibleWithWarning, wantIsolation: IsolationProcess,
+			wantMessage: []string{HCSUnexpectedExit, "patch the host to revision 7314 or later"},
+			wantReason:  []string{"Hyper-V isolation is not available on this host, and process isolation may run image build 10.0.17763.7314 (ltsc2019) on Windows Server 2019 (10.0.17763.6893)"},
+		},
+		{
+			name: "auto: neither mode without hyperv is an error that names both rules",
+			host: noHyperV(server2022), image: known(17763, 0), iso: IsolationAuto,
+			want: Incompatible, wantIsolation: IsolationAuto,
+			wantMessage: []string{"isolation auto finds no isolation mode for image build 10.0.17763 (ltsc2019) on Windows Server 2022 (10.0.20348)",
+				"process isolation needs the image build to match the host build", "Hyper-V isolation is not available", "enable the Hyper-V role, or use an ltsc2022 image"},
+		},
+		{
+			name: "auto: a newer image runs in neither mode",
+			host: server2019, image: known(20348, 0), iso: IsolationAuto,
+			want: Incompatible, wantIsolation: IsolationAuto,
+			wantMessage: []string{"image build 10.0.20348 (ltsc2022) is newer than the host Windows Server 2019 (10.0.17763)", "with isolation: hyperv, or an ltsc2019 image with isolation: process"},
+		},
+		{
+			name: "auto: a newer image on an old client host without hyperv: only hyperv would ever run an older one",
+			host: noHyperV(win10_1803), image: known(17763, 0), iso: IsolationAuto,
+			want: Incompatible, wantIsolation: IsolationAuto,
+			wantMessage: []string{"is newer than the host Windows 10 (10.0.17134)", "enable the Hyper-V feature and use an image of build 10.0.17134 (1803) or older with isolation: hyperv"},
+			notMessage:  []string{"isolation: process"},
+		},
+		{
 			name: "an unknown isolation is refused",
 			host: server2022, image: known(20348, 0), iso: "vm",
 			want: Incompatible, wantIsolation: "vm",
-			wantMessage: []string{`unknown isolation "vm"`, "process, hyperv, default"},
+			wantMessage: []string{`unknown isolation "vm"`, "process, hyperv, default, auto"},
 		},
 	}
 	for _, tt := range tests {
@@ -323,6 +463,10 @@ func TestCheckCompatibility(t *testing.T) {
 				t.Errorf("Message is empty")
 			}
 			assertContains(t, got.Message, tt.wantMessage...)
+			if (got.Reason != "") != (len(tt.wantReason) > 0) {
+				t.Errorf("Reason = %q; want one with %q", got.Reason, tt.wantReason)
+			}
+			assertContains(t, got.Reason, tt.wantReason...)
 			for _, frag := range tt.notMessage {
 				if strings.Contains(got.Message, frag) {
 					t.Errorf("Message %q contains %q", got.Message, frag)

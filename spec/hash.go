@@ -24,9 +24,11 @@ const hashVersion = "v1-"
 // protocol "" hashes as "tcp", network mode "" as "nat").
 //
 // It does not cover metadata (name, labels), isolation (the planner
-// compares it against live evidence, so that "default" becoming an
-// explicit "process" is not a change), osVersion (a hint about the image)
-// or restartPolicy (it does not shape the running container).
+// compares the isolation it resolves for this host against live evidence,
+// so that "default" becoming an explicit "process", or "auto" that
+// resolves to the mode running, is not a change, while "auto" resolving
+// to another mode after a host change is), osVersion (a hint about the
+// image) or restartPolicy (it does not shape the running container).
 //
 // The encoding is written field by field, never derived from the struct,
 // so adding a field to ContainerSpec changes no existing hash: each field

@@ -16,11 +16,16 @@ const (
 type Isolation string
 
 // The isolation modes. IsolationDefault resolves per host SKU, see
-// Host.Effective.
+// Host.Effective; IsolationAuto resolves per host and image, see
+// CheckCompatibility.
 const (
 	IsolationDefault Isolation = "default"
 	IsolationProcess Isolation = "process"
 	IsolationHyperV  Isolation = "hyperv"
+	// IsolationAuto (opt-in) is process isolation when the image is
+	// compatible with the host, else Hyper-V isolation when the host has
+	// it, decided again on every pass.
+	IsolationAuto Isolation = "auto"
 )
 
 // RestartPolicy says what the agent does when a container's main process exits.

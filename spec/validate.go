@@ -133,7 +133,7 @@ func (v *checker) spec(s *ContainerSpec) {
 	case !isImageReference(s.Image):
 		v.add(field("spec", "image"), "%q is not a valid image reference: want [registry/]repository[:tag][@sha256:digest] with a lowercase repository", s.Image)
 	}
-	v.oneOf(field("spec", "isolation"), string(s.Isolation), string(IsolationProcess), string(IsolationHyperV), string(IsolationDefault))
+	v.oneOf(field("spec", "isolation"), string(s.Isolation), string(IsolationProcess), string(IsolationHyperV), string(IsolationDefault), string(IsolationAuto))
 	if s.OSVersion != "" {
 		if _, err := ParseOSVersion(s.OSVersion); err != nil {
 			v.add(field("spec", "osVersion"), "%s", err.Error())

@@ -60,7 +60,7 @@ func TestParseValidation(t *testing.T) {
 		want []want
 	}{
 		{name: "isolation in another case", yaml: manifest("  isolation: Process\n"),
-			want: []want{{"spec.isolation", 7, `must be one of process, hyperv, default, not "Process"; did you mean "process"?`}}},
+			want: []want{{"spec.isolation", 7, `must be one of process, hyperv, default, auto, not "Process"; did you mean "process"?`}}},
 		{name: "minimal manifest", yaml: manifest("")},
 
 		// apiVersion and kind.
@@ -95,8 +95,11 @@ func TestParseValidation(t *testing.T) {
 		// isolation and osVersion.
 		{name: "isolation hyperv", yaml: manifest("  isolation: hyperv\n")},
 		{name: "isolation default", yaml: manifest("  isolation: default\n")},
+		{name: "isolation auto", yaml: manifest("  isolation: auto\n")},
+		{name: "isolation auto in another case", yaml: manifest("  isolation: Auto\n"),
+			want: []want{{"spec.isolation", 7, `not "Auto"; did you mean "auto"?`}}},
 		{name: "unknown isolation", yaml: manifest("  isolation: vm\n"),
-			want: []want{{"spec.isolation", 7, `must be one of process, hyperv, default, not "vm"`}}},
+			want: []want{{"spec.isolation", 7, `must be one of process, hyperv, default, auto, not "vm"`}}},
 		{name: "osVersion", yaml: manifest("  osVersion: 10.0.17763.5329\n")},
 		{name: "osVersion release name", yaml: manifest("  osVersion: ltsc2019\n")},
 		{name: "invalid osVersion", yaml: manifest("  osVersion: banana\n"),

@@ -18,8 +18,9 @@ func newValidateCommand(g *globals) *cobra.Command {
 		Use:   "validate [flags] PATH...",
 		Short: "Parse and validate manifests and check them against a host; changes nothing",
 		Long: `validate loads every manifest under PATH, reports every problem with its file, line and
-field, and checks each image's OS version against the host for its isolation mode.
-The host is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
+field, and checks each image's OS version against the host for its isolation mode;
+for isolation: auto it shows the mode chosen on that host and why (= lines). The host
+is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
 --host-sku server (a server with Hyper-V unless --host-sku and --no-hyperv, which go
 with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 		Example: `  reconciler validate examples/manifests

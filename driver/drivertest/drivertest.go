@@ -53,6 +53,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Host", testHost},
 		{"ListEmpty", testListEmpty},
 		{"Create", testCreate},
+		{"CreateRecordsHost", testCreateRecordsHost},
 		{"CreateExisting", testCreateExisting},
 		{"CreateInvalidIsolation", testCreateInvalidIsolation},
 		{"CreateCancelled", testCreateCancelled},
@@ -208,7 +209,7 @@ func checkSystem(t *testing.T, where string, got driver.System, req driver.Creat
 		State:     driver.StateRunning,
 		SpecHash:  req.SpecHash,
 	}
-	got.Image, got.ExitCode, got.Created = "", 0, time.Time{}
+	got.Image, got.ExitCode, got.Created, got.HostOS = "", 0, time.Time{}, spec.OSVersion{}
 	if got != want {
 		t.Errorf("%s = %+v, want %+v", where, got, want)
 	}
@@ -251,6 +252,29 @@ func testCreate(t *testing.T, s *suite) {
 		t.Fatalf("List does not have %s", sys.ID)
 	}
 	checkSystem(t, "List", listed, req)
+}
+
+// testCreateRecordsHost: a created system carries the host's version at
+// create, in Create's result and in List, so that a host patched or
+// upgraded since can be named.
+func testCreateRecordsHost(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	host, err := s.Driver.Host(s.ctx(t))
+	if err != nil {
+		t.Fatalf("Host: %v", err)
+	}
+	want := spec.OSVersion{Build: host.Build, Revision: host.Revision}
+	sys := s.create(t, s.Driver, s.request("dt-host-os", spec.IsolationProcess, s.ProcessImage))
+	if sys.HostOS != want {
+		t.Errorf("Create: HostOS = %v, want the host's %v", sys.HostOS, want)
+	}
+	listed, ok := find(s.list(t, s.Driver), sys.ID)
+	if !ok {
+		t.Fatalf("List does not have %s", sys.ID)
+	}
+	if listed.HostOS != want {
+		t.Errorf("List: HostOS = %v, want the host's %v", listed.HostOS, want)
+	}
 }
 
 func testCreateExisting(t *testing.T, s *suite) {

@@ -174,7 +174,7 @@ func (d *Driver) List(ctx context.Context) ([]driver.System, error) {
 	for i := range systems {
 		s := &systems[i]
 		if r, ok := records[s.ID]; ok {
-			s.Image, s.Created = r.Image, r.Created
+			s.Image, s.Created, s.HostOS = r.Image, r.Created, r.hostOS()
 		}
 		if code, ok := d.exits.exitCode(s.ID); ok {
 			s.ExitCode = code
@@ -251,7 +251,7 @@ func (d *Driver) Create(ctx context.Context, req driver.CreateRequest) (driver.S
 	if err != nil {
 		return driver.System{}, fmt.Errorf("create %s: %w", req.Name, err)
 	}
-	rec := newSystemRecord(id, req, img, d.store.scratchDir(id), started)
+	rec := newSystemRecord(id, req, img, host, d.store.scratchDir(id), started)
 	var dirs []string
 	err = d.images.importLayers(ctx, img, started, log, func(layerDirs, chain []string) error {
 		dirs, rec.Layers = layerDirs, chain

@@ -62,14 +62,17 @@ type layerMarker struct {
 // only adds detail (image, creation time), lists the resources to release
 // and lets a failed recreate restore the previous spec (see request).
 type systemRecord struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Owner       string         `json:"owner,omitempty"`
-	SpecHash    string         `json:"specHash,omitempty"`
-	Image       string         `json:"image"`
-	ImageDigest string         `json:"imageDigest"`
-	OSVersion   string         `json:"osVersion,omitempty"`
-	Isolation   spec.Isolation `json:"isolation"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Owner       string `json:"owner,omitempty"`
+	SpecHash    string `json:"specHash,omitempty"`
+	Image       string `json:"image"`
+	ImageDigest string `json:"imageDigest"`
+	OSVersion   string `json:"osVersion,omitempty"`
+	// HostOS is the host's version (10.0.BUILD.REVISION) at create; empty
+	// in records written before it was kept.
+	HostOS    string         `json:"hostOS,omitempty"`
+	Isolation spec.Isolation `json:"isolation"`
 	// Spec is the spec the system was created with; nil in records written
 	// before the driver kept it. It holds env values, as the compute
 	// system's own document does: the data directory must be readable by

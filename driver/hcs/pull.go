@@ -114,6 +114,10 @@ func (p *imagePuller) resolve(ctx context.Context, ref string, host spec.Host, i
 	}
 	if c := spec.CheckCompatibility(host, version, iso); c.Verdict == spec.Incompatible {
 		return pulledImage{}, fmt.Errorf("image %s: %s: %w", ref, c.Message, driver.ErrIncompatible)
+	} else if c.Verdict == spec.CompatibleWithWarning && version.From == fromImageOSVersion {
+		// The image's own os.version may say more than its tag did: a
+		// newer revision than the host's (0xc0370106 at start).
+		p.logger.Warn("image may fail to start here", zap.String("image", ref), zap.String("warning", c.Message))
 	}
 	digest, err := img.Digest()
 	if err != nil {

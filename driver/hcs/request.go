@@ -9,18 +9,29 @@ import (
 )
 
 // newSystemRecord is the record of a compute system with this ID that Create
-// makes for req from img, before any resource exists.
-func newSystemRecord(id string, req driver.CreateRequest, img pulledImage, scratch string, created time.Time) systemRecord {
+// makes for req from img on host, before any resource exists.
+func newSystemRecord(id string, req driver.CreateRequest, img pulledImage, host spec.Host, scratch string, created time.Time) systemRecord {
 	s := req.Spec
 	rec := systemRecord{
 		ID: id, Name: req.Name, Owner: req.Owner, SpecHash: req.SpecHash,
 		Image: req.Spec.Image, ImageDigest: img.Digest.String(), Isolation: req.Isolation,
-		Spec: &s, Scratch: scratch, Created: created,
+		HostOS: spec.OSVersion{Build: host.Build, Revision: host.Revision}.String(),
+		Spec:   &s, Scratch: scratch, Created: created,
 	}
 	if img.Version.Known {
 		rec.OSVersion = img.Version.OSVersion.String()
 	}
 	return rec
+}
+
+// hostOS is the host version r records, zero when it records none (or
+// one that does not parse).
+func (r systemRecord) hostOS() spec.OSVersion {
+	v, err := spec.ParseOSVersion(r.HostOS)
+	if err != nil {
+		return spec.OSVersion{}
+	}
+	return v
 }
 
 // request is the create request r was made with. Its ImageVersion is what

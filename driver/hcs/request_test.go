@@ -42,7 +42,8 @@ func TestCreatedWithRoundTrip(t *testing.T) {
 			img := pulledImage{Ref: tt.spec.Image, Digest: v1.Hash{Algorithm: "sha256", Hex: "ab"},
 				Version: spec.ImageVersion{OSVersion: spec.OSVersion{Build: 20348, Revision: 2762}, Known: true, From: fromImageOSVersion}}
 			id := "web_" + req.SpecHash
-			rec := newSystemRecord(id, req, img, s.scratchDir(id), clock.now())
+			host := spec.Host{Build: 20348, Revision: 2849, SKU: spec.SKUServer, HyperV: true}
+			rec := newSystemRecord(id, req, img, host, s.scratchDir(id), clock.now())
 			if err := s.writeRecord(rec); err != nil {
 				t.Fatal(err)
 			}
@@ -59,6 +60,28 @@ func TestCreatedWithRoundTrip(t *testing.T) {
 			back, _, err := s.readRecord(id)
 			if err != nil || back.OSVersion != "10.0.20348.2762" || back.ImageDigest != "sha256:ab" || !back.Created.Equal(clock.now()) {
 				t.Errorf("record %+v (%v): want the image's own version, digest and creation time", back, err)
+			}
+			if got := back.hostOS(); got != (spec.OSVersion{Build: 20348, Revision: 2849}) {
+				t.Errorf("record's host version = %v (%q), want 10.0.20348.2849, the host's at create", got, back.HostOS)
+			}
+		})
+	}
+}
+
+func TestRecordHostOS(t *testing.T) {
+	tests := []struct {
+		name   string
+		hostOS string
+		want   spec.OSVersion
+	}{
+		{name: "build and revision", hostOS: "10.0.17763.5329", want: spec.OSVersion{Build: 17763, Revision: 5329}},
+		{name: "a record from before it was kept", hostOS: ""},
+		{name: "a damaged value is unknown, not an error", hostOS: "10.0.x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (systemRecord{HostOS: tt.hostOS}).hostOS(); got != tt.want {
+				t.Errorf("hostOS() = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -160,6 +160,7 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 			State:     driver.StateRunning,
 			SpecHash:  req.SpecHash,
 			Created:   time.Now().UTC(),
+			HostOS:    spec.OSVersion{Build: m.host.Build, Revision: m.host.Revision},
 			Processes: inside,
 			VMWorker:  worker,
 			Spec:      req.Spec,

@@ -342,3 +342,34 @@ func TestClose(t *testing.T) {
 		t.Errorf("List after Close = %v, want os.ErrClosed", err)
 	}
 }
+
+// TestHostOSKeptAcrossHostChanges: a system keeps the host version of its
+// create when the host is patched or upgraded afterwards, in the state
+// file too (another process reading it sees the same).
+func TestHostOSKeptAcrossHostChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	if err := h.SetHost(ctx, server2019); err != nil {
+		t.Fatal(err)
+	}
+	sys, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "mcr.microsoft.com/windows/servercore:ltsc2019"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := server2019
+	patched.Revision = 5458
+	if err := h.SetHost(ctx, patched); err != nil {
+		t.Fatal(err)
+	}
+	want := spec.OSVersion{Build: server2019.Build, Revision: server2019.Revision}
+	for _, reader := range []*EmulatedHost{h, openTestHost(t, path)} {
+		systems, err := reader.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(systems) != 1 || systems[0].ID != sys.ID || systems[0].HostOS != want {
+			t.Errorf("List = %+v, want %s with HostOS %v (the host at create)", systems, sys.ID, want)
+		}
+	}
+}

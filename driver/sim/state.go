@@ -143,6 +143,9 @@ type systemRecord struct {
 	SpecHash  string         `json:"specHash,omitempty"`
 	ExitCode  int            `json:"exitCode"`
 	Created   time.Time      `json:"created"`
+	// HostOS is the host's version when the system was created; zero in
+	// states written before it was recorded.
+	HostOS spec.OSVersion `json:"hostOS,omitzero"`
 	// Processes are the processes inside the container: host PIDs for
 	// process isolation, utility VM PIDs for Hyper-V isolation.
 	Processes []driver.Process `json:"processes"`
@@ -164,6 +167,7 @@ func (r *systemRecord) system() driver.System {
 		SpecHash:  r.SpecHash,
 		ExitCode:  r.ExitCode,
 		Created:   r.Created,
+		HostOS:    r.HostOS,
 	}
 }
 
