@@ -130,10 +130,11 @@ func parseFiles(files []namedFile) []parsed {
 	return results
 }
 
-// CheckUnique returns, in order, the containers whose names are unique,
-// and one problem per duplicated name that names every place (file:line)
-// declaring it, placed at the first. Every container of a duplicated name
-// is dropped: which one was meant is unknown.
+// CheckUnique returns, in order, the containers whose names are unique
+// and whose host ports no other container publishes, and one problem per
+// duplicated name or host port that names every place (file:line)
+// declaring it, placed at the first. Every container of a duplicate is
+// dropped: which one was meant is unknown.
 func CheckUnique(cs []Container) ([]Container, []Problem) {
 	byName := make(map[string][]int, len(cs))
 	for i, c := range cs {
@@ -159,5 +160,6 @@ func CheckUnique(cs []Container) ([]Container, []Problem) {
 			Message: fmt.Sprintf("name %q is declared %d times, in %s; container names must be unique across the desired set", c.Metadata.Name, len(same), strings.Join(where, ", ")),
 		})
 	}
-	return unique, problems
+	unique, conflicts := checkHostPorts(unique)
+	return unique, append(problems, conflicts...)
 }

@@ -479,6 +479,10 @@ func TestCheckUnique(t *testing.T) {
 	at := func(name, file string, line int) Container {
 		return Container{Metadata: Metadata{Name: name}, Origin: Origin{File: file, Line: line}}
 	}
+	publishing := func(c Container, ports ...Port) Container {
+		c.Spec.Ports = ports
+		return c
+	}
 	tests := []struct {
 		name string
 		in   []Container
@@ -501,6 +505,30 @@ func TestCheckUnique(t *testing.T) {
 				`x.yaml:1: a: metadata.name: name "a" is declared 2 times, in x.yaml:1, y.yaml:5; container names must be unique across the desired set`,
 				`x.yaml:5: b: metadata.name: name "b" is declared 2 times, in x.yaml:5, y.yaml:1; container names must be unique across the desired set`,
 			},
+		},
+		{
+			name: "a host port published twice",
+			in: []Container{
+				publishing(at("a", "a.yaml", 1), Port{HostPort: 8080, ContainerPort: 80}),
+				publishing(at("b", "b.yaml", 1), Port{HostPort: 8080, ContainerPort: 80, Protocol: "udp"}, Port{HostPort: 9090, ContainerPort: 90}),
+				publishing(at("c", "c.yaml", 1), Port{HostPort: 9091, ContainerPort: 90}, Port{HostPort: 8080, ContainerPort: 8080, Protocol: "tcp"}),
+				publishing(at("d", "d.yaml", 1), Port{HostPort: 9090, ContainerPort: 90, Protocol: "tcp"}),
+				publishing(at("e", "e.yaml", 1), Port{HostPort: 9092, ContainerPort: 90}, Port{HostPort: 9092, ContainerPort: 91}), // validate's business
+			},
+			want: []string{"e@e.yaml:1"},
+			errs: []string{
+				"a.yaml:1: a: spec.ports[0].hostPort: host port 8080/tcp is published by 2 containers: a (a.yaml:1, spec.ports[0]), c (c.yaml:1, spec.ports[1]); a host port can be published by one container only: change all but one",
+				"b.yaml:1: b: spec.ports[1].hostPort: host port 9090/tcp is published by 2 containers: b (b.yaml:1, spec.ports[1]), d (d.yaml:1, spec.ports[0]); a host port can be published by one container only: change all but one",
+			},
+		},
+		{
+			name: "a duplicated name is dropped before its ports count",
+			in: []Container{
+				publishing(at("a", "x.yaml", 1), Port{HostPort: 8080}), publishing(at("a", "y.yaml", 1), Port{HostPort: 8080}),
+				publishing(at("b", "z.yaml", 1), Port{HostPort: 8080}),
+			},
+			want: []string{"b@z.yaml:1"},
+			errs: []string{`x.yaml:1: a: metadata.name: name "a" is declared 2 times, in x.yaml:1, y.yaml:1; container names must be unique across the desired set`},
 		},
 	}
 	for _, tt := range tests {
