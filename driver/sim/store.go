@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -94,6 +96,15 @@ type store struct {
 	staleInfo fs.FileInfo
 	closed    bool
 
+	// pending are the entries committed to the model and not yet
+	// appended to the journal (see flush); pendingEntries counts them.
+	pending        []byte
+	pendingEntries int
+
+	// mu guards queue: the updates waiting for the next group (see update).
+	mu    sync.Mutex
+	queue []*pendingUpdate
+
 	compaction, committedMark upkeep
 }
 
@@ -126,17 +137,118 @@ func (s *store) read(ctx context.Context, fn func(m *model) error) error {
 }
 
 // update runs fn on the current state under the exclusive lock; fn changes
-// the state only through commit, which appends an entry to the journal and
+// the state only through commit, which adds an entry to the journal and
 // applies it to the model. fn may commit and still return an error (a
-// consumed transient fault). A committed entry stays committed whatever
-// happens next: a compaction that fails afterwards is logged, not
-// returned.
+// consumed transient fault). update returns once fn's entries are fsync'd:
+// from then on they stay committed whatever happens next (a compaction
+// that fails afterwards is logged, not returned).
+//
+// Concurrent updates are committed as a group: while one caller holds the
+// lock and fsyncs, the others queue, and the next caller to get the lock
+// runs every queued fn in turn and appends all their entries with one write
+// and one fsync. If that write fails, every fn of the group fails with its
+// error and the model is read again from the files.
 func (s *store) update(ctx context.Context, fn func(m *model, commit func(entry) error) error) error {
-	return s.locked(ctx, true, func() error {
-		err := fn(s.m, s.commit)
-		s.compactIfDue()
-		return err
+	p := &pendingUpdate{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	s.queue = append(s.queue, p)
+	s.mu.Unlock()
+	for {
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			if s.withdraw(p) {
+				return ctx.Err()
+			}
+			<-p.done // already taken into a group: its outcome is what counts
+			return p.err
+		case s.sem <- struct{}{}:
+			select {
+			case <-p.done: // run by the group before
+				<-s.sem
+				return p.err
+			default:
+				s.lead(p)
+			}
+		}
+	}
+}
+
+// pendingUpdate is one caller's update, queued for the next group.
+type pendingUpdate struct {
+	ctx  context.Context
+	fn   func(m *model, commit func(entry) error) error
+	err  error
+	done chan struct{} // closed once err is final
+}
+
+// withdraw takes p out of the queue; false when a group took it already.
+func (s *store) withdraw(p *pendingUpdate) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.queue, p)
+	if i < 0 {
+		return false
+	}
+	s.queue = slices.Delete(s.queue, i, i+1)
+	return true
+}
+
+// lead runs the queued updates, own among them, as one group, holding sem
+// (taken by the caller, released here once their outcomes are final). When
+// own's ctx ends while waiting for the file lock, only own fails and the
+// others stay queued for the next leader.
+func (s *store) lead(own *pendingUpdate) {
+	s.mu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	var finished []*pendingUpdate
+	defer func() {
+		for _, p := range finished {
+			close(p.done)
+		}
+		<-s.sem
+	}()
+	err := s.lockFile(own.ctx, true, func() error {
+		if err := s.refreshLocked(true); err != nil {
+			return err
+		}
+		s.runGroup(group)
+		return nil
 	})
+	if err != nil && !s.closed && own.ctx.Err() != nil {
+		// The leader gave up waiting for the lock: the others have not run.
+		own.err, finished = err, []*pendingUpdate{own}
+		s.mu.Lock()
+		s.queue = append(slices.DeleteFunc(group, func(p *pendingUpdate) bool { return p == own }), s.queue...)
+		s.mu.Unlock()
+		return
+	}
+	for _, p := range group {
+		if err != nil {
+			p.err = err
+		}
+	}
+	finished = group
+}
+
+// runGroup runs the group's updates in turn on the model, then appends
+// their entries to the journal with one write and one fsync.
+func (s *store) runGroup(group []*pendingUpdate) {
+	for _, p := range group {
+		if p.err = p.ctx.Err(); p.err == nil {
+			p.err = p.fn(s.m, s.commit)
+		}
+	}
+	if err := s.flush(); err != nil {
+		for _, p := range group {
+			p.err = err
+		}
+		return
+	}
+	s.compactIfDue()
 }
 
 // initialize writes a new state when none exists, then reads the state.
@@ -188,6 +300,12 @@ func (s *store) acquire(ctx context.Context, exclusive bool, fn func() error) er
 		return ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	return s.lockFile(ctx, exclusive, fn)
+}
+
+// lockFile takes the file lock, honouring ctx while waiting for it, runs
+// fn and releases it. The caller holds sem.
+func (s *store) lockFile(ctx context.Context, exclusive bool, fn func() error) error {
 	if s.closed {
 		return errClosed
 	}
@@ -469,8 +587,8 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 	return at, last, nil
 }
 
-// commit appends e to the journal (fsync'd) and applies it to the model.
-// Once the append is fsync'd, e is committed and commit returns nil.
+// commit validates e, applies it to the model and adds it to the entries
+// flush appends to the journal. The caller holds the exclusive lock.
 func (s *store) commit(e entry) error {
 	if err := e.validate(); err != nil {
 		return err
@@ -487,31 +605,54 @@ func (s *store) commit(e entry) error {
 	if err != nil {
 		return err
 	}
-	line = append(line, '\n')
+	s.pending = append(append(s.pending, line...), '\n')
+	s.pendingEntries++
+	_ = s.m.apply(e) // validated above: cannot fail
+	return nil
+}
+
+// flush appends the entries commit added since the last flush to the
+// journal with one write and one fsync; once the fsync returns they are
+// committed. When the append fails, the journal is cut back and the model,
+// which holds the entries already, is dropped, to be read again.
+func (s *store) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	lines, n := s.pending, s.pendingEntries
+	s.pending, s.pendingEntries = s.pending[:0], 0
+	if err := s.appendJournal(lines); err != nil {
+		s.m = nil
+		return fmt.Errorf("journal: %w", err)
+	}
+	s.entries += n
+	return nil
+}
+
+// appendJournal writes lines at s.offset, cutting a torn last line first,
+// fsyncs them and records the new committed length in the header.
+func (s *store) appendJournal(lines []byte) error {
 	f, err := os.OpenFile(s.journalPath, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
 	defer f.Close()
-	// Cut a torn last line before appending.
 	if err := f.Truncate(s.offset); err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	if _, err := f.WriteAt(line, s.offset); err != nil {
+	if _, err := f.WriteAt(lines, s.offset); err != nil {
 		_ = f.Truncate(s.offset)
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		_ = f.Truncate(s.offset)
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	s.offset += int64(len(line))
-	s.entries++
-	_ = s.m.apply(e) // validated above: cannot fail
+	s.offset += int64(len(lines))
 	// Record how far the journal is committed, so that a later truncation
-	// is noticed. Not fsync'd: the mark is written after the entry is on
-	// disk, so it never runs ahead of it; a mark lost in a crash only lags,
-	// which readers allow, and the next append's fsync carries it.
+	// is noticed. Not fsync'd: the mark is written after the entries are on
+	// disk, so it never runs ahead of them; a mark lost in a crash only
+	// lags, which readers allow, and the next append's fsync carries it.
 	_, err = f.WriteAt(committedMark(s.offset), int64(len(s.ident)))
 	s.committedMark.report(s.log, err, zap.String("journal", s.journalPath))
 	return nil
