@@ -66,10 +66,12 @@ var ErrStateDamaged = errors.New("emulated host state is damaged")
 // re-reads only what changed since the last call: the snapshot when its
 // identity (size, mtime, file) changed, else the journal from the offset
 // last read. Mutations append one fsync'd line to the journal; once that
-// line is fsync'd the mutation has happened, whatever follows. The journal
-// is folded into a new snapshot, written atomically, once it holds more
-// than max(minCompaction, number of systems) entries; a compaction that
-// fails is logged and tried again at the next mutation.
+// line is fsync'd the mutation has happened, whatever follows; concurrent
+// mutations share one append and fsync (see update). The journal is folded
+// into a new snapshot, written atomically, once it holds more than
+// minCompaction entries and more entries than systems or more bytes than
+// the snapshot (see compactIfDue); a compaction that fails is logged and
+// tried again at the next mutation.
 type store struct {
 	path        string
 	journalPath string
@@ -104,6 +106,8 @@ type store struct {
 	// mu guards queue: the updates waiting for the next group (see update).
 	mu    sync.Mutex
 	queue []*pendingUpdate
+	// appends counts the journal appends (one per group that committed).
+	appends int
 
 	compaction, committedMark upkeep
 }
@@ -649,6 +653,7 @@ func (s *store) appendJournal(lines []byte) error {
 		return err
 	}
 	s.offset += int64(len(lines))
+	s.appends++
 	// Record how far the journal is committed, so that a later truncation
 	// is noticed. Not fsync'd: the mark is written after the entries are on
 	// disk, so it never runs ahead of them; a mark lost in a crash only
@@ -659,12 +664,18 @@ func (s *store) appendJournal(lines []byte) error {
 }
 
 // compactIfDue folds the journal into a new snapshot once it holds more
-// than max(minCompaction, number of systems) entries, so a pass of N
-// creates appends N lines and rewrites the snapshot O(1) times per
-// max(minCompaction, N) of them. A failure is logged when it starts and
-// when it stops, and the compaction is tried again at the next update.
+// than minCompaction entries and either more entries than there are
+// systems (changes to the same systems) or more bytes than the snapshot
+// (new systems): so a pass of N creates or changes appends N lines and
+// rewrites the snapshot O(1) times per max(minCompaction, N) of them, and a
+// reader never reads a journal much longer than the state it describes. A
+// failure is logged when it starts and when it stops, and the compaction is
+// tried again at the next update.
 func (s *store) compactIfDue() {
-	if s.m == nil || s.entries <= max(minCompaction, len(s.m.systems)) {
+	if s.m == nil || s.entries <= minCompaction {
+		return
+	}
+	if s.entries <= len(s.m.systems) && (s.snapInfo == nil || s.offset <= s.snapInfo.Size()) {
 		return
 	}
 	err := s.compact()
