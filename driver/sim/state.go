@@ -273,15 +273,6 @@ func (m *model) snapshot() snapshot {
 	return s
 }
 
-// snapshotJSON renders m as the state file: indented, for people.
-func (m *model) snapshotJSON() ([]byte, error) {
-	data, err := json.MarshalIndent(m.snapshot(), "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
-}
-
 func (m *model) sortedSystems() []*systemRecord {
 	out := make([]*systemRecord, 0, len(m.systems))
 	for _, r := range m.systems {

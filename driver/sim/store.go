@@ -433,10 +433,12 @@ func (s *store) reload() error {
 	if err != nil {
 		return err
 	}
-	var snap snapshot
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&snap); err != nil {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	snap, err := decodeSnapshot(data)
+	if err != nil {
 		return s.damaged(s.path, "is not a complete state (%v): it was truncated or edited", err)
 	}
 	m, err := modelFromSnapshot(snap)
@@ -567,14 +569,24 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 	if fn != nil {
 		last = s.m.seq
 	}
+	var lines [][]byte
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			break
 		}
-		var e entry
-		if err := json.Unmarshal(data[:i], &e); err != nil {
-			return at, last, s.damaged(s.journalPath, "has an unreadable line at byte %d (%v): it was edited or overwritten", at, err)
+		lines = append(lines, data[:i])
+		data = data[i+1:]
+	}
+	entries := make([]entry, len(lines))
+	errs := make([]error, len(lines))
+	_ = parallel(len(lines), minParallel, func(i int) error {
+		errs[i] = json.Unmarshal(lines[i], &entries[i])
+		return nil
+	})
+	for i, e := range entries {
+		if errs[i] != nil {
+			return at, last, s.damaged(s.journalPath, "has an unreadable line at byte %d (%v): it was edited or overwritten", at, errs[i])
 		}
 		if h.HostID != "" && e.Seq != last+1 {
 			return at, last, s.damaged(s.journalPath, "has entry %d at byte %d where entry %d belongs: a line was removed, repeated or edited", e.Seq, at, last+1)
@@ -585,8 +597,7 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 			}
 		}
 		last = e.Seq
-		at += int64(i + 1)
-		data = data[i+1:]
+		at += int64(len(lines[i]) + 1)
 	}
 	return at, last, nil
 }

@@ -197,7 +197,11 @@ func TestStateFileReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\n  \"host\": {", `"build": 20348`, `"latency": "1.5s"`, `"isolation": "hyperv"`, `"name": "vmwp.exe"`, `"image": "mcr.microsoft.com/windows/servercore:ltsc2019"`} {
+	// The host indented, then one system per line.
+	for _, want := range []string{"\n  \"host\": {", `"build": 20348`, `"latency": "1.5s"`,
+		"\n    {\"id\":\"" + managedID("api") + `","name":"api",`,
+		"\n    {\"id\":\"" + managedID("web") + `","name":"web",`,
+		`"isolation":"hyperv"`, `"name":"vmwp.exe"`, `"image":"mcr.microsoft.com/windows/servercore:ltsc2019"`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("state file lacks %s:\n%s", want, data)
 		}
@@ -560,5 +564,95 @@ func TestGroupCommit(t *testing.T) {
 		if s.State != driver.StateStopped || s.ExitCode != 7 {
 			t.Errorf("a new reader sees %s %s exit %d, want stopped exit 7", s.Name, s.State, s.ExitCode)
 		}
+	}
+}
+
+// The state file is read whatever its JSON layout: the one this build
+// writes (one system per line, decoded in shares in parallel), the indented one of
+// earlier builds, one line, or a line split by hand; an unknown field is
+// refused in any of them.
+func TestSnapshotLayouts(t *testing.T) {
+	const systems = 4 * minParallel // enough for the parallel decode
+	dir := t.TempDir()
+	path := filepath.Join(dir, "host.json")
+	h := openTestHost(t, path)
+	populate(t, h, systems)
+	want, err := h.List(t.Context())
+	if err != nil || len(want) != systems {
+		t.Fatalf("List = %d systems, %v; want %d", len(want), err, systems)
+	}
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal, err := os.ReadFile(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	indent := func(data []byte) []byte {
+		var b bytes.Buffer
+		if err := json.Indent(&b, data, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	compact := func(data []byte) []byte {
+		var b bytes.Buffer
+		if err := json.Compact(&b, data); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	second := `"name":"existing-1",`
+	tests := []struct {
+		name    string
+		layout  func(data []byte) []byte
+		damaged bool
+		fast    bool // read in shares of lines, in parallel
+	}{
+		{name: "as written", layout: func(data []byte) []byte { return data }, fast: true},
+		{name: "indented", layout: indent},
+		{name: "one line", layout: compact},
+		{name: "a system split over two lines", fast: true, layout: func(data []byte) []byte {
+			return bytes.Replace(data, []byte(second), []byte(second+"\n"), 1)
+		}},
+		{name: "an unknown field in a system", damaged: true, layout: func(data []byte) []byte {
+			return bytes.Replace(data, []byte(second), []byte(second+`"color":"blue",`), 1)
+		}},
+		{name: "an unknown field in a system, indented", damaged: true, layout: func(data []byte) []byte {
+			return indent(bytes.Replace(data, []byte(second), []byte(second+`"color":"blue",`), 1))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := tt.layout(written)
+			if !bytes.Contains(written, []byte(second)) || bytes.Equal(data, written) != (tt.name == "as written") {
+				t.Fatalf("the layout did not change the state file as it should")
+			}
+			if _, fast := decodeSnapshotLines(data); fast != tt.fast {
+				t.Errorf("read in shares: %v, want %v", fast, tt.fast)
+			}
+			p := filepath.Join(t.TempDir(), "host.json")
+			writeFile(t, p, data)
+			writeFile(t, p+".journal", journal)
+			got, err := Open(p, zap.NewNop())
+			if tt.damaged {
+				if !errors.Is(err, ErrStateDamaged) || !strings.Contains(err.Error(), "color") {
+					t.Errorf("Open = %v, want ErrStateDamaged naming the unknown field", err)
+				}
+				if err == nil {
+					got.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer got.Close()
+			list, err := got.List(t.Context())
+			if err != nil || !slices.Equal(list, want) {
+				t.Errorf("List = %d systems, %v; want the %d written", len(list), err, len(want))
+			}
+		})
 	}
 }
