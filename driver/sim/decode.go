@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -51,8 +50,9 @@ func (m *model) snapshotJSON() ([]byte, error) {
 
 // decodeSnapshot parses a state file, refusing unknown fields. A file laid
 // out as snapshotJSON writes it has its systems decoded in parallel, one
-// line each; any other JSON, or a line that does not decode on its own,
-// takes the plain decoder, whose answer is the one that counts.
+// line each, lazily (see parseRecord); any other JSON, or a line that does
+// not decode on its own, takes the plain decoder, whose answer is the one
+// that counts.
 func decodeSnapshot(data []byte) (snapshot, error) {
 	if snap, ok := decodeSnapshotLines(data); ok {
 		return snap, nil
@@ -64,9 +64,8 @@ func decodeSnapshot(data []byte) (snapshot, error) {
 }
 
 // decodeSnapshotLines is decodeSnapshot's fast way, for the layout of
-// snapshotJSON only; ok is false when data is not in it. The systems are
-// cut into one share per core at line ends, and each share is decoded as
-// one strict JSON array.
+// snapshotJSON only (one system per line, each decoded on its own, in
+// parallel, lazily where it can be); ok is false when data is not in it.
 func decodeSnapshotLines(data []byte) (snap snapshot, ok bool) {
 	i := bytes.Index(data, []byte(systemsOpen))
 	if i < 0 || bytes.Contains(data[i+1:], []byte(systemsOpen)) || !bytes.HasSuffix(data, []byte(systemsClose)) {
@@ -77,30 +76,21 @@ func decodeSnapshotLines(data []byte) (snap snapshot, ok bool) {
 	if err := decodeStrict(head, &snap); err != nil {
 		return snapshot{}, false
 	}
-	// Cut body at line ends (",\n" between two systems) into shares.
-	shares := runtime.GOMAXPROCS(0)
-	var cuts [][]byte
-	for rest := body; len(rest) > 0; {
-		at := len(rest)
-		if want := len(body) / shares; len(cuts) < shares-1 && want < len(rest) {
-			if k := bytes.Index(rest[want:], []byte(",\n")); k >= 0 {
-				at = want + k
-			}
+	lines := bytes.Split(body, []byte(",\n"))
+	snap.Systems = make([]*systemRecord, len(lines))
+	err := parallel(len(lines), minParallel, func(k int) error {
+		line, found := bytes.CutPrefix(lines[k], []byte(systemsIndent))
+		if !found || bytes.IndexByte(line, '\n') >= 0 {
+			return errNotLines
 		}
-		cuts = append(cuts, rest[:at])
-		rest = bytes.TrimPrefix(rest[at:], []byte(",\n"))
-	}
-	parts := make([][]*systemRecord, len(cuts))
-	err := parallel(len(cuts), 1, func(k int) error {
-		array := append(append(append(make([]byte, 0, len(cuts[k])+2), '['), cuts[k]...), ']')
-		return decodeStrict(array, &parts[k])
+		r, err := decodeRecord(line)
+		snap.Systems[k] = r
+		return err
 	})
-	if err != nil {
-		return snapshot{}, false
-	}
-	snap.Systems = slices.Concat(parts...)
-	return snap, true
+	return snap, err == nil
 }
+
+var errNotLines = errors.New("not one system per line")
 
 // decodeStrict decodes the one JSON value in data into v, refusing unknown
 // fields and anything after the value.

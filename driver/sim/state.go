@@ -151,6 +151,11 @@ type systemRecord struct {
 	// Spec is the full requested spec, for status views and for
 	// CreatedWith.
 	Spec spec.ContainerSpec `json:"spec"`
+
+	// lazy, when not nil, is the record's JSON as read, whose Processes,
+	// VMWorker and Spec are not decoded yet: full decodes them. The
+	// summary fields above are set.
+	lazy []byte
 }
 
 func (r *systemRecord) system() driver.System {

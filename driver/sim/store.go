@@ -433,7 +433,7 @@ func (s *store) reload() error {
 	if err != nil {
 		return err
 	}
-	data, err := io.ReadAll(f)
+	data, err := readFrom(f, 0, info.Size())
 	if err != nil {
 		return err
 	}
@@ -518,7 +518,7 @@ func orLegacy(hostID string) string {
 // between writing a snapshot and replacing the journal, when it ends where
 // the snapshot does: everything in it is already in the snapshot.
 func (s *store) checkStale(f *os.File, info fs.FileInfo, h header, at int64) error {
-	data, err := io.ReadAll(io.NewSectionReader(f, at, info.Size()-at))
+	data, err := readFrom(f, at, info.Size())
 	if err != nil {
 		return err
 	}
@@ -537,7 +537,11 @@ func (s *store) checkStale(f *os.File, info fs.FileInfo, h header, at int64) err
 // applyJournal applies the complete lines after s.offset and checks that
 // the journal holds everything its header says was committed.
 func (s *store) applyJournal(f *os.File, h header) error {
-	data, err := io.ReadAll(io.NewSectionReader(f, s.offset, 1<<62))
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	data, err := readFrom(f, s.offset, info.Size())
 	if err != nil {
 		return err
 	}
@@ -581,7 +585,7 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 	entries := make([]entry, len(lines))
 	errs := make([]error, len(lines))
 	_ = parallel(len(lines), minParallel, func(i int) error {
-		errs[i] = json.Unmarshal(lines[i], &entries[i])
+		entries[i], errs[i] = decodeEntry(lines[i])
 		return nil
 	})
 	for i, e := range entries {
@@ -739,6 +743,14 @@ func (s *store) resetJournal() error {
 	}
 	s.ident, s.offset, s.entries, s.stale, s.staleInfo = headerIdent(s.m), int64(len(line)), 0, false, nil
 	return nil
+}
+
+// readFrom reads f from byte at to its end, in one buffer of the size f
+// had (size) grown as needed.
+func readFrom(f *os.File, at, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, max(size-at, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.NewSectionReader(f, at, 1<<62))
+	return buf.Bytes(), err
 }
 
 // statByHandle stats the file path names now. (On Windows, os.Stat reads

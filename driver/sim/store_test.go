@@ -568,7 +568,7 @@ func TestGroupCommit(t *testing.T) {
 }
 
 // The state file is read whatever its JSON layout: the one this build
-// writes (one system per line, decoded in shares in parallel), the indented one of
+// writes (one system per line, decoded in parallel), the indented one of
 // earlier builds, one line, or a line split by hand; an unknown field is
 // refused in any of them.
 func TestSnapshotLayouts(t *testing.T) {
@@ -608,12 +608,12 @@ func TestSnapshotLayouts(t *testing.T) {
 		name    string
 		layout  func(data []byte) []byte
 		damaged bool
-		fast    bool // read in shares of lines, in parallel
+		fast    bool // read one line per system, in parallel
 	}{
 		{name: "as written", layout: func(data []byte) []byte { return data }, fast: true},
 		{name: "indented", layout: indent},
 		{name: "one line", layout: compact},
-		{name: "a system split over two lines", fast: true, layout: func(data []byte) []byte {
+		{name: "a system split over two lines", layout: func(data []byte) []byte {
 			return bytes.Replace(data, []byte(second), []byte(second+"\n"), 1)
 		}},
 		{name: "an unknown field in a system", damaged: true, layout: func(data []byte) []byte {
@@ -630,7 +630,7 @@ func TestSnapshotLayouts(t *testing.T) {
 				t.Fatalf("the layout did not change the state file as it should")
 			}
 			if _, fast := decodeSnapshotLines(data); fast != tt.fast {
-				t.Errorf("read in shares: %v, want %v", fast, tt.fast)
+				t.Errorf("read one line per system: %v, want %v", fast, tt.fast)
 			}
 			p := filepath.Join(t.TempDir(), "host.json")
 			writeFile(t, p, data)
