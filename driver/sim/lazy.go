@@ -105,18 +105,12 @@ func lazyEntry(line []byte) (e entry, ok bool) {
 func parseRecord(line []byte) (r *systemRecord, ok bool) {
 	p := lineParser{data: line}
 	r = &systemRecord{}
-	p.lit(`{"id":`)
-	r.ID = p.str()
-	p.lit(`,"name":`)
-	r.Name = p.str()
-	p.lit(`,"owner":`)
-	r.Owner = p.str()
-	p.lit(`,"isolation":`)
-	r.Isolation = spec.Isolation(p.str())
-	p.lit(`,"image":`)
-	r.Image = p.str()
-	p.lit(`,"state":`)
-	r.State = driver.State(p.str())
+	r.ID = p.field(`{"id":`)
+	r.Name = p.field(`,"name":`)
+	r.Owner = p.field(`,"owner":`)
+	r.Isolation = spec.Isolation(p.field(`,"isolation":`))
+	r.Image = p.field(`,"image":`)
+	r.State = driver.State(p.field(`,"state":`))
 	if p.opt(`,"specHash":`) {
 		r.SpecHash = p.str()
 	}
@@ -172,6 +166,12 @@ func plainString(b []byte) bool {
 		ascii = ascii && c < 0x80
 	}
 	return ascii || utf8.Valid(b)
+}
+
+// field reads key, then a string without escapes.
+func (p *lineParser) field(key string) string {
+	p.lit(key)
+	return p.str()
 }
 
 // str reads a string without escapes.
@@ -248,45 +248,40 @@ func (p *lineParser) value(depth int) {
 	}
 	switch c := p.data[p.at]; {
 	case c == '{':
-		p.at++
-		p.ws()
-		if p.opt("}") {
-			return
-		}
-		for !p.bad {
+		p.members("}", func() {
 			p.string()
 			p.ws()
 			p.lit(":")
 			p.ws()
 			p.value(depth + 1)
-			p.ws()
-			if p.opt("}") {
-				return
-			}
-			p.lit(",")
-			p.ws()
-		}
+		})
 	case c == '[':
-		p.at++
-		p.ws()
-		if p.opt("]") {
-			return
-		}
-		for !p.bad {
-			p.value(depth + 1)
-			p.ws()
-			if p.opt("]") {
-				return
-			}
-			p.lit(",")
-			p.ws()
-		}
+		p.members("]", func() { p.value(depth + 1) })
 	case c == '"':
 		p.string()
 	case c == '-' || c >= '0' && c <= '9':
 		p.number()
 	case !p.opt("true") && !p.opt("false") && !p.opt("null"):
 		p.bad = true
+	}
+}
+
+// members passes over the members of an object or array, each read by
+// item, up to end.
+func (p *lineParser) members(end string, item func()) {
+	p.at++
+	p.ws()
+	if p.opt(end) {
+		return
+	}
+	for !p.bad {
+		item()
+		p.ws()
+		if p.opt(end) {
+			return
+		}
+		p.lit(",")
+		p.ws()
 	}
 }
 
