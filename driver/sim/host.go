@@ -233,13 +233,16 @@ func (h *EmulatedHost) CreatedWith(ctx context.Context, id string) (driver.Creat
 	return req, nil
 }
 
-// readSystem runs fn on the record of the system with this ID under the
-// read lock; driver.ErrNotFound when there is none. Errors say op and id.
+// readSystem runs fn on the record, decoded in full, of the system with
+// this ID under the read lock; driver.ErrNotFound when there is none. Errors say op and id.
 func (h *EmulatedHost) readSystem(ctx context.Context, op, id string, fn func(r *systemRecord) error) error {
 	err := h.st.read(ctx, func(m *model) error {
 		r, ok := m.systems[id]
 		if !ok {
 			return driver.ErrNotFound
+		}
+		if err := r.full(); err != nil {
+			return err
 		}
 		return fn(r)
 	})
@@ -380,6 +383,9 @@ func (h *EmulatedHost) Kill(ctx context.Context, nameOrID string, exitCode int) 
 		}
 		if r.State != driver.StateRunning {
 			return fmt.Errorf("%s is not running (state %s)", r.ID, r.State)
+		}
+		if err := r.full(); err != nil {
+			return err
 		}
 		stopped := *r
 		stopped.State = driver.StateStopped

@@ -215,6 +215,12 @@ func TestDeletedWhileOpen(t *testing.T) {
 // Every state a crash can leave opens, with what was committed.
 func TestCrashStates(t *testing.T) {
 	ctx := t.Context()
+	// grown are the systems whose creates make the journal outgrow the
+	// snapshot: the last create compacts.
+	var grown []string
+	for i := range minCompaction + 1 {
+		grown = append(grown, managedID(fmt.Sprintf("g%03d", i)))
+	}
 	tests := []struct {
 		name string
 		// crash brings a fresh state at path to the crash point.
@@ -268,6 +274,21 @@ func TestCrashStates(t *testing.T) {
 			name:    "compaction cut after the snapshot",
 			crash:   func(t *testing.T, path string) { compactFailing(t, path, ".journal") },
 			wantIDs: []string{managedID("a")},
+		},
+		{
+			name: "compaction of a growing journal cut after the snapshot",
+			crash: func(t *testing.T, path string) {
+				h := openTestHost(t, path)
+				h.st.writeAtomic = failOn(h.Path() + ".journal")
+				for i := range grown {
+					mustCreate(t, ctx, h, createReq(fmt.Sprintf("g%03d", i), spec.IsolationProcess, "nanoserver:ltsc2022"))
+				}
+				if snap, hdr := readSnapshot(t, path), journalHeaderOf(t, path); snap.Generation != 2 || len(snap.Systems) != len(grown) || hdr.Generation != 1 {
+					t.Fatalf("after the crash: snapshot generation %d with %d systems, journal generation %d; want 2 with %d, and 1",
+						snap.Generation, len(snap.Systems), hdr.Generation, len(grown))
+				}
+			},
+			wantIDs: grown,
 		},
 		{
 			name: "compaction finished by the next append, cut before the new journal",

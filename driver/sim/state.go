@@ -154,6 +154,11 @@ type systemRecord struct {
 	// Spec is the full requested spec, for status views and for
 	// CreatedWith.
 	Spec spec.ContainerSpec `json:"spec"`
+
+	// lazy, when not nil, is the record's JSON as read, whose Processes,
+	// VMWorker and Spec are not decoded yet: full decodes them. The
+	// summary fields above are set.
+	lazy []byte
 }
 
 func (r *systemRecord) system() driver.System {
@@ -275,15 +280,6 @@ func (m *model) snapshot() snapshot {
 		s.Systems = []*systemRecord{}
 	}
 	return s
-}
-
-// snapshotJSON renders m as the state file: indented, for people.
-func (m *model) snapshotJSON() ([]byte, error) {
-	data, err := json.MarshalIndent(m.snapshot(), "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
 }
 
 func (m *model) sortedSystems() []*systemRecord {

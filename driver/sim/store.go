@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -64,10 +66,12 @@ var ErrStateDamaged = errors.New("emulated host state is damaged")
 // re-reads only what changed since the last call: the snapshot when its
 // identity (size, mtime, file) changed, else the journal from the offset
 // last read. Mutations append one fsync'd line to the journal; once that
-// line is fsync'd the mutation has happened, whatever follows. The journal
-// is folded into a new snapshot, written atomically, once it holds more
-// than max(minCompaction, number of systems) entries; a compaction that
-// fails is logged and tried again at the next mutation.
+// line is fsync'd the mutation has happened, whatever follows; concurrent
+// mutations share one append and fsync (see update). The journal is folded
+// into a new snapshot, written atomically, once it holds more than
+// minCompaction entries and more entries than systems or more bytes than
+// the snapshot (see compactIfDue); a compaction that fails is logged and
+// tried again at the next mutation.
 type store struct {
 	path        string
 	journalPath string
@@ -93,6 +97,17 @@ type store struct {
 	stale     bool
 	staleInfo fs.FileInfo
 	closed    bool
+
+	// pending are the entries committed to the model and not yet
+	// appended to the journal (see flush); pendingEntries counts them.
+	pending        []byte
+	pendingEntries int
+
+	// mu guards queue: the updates waiting for the next group (see update).
+	mu    sync.Mutex
+	queue []*pendingUpdate
+	// appends counts the journal appends (one per group that committed).
+	appends int
 
 	compaction, committedMark upkeep
 }
@@ -126,17 +141,118 @@ func (s *store) read(ctx context.Context, fn func(m *model) error) error {
 }
 
 // update runs fn on the current state under the exclusive lock; fn changes
-// the state only through commit, which appends an entry to the journal and
+// the state only through commit, which adds an entry to the journal and
 // applies it to the model. fn may commit and still return an error (a
-// consumed transient fault). A committed entry stays committed whatever
-// happens next: a compaction that fails afterwards is logged, not
-// returned.
+// consumed transient fault). update returns once fn's entries are fsync'd:
+// from then on they stay committed whatever happens next (a compaction
+// that fails afterwards is logged, not returned).
+//
+// Concurrent updates are committed as a group: while one caller holds the
+// lock and fsyncs, the others queue, and the next caller to get the lock
+// runs every queued fn in turn and appends all their entries with one write
+// and one fsync. If that write fails, every fn of the group fails with its
+// error and the model is read again from the files.
 func (s *store) update(ctx context.Context, fn func(m *model, commit func(entry) error) error) error {
-	return s.locked(ctx, true, func() error {
-		err := fn(s.m, s.commit)
-		s.compactIfDue()
-		return err
+	p := &pendingUpdate{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	s.queue = append(s.queue, p)
+	s.mu.Unlock()
+	for {
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			if s.withdraw(p) {
+				return ctx.Err()
+			}
+			<-p.done // already taken into a group: its outcome is what counts
+			return p.err
+		case s.sem <- struct{}{}:
+			select {
+			case <-p.done: // run by the group before
+				<-s.sem
+				return p.err
+			default:
+				s.lead(p)
+			}
+		}
+	}
+}
+
+// pendingUpdate is one caller's update, queued for the next group.
+type pendingUpdate struct {
+	ctx  context.Context
+	fn   func(m *model, commit func(entry) error) error
+	err  error
+	done chan struct{} // closed once err is final
+}
+
+// withdraw takes p out of the queue; false when a group took it already.
+func (s *store) withdraw(p *pendingUpdate) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.queue, p)
+	if i < 0 {
+		return false
+	}
+	s.queue = slices.Delete(s.queue, i, i+1)
+	return true
+}
+
+// lead runs the queued updates, own among them, as one group, holding sem
+// (taken by the caller, released here once their outcomes are final). When
+// own's ctx ends while waiting for the file lock, only own fails and the
+// others stay queued for the next leader.
+func (s *store) lead(own *pendingUpdate) {
+	s.mu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	var finished []*pendingUpdate
+	defer func() {
+		for _, p := range finished {
+			close(p.done)
+		}
+		<-s.sem
+	}()
+	err := s.lockFile(own.ctx, true, func() error {
+		if err := s.refreshLocked(true); err != nil {
+			return err
+		}
+		s.runGroup(group)
+		return nil
 	})
+	if err != nil && !s.closed && own.ctx.Err() != nil {
+		// The leader gave up waiting for the lock: the others have not run.
+		own.err, finished = err, []*pendingUpdate{own}
+		s.mu.Lock()
+		s.queue = append(slices.DeleteFunc(group, func(p *pendingUpdate) bool { return p == own }), s.queue...)
+		s.mu.Unlock()
+		return
+	}
+	for _, p := range group {
+		if err != nil {
+			p.err = err
+		}
+	}
+	finished = group
+}
+
+// runGroup runs the group's updates in turn on the model, then appends
+// their entries to the journal with one write and one fsync.
+func (s *store) runGroup(group []*pendingUpdate) {
+	for _, p := range group {
+		if p.err = p.ctx.Err(); p.err == nil {
+			p.err = p.fn(s.m, s.commit)
+		}
+	}
+	if err := s.flush(); err != nil {
+		for _, p := range group {
+			p.err = err
+		}
+		return
+	}
+	s.compactIfDue()
 }
 
 // initialize writes a new state when none exists, then reads the state.
@@ -188,6 +304,12 @@ func (s *store) acquire(ctx context.Context, exclusive bool, fn func() error) er
 		return ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	return s.lockFile(ctx, exclusive, fn)
+}
+
+// lockFile takes the file lock, honouring ctx while waiting for it, runs
+// fn and releases it. The caller holds sem.
+func (s *store) lockFile(ctx context.Context, exclusive bool, fn func() error) error {
 	if s.closed {
 		return errClosed
 	}
@@ -311,10 +433,12 @@ func (s *store) reload() error {
 	if err != nil {
 		return err
 	}
-	var snap snapshot
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&snap); err != nil {
+	data, err := readFrom(f, 0, info.Size())
+	if err != nil {
+		return err
+	}
+	snap, err := decodeSnapshot(data)
+	if err != nil {
 		return s.damaged(s.path, "is not a complete state (%v): it was truncated or edited", err)
 	}
 	m, err := modelFromSnapshot(snap)
@@ -394,7 +518,7 @@ func orLegacy(hostID string) string {
 // between writing a snapshot and replacing the journal, when it ends where
 // the snapshot does: everything in it is already in the snapshot.
 func (s *store) checkStale(f *os.File, info fs.FileInfo, h header, at int64) error {
-	data, err := io.ReadAll(io.NewSectionReader(f, at, info.Size()-at))
+	data, err := readFrom(f, at, info.Size())
 	if err != nil {
 		return err
 	}
@@ -413,7 +537,11 @@ func (s *store) checkStale(f *os.File, info fs.FileInfo, h header, at int64) err
 // applyJournal applies the complete lines after s.offset and checks that
 // the journal holds everything its header says was committed.
 func (s *store) applyJournal(f *os.File, h header) error {
-	data, err := io.ReadAll(io.NewSectionReader(f, s.offset, 1<<62))
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	data, err := readFrom(f, s.offset, info.Size())
 	if err != nil {
 		return err
 	}
@@ -445,14 +573,24 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 	if fn != nil {
 		last = s.m.seq
 	}
+	var lines [][]byte
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			break
 		}
-		var e entry
-		if err := json.Unmarshal(data[:i], &e); err != nil {
-			return at, last, s.damaged(s.journalPath, "has an unreadable line at byte %d (%v): it was edited or overwritten", at, err)
+		lines = append(lines, data[:i])
+		data = data[i+1:]
+	}
+	entries := make([]entry, len(lines))
+	errs := make([]error, len(lines))
+	_ = parallel(len(lines), minParallel, func(i int) error {
+		entries[i], errs[i] = decodeEntry(lines[i])
+		return nil
+	})
+	for i, e := range entries {
+		if errs[i] != nil {
+			return at, last, s.damaged(s.journalPath, "has an unreadable line at byte %d (%v): it was edited or overwritten", at, errs[i])
 		}
 		if h.HostID != "" && e.Seq != last+1 {
 			return at, last, s.damaged(s.journalPath, "has entry %d at byte %d where entry %d belongs: a line was removed, repeated or edited", e.Seq, at, last+1)
@@ -463,14 +601,13 @@ func (s *store) scanEntries(data []byte, at int64, h header, fn func(entry) erro
 			}
 		}
 		last = e.Seq
-		at += int64(i + 1)
-		data = data[i+1:]
+		at += int64(len(lines[i]) + 1)
 	}
 	return at, last, nil
 }
 
-// commit appends e to the journal (fsync'd) and applies it to the model.
-// Once the append is fsync'd, e is committed and commit returns nil.
+// commit validates e, applies it to the model and adds it to the entries
+// flush appends to the journal. The caller holds the exclusive lock.
 func (s *store) commit(e entry) error {
 	if err := e.validate(); err != nil {
 		return err
@@ -487,43 +624,73 @@ func (s *store) commit(e entry) error {
 	if err != nil {
 		return err
 	}
-	line = append(line, '\n')
+	s.pending = append(append(s.pending, line...), '\n')
+	s.pendingEntries++
+	_ = s.m.apply(e) // validated above: cannot fail
+	return nil
+}
+
+// flush appends the entries commit added since the last flush to the
+// journal with one write and one fsync; once the fsync returns they are
+// committed. When the append fails, the journal is cut back and the model,
+// which holds the entries already, is dropped, to be read again.
+func (s *store) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	lines, n := s.pending, s.pendingEntries
+	s.pending, s.pendingEntries = s.pending[:0], 0
+	if err := s.appendJournal(lines); err != nil {
+		s.m = nil
+		return fmt.Errorf("journal: %w", err)
+	}
+	s.entries += n
+	return nil
+}
+
+// appendJournal writes lines at s.offset, cutting a torn last line first,
+// fsyncs them and records the new committed length in the header.
+func (s *store) appendJournal(lines []byte) error {
 	f, err := os.OpenFile(s.journalPath, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
 	defer f.Close()
-	// Cut a torn last line before appending.
 	if err := f.Truncate(s.offset); err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	if _, err := f.WriteAt(line, s.offset); err != nil {
+	if _, err := f.WriteAt(lines, s.offset); err != nil {
 		_ = f.Truncate(s.offset)
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		_ = f.Truncate(s.offset)
-		return fmt.Errorf("journal: %w", err)
+		return err
 	}
-	s.offset += int64(len(line))
-	s.entries++
-	_ = s.m.apply(e) // validated above: cannot fail
+	s.offset += int64(len(lines))
+	s.appends++
 	// Record how far the journal is committed, so that a later truncation
-	// is noticed. Not fsync'd: the mark is written after the entry is on
-	// disk, so it never runs ahead of it; a mark lost in a crash only lags,
-	// which readers allow, and the next append's fsync carries it.
+	// is noticed. Not fsync'd: the mark is written after the entries are on
+	// disk, so it never runs ahead of them; a mark lost in a crash only
+	// lags, which readers allow, and the next append's fsync carries it.
 	_, err = f.WriteAt(committedMark(s.offset), int64(len(s.ident)))
 	s.committedMark.report(s.log, err, zap.String("journal", s.journalPath))
 	return nil
 }
 
 // compactIfDue folds the journal into a new snapshot once it holds more
-// than max(minCompaction, number of systems) entries, so a pass of N
-// creates appends N lines and rewrites the snapshot O(1) times per
-// max(minCompaction, N) of them. A failure is logged when it starts and
-// when it stops, and the compaction is tried again at the next update.
+// than minCompaction entries and either more entries than there are
+// systems (changes to the same systems) or more bytes than the snapshot
+// (new systems): so a pass of N creates or changes appends N lines and
+// rewrites the snapshot O(1) times per max(minCompaction, N) of them, and a
+// reader never reads a journal much longer than the state it describes. A
+// failure is logged when it starts and when it stops, and the compaction is
+// tried again at the next update.
 func (s *store) compactIfDue() {
-	if s.m == nil || s.entries <= max(minCompaction, len(s.m.systems)) {
+	if s.m == nil || s.entries <= minCompaction {
+		return
+	}
+	if s.entries <= len(s.m.systems) && (s.snapInfo == nil || s.offset <= s.snapInfo.Size()) {
 		return
 	}
 	err := s.compact()
@@ -576,6 +743,14 @@ func (s *store) resetJournal() error {
 	}
 	s.ident, s.offset, s.entries, s.stale, s.staleInfo = headerIdent(s.m), int64(len(line)), 0, false, nil
 	return nil
+}
+
+// readFrom reads f from byte at to its end, in one buffer of the size f
+// had (size) grown as needed.
+func readFrom(f *os.File, at, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, max(size-at, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.NewSectionReader(f, at, 1<<62))
+	return buf.Bytes(), err
 }
 
 // statByHandle stats the file path names now. (On Windows, os.Stat reads

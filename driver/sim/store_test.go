@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -196,7 +197,11 @@ func TestStateFileReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\n  \"host\": {", `"build": 20348`, `"latency": "1.5s"`, `"isolation": "hyperv"`, `"name": "vmwp.exe"`, `"image": "mcr.microsoft.com/windows/servercore:ltsc2019"`} {
+	// The host indented, then one system per line.
+	for _, want := range []string{"\n  \"host\": {", `"build": 20348`, `"latency": "1.5s"`,
+		"\n    {\"id\":\"" + managedID("api") + `","name":"api",`,
+		"\n    {\"id\":\"" + managedID("web") + `","name":"web",`,
+		`"isolation":"hyperv"`, `"name":"vmwp.exe"`, `"image":"mcr.microsoft.com/windows/servercore:ltsc2019"`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("state file lacks %s:\n%s", want, data)
 		}
@@ -359,9 +364,8 @@ func TestCompaction(t *testing.T) {
 	if _, err := other.List(ctx); err != nil { // other has read generation 1
 		t.Fatal(err)
 	}
-	// The journal may grow to max(minCompaction, number of systems)
-	// entries: creates alone never outgrow the systems they add.
-	n := minCompaction + 1
+	// The journal holds minCompaction entries before it is folded in.
+	n := minCompaction
 	for i := range n {
 		mustCreate(t, ctx, h, createReq(fmt.Sprintf("c%03d", i), spec.IsolationProcess, "nanoserver:ltsc2022"))
 	}
@@ -372,22 +376,40 @@ func TestCompaction(t *testing.T) {
 		t.Errorf("journal has %d entries, want %d", len(entries), n)
 	}
 
-	// One more entry than systems: folded into a new snapshot.
-	if err := h.Kill(ctx, "c000", 9); err != nil {
-		t.Fatal(err)
-	}
+	// One more, and the journal, longer than the snapshot, is folded into
+	// a new one: creates alone compact the journal as it grows.
+	n++
+	mustCreate(t, ctx, h, createReq(fmt.Sprintf("c%03d", n-1), spec.IsolationProcess, "nanoserver:ltsc2022"))
 	snap := readSnapshot(t, path)
 	if snap.Generation != 2 || len(snap.Systems) != n {
-		t.Errorf("after %d entries: snapshot generation %d with %d systems, want generation 2 with %d", n+1, snap.Generation, len(snap.Systems), n)
-	}
-	if len(snap.Systems) > 0 && (snap.Systems[0].State != driver.StateStopped || snap.Systems[0].ExitCode != 9) {
-		t.Errorf("snapshot has c000 %s exit %d, want stopped exit 9", snap.Systems[0].State, snap.Systems[0].ExitCode)
+		t.Errorf("after %d creates: snapshot generation %d with %d systems, want generation 2 with %d", n, snap.Generation, len(snap.Systems), n)
 	}
 	if snap.NextPID != firstHostPID+uint32(n*3*pidStep) {
 		t.Errorf("snapshot nextPID = %d, want %d after %d systems of 3 processes", snap.NextPID, firstHostPID+n*3*pidStep, n)
 	}
-	if h, entries := readJournal(t, path); len(entries) != 0 || h.Op != opBegin || h.Generation != 2 || h.HostID != snap.HostID || h.Seq != snap.Seq || snap.Seq != uint64(n+1) {
+	if h, entries := readJournal(t, path); len(entries) != 0 || h.Op != opBegin || h.Generation != 2 || h.HostID != snap.HostID || h.Seq != snap.Seq || snap.Seq != uint64(n) {
 		t.Errorf("journal after compaction = %+v %+v, want only the begin line of generation 2 continuing the snapshot's %d entries", h, entries, snap.Seq)
+	}
+
+	// Changes to the systems it has go to the journal until there are
+	// more of them than systems, however short the lines.
+	for i := range n {
+		if err := h.Kill(ctx, fmt.Sprintf("c%03d", i), 9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if snap := readSnapshot(t, path); snap.Generation != 2 {
+		t.Errorf("after %d kills of %d systems: snapshot generation %d, want 2 (not compacted)", n, n, snap.Generation)
+	}
+	if err := h.SetHost(ctx, defaultHost); err != nil {
+		t.Fatal(err)
+	}
+	snap = readSnapshot(t, path)
+	if snap.Generation != 3 || len(snap.Systems) != n {
+		t.Errorf("after %d entries: snapshot generation %d with %d systems, want generation 3 with %d", n+1, snap.Generation, len(snap.Systems), n)
+	}
+	if len(snap.Systems) > 0 && (snap.Systems[0].State != driver.StateStopped || snap.Systems[0].ExitCode != 9) {
+		t.Errorf("snapshot has c000 %s exit %d, want stopped exit 9", snap.Systems[0].State, snap.Systems[0].ExitCode)
 	}
 
 	// A reader that last saw generation 1 catches up.
@@ -470,6 +492,166 @@ func TestOpenErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
 				t.Errorf("Open error %q, want it to name %s and say %q", err, path, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Updates that queue while another one runs are committed as one group:
+// one journal append and one fsync for all of them, each caller getting
+// its own outcome. A caller whose ctx ends while it waits in the queue
+// leaves it, and its change is not made.
+func TestGroupCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	h := openTestHost(t, path)
+	ctx := t.Context()
+	const n = 8
+	for i := range n {
+		mustCreate(t, ctx, h, createReq(fmt.Sprintf("c%d", i), spec.IsolationProcess, "nanoserver:ltsc2022"))
+	}
+	queued := func(want int) {
+		t.Helper()
+		for {
+			h.st.mu.Lock()
+			got := len(h.st.queue)
+			h.st.mu.Unlock()
+			if got == want {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	appends := h.st.appends
+	h.st.sem <- struct{}{} // an update in progress
+
+	cancelled, cancel := context.WithCancel(ctx)
+	gone := make(chan error, 1)
+	go func() { gone <- h.Kill(cancelled, "c0", 1) }()
+	queued(1)
+	cancel()
+	if err := <-gone; !errors.Is(err, context.Canceled) {
+		t.Errorf("Kill whose ctx ended in the queue = %v, want context.Canceled", err)
+	}
+	queued(0)
+
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = h.Kill(ctx, fmt.Sprintf("c%d", i), 7) })
+	}
+	wg.Go(func() { errs[n] = h.Kill(ctx, "missing", 7) })
+	queued(n + 1)
+	<-h.st.sem // the update in progress ends: one caller leads the others
+	wg.Wait()
+
+	if err := errors.Join(errs[:n]...); err != nil {
+		t.Errorf("Kill in a group: %v", err)
+	}
+	if !errors.Is(errs[n], driver.ErrNotFound) {
+		t.Errorf("Kill of a missing system in a group = %v, want driver.ErrNotFound", errs[n])
+	}
+	if got := h.st.appends - appends; got != 1 {
+		t.Errorf("%d queued updates took %d journal appends, want 1", n+1, got)
+	}
+	if entries := journalEntries(t, path); len(entries) != 2*n {
+		t.Errorf("journal has %d entries, want %d creates and %d kills", len(entries), n, n)
+	}
+	systems, err := openTestHost(t, path).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range systems {
+		if s.State != driver.StateStopped || s.ExitCode != 7 {
+			t.Errorf("a new reader sees %s %s exit %d, want stopped exit 7", s.Name, s.State, s.ExitCode)
+		}
+	}
+}
+
+// The state file is read whatever its JSON layout: the one this build
+// writes (one system per line, decoded in parallel), the indented one of
+// earlier builds, one line, or a line split by hand; an unknown field is
+// refused in any of them.
+func TestSnapshotLayouts(t *testing.T) {
+	const systems = 4 * minParallel // enough for the parallel decode
+	dir := t.TempDir()
+	path := filepath.Join(dir, "host.json")
+	h := openTestHost(t, path)
+	populate(t, h, systems)
+	want, err := h.List(t.Context())
+	if err != nil || len(want) != systems {
+		t.Fatalf("List = %d systems, %v; want %d", len(want), err, systems)
+	}
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal, err := os.ReadFile(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	indent := func(data []byte) []byte {
+		var b bytes.Buffer
+		if err := json.Indent(&b, data, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	compact := func(data []byte) []byte {
+		var b bytes.Buffer
+		if err := json.Compact(&b, data); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	second := `"name":"existing-1",`
+	tests := []struct {
+		name    string
+		layout  func(data []byte) []byte
+		damaged bool
+		fast    bool // read one line per system, in parallel
+	}{
+		{name: "as written", layout: func(data []byte) []byte { return data }, fast: true},
+		{name: "indented", layout: indent},
+		{name: "one line", layout: compact},
+		{name: "a system split over two lines", layout: func(data []byte) []byte {
+			return bytes.Replace(data, []byte(second), []byte(second+"\n"), 1)
+		}},
+		{name: "an unknown field in a system", damaged: true, layout: func(data []byte) []byte {
+			return bytes.Replace(data, []byte(second), []byte(second+`"color":"blue",`), 1)
+		}},
+		{name: "an unknown field in a system, indented", damaged: true, layout: func(data []byte) []byte {
+			return indent(bytes.Replace(data, []byte(second), []byte(second+`"color":"blue",`), 1))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := tt.layout(written)
+			if !bytes.Contains(written, []byte(second)) || bytes.Equal(data, written) != (tt.name == "as written") {
+				t.Fatalf("the layout did not change the state file as it should")
+			}
+			if _, fast := decodeSnapshotLines(data); fast != tt.fast {
+				t.Errorf("read one line per system: %v, want %v", fast, tt.fast)
+			}
+			p := filepath.Join(t.TempDir(), "host.json")
+			writeFile(t, p, data)
+			writeFile(t, p+".journal", journal)
+			got, err := Open(p, zap.NewNop())
+			if tt.damaged {
+				if !errors.Is(err, ErrStateDamaged) || !strings.Contains(err.Error(), "color") {
+					t.Errorf("Open = %v, want ErrStateDamaged naming the unknown field", err)
+				}
+				if err == nil {
+					got.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer got.Close()
+			list, err := got.List(t.Context())
+			if err != nil || !slices.Equal(list, want) {
+				t.Errorf("List = %d systems, %v; want the %d written", len(list), err, len(want))
 			}
 		})
 	}

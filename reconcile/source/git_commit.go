@@ -1,10 +1,15 @@
 package source
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"path"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -186,6 +191,8 @@ func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, ro
 		}
 	}
 	var files []gitFile
+	var misses []gitMiss
+	parsed, unparsed := 0, 0 // misses parsed, bytes read and not parsed yet
 	next := make(map[string]gitFileParse, len(v.cache))
 	var walk func(t *object.Tree, dir string) error
 	walk = func(t *object.Tree, dir string) error {
@@ -214,7 +221,12 @@ func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, ro
 				key := p + "\x00" + e.Hash.String()
 				fp, ok := v.cache[key]
 				if !ok {
-					fp = parseBlob(st, p, e.Hash)
+					m := gitMiss{at: len(files), key: key, blob: readBlob(st, p, e.Hash)}
+					misses, unparsed = append(misses, m), unparsed+len(m.blob.content)
+					if unparsed > gitParseBatch {
+						parseMisses(misses[parsed:])
+						parsed, unparsed = len(misses), 0
+					}
 				}
 				next[key] = fp
 				files = append(files, gitFile{path: p, parse: fp, miss: !ok})
@@ -225,16 +237,53 @@ func (v *gitView) readCommit(st storer.EncodedObjectStorer, c *object.Commit, ro
 	if err := walk(tree, root); err != nil {
 		return nil, err
 	}
+	// The blobs were read in the walk (the object storage is for one
+	// goroutine); they are parsed in parallel, gitParseBatch bytes at a
+	// time.
+	parseMisses(misses[parsed:])
+	for _, m := range misses {
+		files[m.at].parse = m.blob.parse
+		next[m.key] = m.blob.parse
+	}
 	v.cache = next
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	return files, nil
 }
 
+// gitParseBatch bounds the bytes of file versions read and waiting to be
+// parsed.
+const gitParseBatch = 16 << 20
+
+// gitMiss is a file of a commit whose parse is not in the cache: where it
+// goes in the commit's files and the cache, and its content.
+type gitMiss struct {
+	at   int
+	key  string
+	blob gitBlob
+}
+
+// gitBlob is one file version read for parsing: its content, or the parse
+// that says why it cannot be read (then done is set).
+type gitBlob struct {
+	file    string
+	content []byte
+	parse   gitFileParse
+	done    bool
+}
+
 // parseBlob parses one file version; a file over spec.MaxFileSize or that
 // cannot be read is one error of that file.
 func parseBlob(st storer.EncodedObjectStorer, file string, h plumbing.Hash) gitFileParse {
-	fail := func(msg string) gitFileParse {
-		return gitFileParse{errs: []spec.Problem{{File: file, Message: msg}}}
+	b := readBlob(st, file, h)
+	b.parseContent()
+	return b.parse
+}
+
+// readBlob reads one file version for parseContent; a file over
+// spec.MaxFileSize or that cannot be read is one error of that file.
+func readBlob(st storer.EncodedObjectStorer, file string, h plumbing.Hash) gitBlob {
+	fail := func(msg string) gitBlob {
+		return gitBlob{file: file, done: true, parse: gitFileParse{errs: []spec.Problem{{File: file, Message: msg}}}}
 	}
 	blob, err := object.GetBlob(st, h)
 	if err != nil {
@@ -248,8 +297,34 @@ func parseBlob(st storer.EncodedObjectStorer, file string, h plumbing.Hash) gitF
 		return fail(fmt.Sprintf("cannot read: %v", err))
 	}
 	defer r.Close()
-	cs, errs := spec.Parse(r, file)
-	return gitFileParse{containers: cs, errs: errs}
+	content, err := io.ReadAll(r)
+	if err != nil {
+		return fail(fmt.Sprintf("cannot read: %v", err))
+	}
+	return gitBlob{file: file, content: content}
+}
+
+// parseContent parses the content read, once.
+func (b *gitBlob) parseContent() {
+	if b.done {
+		return
+	}
+	cs, errs := spec.Parse(bytes.NewReader(b.content), b.file)
+	b.parse, b.content, b.done = gitFileParse{containers: cs, errs: errs}, nil, true
+}
+
+// parseMisses parses the blobs of misses, one worker per CPU.
+func parseMisses(misses []gitMiss) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(misses)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(misses); i = int(next.Add(1) - 1) {
+				misses[i].blob.parseContent()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // atCommit prefixes each problem's message with "commit <short id>: ".
