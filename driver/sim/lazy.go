@@ -118,6 +118,12 @@ func parseRecord(line []byte) (r *systemRecord, ok bool) {
 	r.ExitCode = p.int()
 	p.lit(`,"created":`)
 	r.Created = p.time()
+	if p.opt(`,"hostOS":{"build":`) {
+		r.HostOS.Build = uint32(p.uint(32))
+		p.lit(`,"revision":`)
+		r.HostOS.Revision = uint32(p.uint(32))
+		p.lit(`}`)
+	}
 	p.lit(`,"processes":`)
 	p.value(0)
 	if p.opt(`,"vmWorker":`) {
