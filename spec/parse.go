@@ -118,6 +118,9 @@ func parseDocument(d document, file string, budget *int) (*Container, []Problem)
 	if root == nil {
 		return nil, nil
 	}
+	if p, ok := foreignDocument(root, file, d); ok {
+		return nil, []Problem{p}
+	}
 	c, issues := decodeTree(root, d.data, budget)
 	c.Origin = Origin{File: file, Line: d.fileLine(d.start)}
 	if decodedEnough(issues) {
