@@ -17,7 +17,8 @@ func newPsCommand(g *globals) *cobra.Command {
 host processes that belong to it. With process isolation the host sees the very same
 processes with the same PIDs; with Hyper-V isolation it sees only the worker process
 (vmwp.exe) of the container's utility VM.`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: g.completeContainerNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, closeDriver, err := g.openDriver(cmd.Context())
 			if err != nil {

@@ -34,7 +34,8 @@ or held removals) or were made. With -o json the plan is printed on stdout whate
 the exit code.`,
 		Example: `  reconciler reconcile examples/manifests
   reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeManifestPaths,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if err := f.check(); err != nil {
 				return err

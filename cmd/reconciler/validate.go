@@ -25,7 +25,8 @@ is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
 with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 		Example: `  reconciler validate examples/manifests
   reconciler validate --host-os 10.0.17763.5329 --host-sku client ./manifests`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeManifestPaths,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			set, err := spec.Load(paths...)
 			if err != nil {

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCompletion(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "host.json")
+	run1 := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), append([]string{"--sim-state", state}, args...), &stdout, &stderr); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+		}
+		return stdout.String()
+	}
+	run1("reconcile", "../../examples/manifests")
+	run1("sim", "create", "iis-old", "--image", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "--owner", "docker")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"__complete", "ps", ""}, want: "iis-site\tprocess, running\nlegacy-app\thyperv, running\norders-api\tprocess, running\norders-logs\tprocess, running\niis-old\towner docker\n:4\n"},
+		{args: []string{"__complete", "ps", "iis"}, want: "iis-site\tprocess, running\niis-old\towner docker\n:4\n"},
+		{args: []string{"__complete", "ps", "web", ""}, want: ":4\n"}, // one NAME only
+		{args: []string{"--sim-state", filepath.Join(t.TempDir(), "none", "..", "x", "host.json"), "__complete", "ps", "zz"}, want: ":4\n"},
+		{args: []string{"__complete", "validate", ""}, want: "yaml\nyml\n:8\n"},
+		{args: []string{"__complete", "reconcile", "--dry-run", "examples/"}, want: "yaml\nyml\n:8\n"},
+		{args: []string{"__complete", "watch", "--dir", ""}, want: ":16\n"},
+	}
+	for _, tt := range tests {
+		got := run1(tt.args...)
+		if got, _, _ = strings.Cut(got, "Completion ended"); got != tt.want {
+			t.Errorf("%q:\n%s\nwant:\n%s", tt.args, got, tt.want)
+		}
+	}
+}
