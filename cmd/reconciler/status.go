@@ -22,18 +22,26 @@ type statusContainer struct {
 
 func newStatusCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status",
-		Short: "List the host's live compute systems: name, owner, isolation, image, state",
+		Use:   "status [NAME]",
+		Short: "List the host's live compute systems, or show one in detail",
 		Long: `status lists every container compute system of the host, whatever its owner, as the
 driver observes it live: isolation comes from live evidence, not from a record.
-MANAGED is "yes" for the systems of this agent's --owner.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+MANAGED is "yes" for the systems of this agent's --owner.
+
+status NAME (a name or compute system id) shows one container in detail: owner, isolation,
+state and exit code, image, spec hash, when it was created and on which host version, and
+the spec it was created with (environment values hidden), where the driver kept it.`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: g.completeContainerNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			d, closeDriver, err := g.openDriver(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeDriver()
+			if len(args) == 1 {
+				return g.statusOf(cmd, d, args[0])
+			}
 			host, err := d.Host(cmd.Context())
 			if err != nil {
 				return err

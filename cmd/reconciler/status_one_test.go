@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStatusOfOneContainer(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "host.json")
+	run1 := func(args ...string) (string, error) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"--sim-state", state}, args...), &stdout, &stderr)
+		return stdout.String(), err
+	}
+	if _, err := run1("reconcile", "../../examples/manifests"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run1("sim", "create", "other", "--image", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "--owner", "docker"); err != nil {
+		t.Fatal(err)
+	}
+	text, err := run1("status", "orders-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name:      orders-api\n", "owner:     reconciler (this agent's)\n", "isolation: process\n", "state:     running\n",
+		"spec hash: v1-", " on host 10.0.20348", "spec (as created; env values hidden):\n", "    ORDERS_DB: (hidden)\n", "    hostPort: 8081\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status orders-api does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "sql01") {
+		t.Errorf("status shows an environment value:\n%s", text)
+	}
+	js, err := run1("-o", "json", "status", "orders-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detail containerDetail
+	if err := json.Unmarshal([]byte(js), &detail); err != nil || detail.Name != "orders-api" || !detail.Managed || detail.Spec == nil ||
+		detail.Spec.Env["ORDERS_DB"] != hiddenValue || strings.Contains(js, "sql01") {
+		t.Errorf("status -o json = %s (%v)", js, err)
+	}
+	if text, err := run1("status", "other"); err != nil || !strings.Contains(text, "owner:     docker (not this agent's: never touched)") {
+		t.Errorf("status other = %q, %v", text, err)
+	}
+	if _, err := run1("status", "nope"); err == nil || !strings.Contains(err.Error(), `no compute system named "nope"`) {
+		t.Errorf("status nope = %v", err)
+	}
+}
