@@ -42,6 +42,7 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 		return Plan{}, fmt.Errorf("list compute systems: %w", err)
 	}
 	plan := ComputePlan(desired, observed, host, policy)
+	describeChanges(ctx, reads, d, &plan)
 	plan.DryRun = dryRun
 	if !dryRun {
 		ex.Apply(ctx, &plan)

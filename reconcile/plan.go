@@ -52,6 +52,10 @@ type Action struct {
 	// HoldReason says, for a held removal, which safety rule holds it and
 	// how to release it.
 	HoldReason string
+	// Changes are the fields of the spec a recreate changes, when the
+	// driver kept the spec the running system was created with
+	// (driver.RequestReader); environment values are hidden.
+	Changes []spec.Change
 
 	// request is what create and recreate ask of the driver.
 	request *driver.CreateRequest
@@ -578,11 +582,7 @@ func recreateReason(s driver.System, req *driver.CreateRequest, restart spec.Res
 		}
 	}
 	if s.SpecHash != req.SpecHash {
-		if s.Image != "" && s.Image != req.Spec.Image {
-			reasons = append(reasons, fmt.Sprintf("image %s → %s", s.Image, req.Spec.Image))
-		} else {
-			reasons = append(reasons, fmt.Sprintf("spec changed (%s → %s)", orNone(s.SpecHash), req.SpecHash))
-		}
+		reasons = append(reasons, specChangeReason(s, req))
 	}
 	if len(reasons) > 0 {
 		return strings.Join(reasons, "; ")
@@ -601,6 +601,16 @@ func recreateReason(s driver.System, req *driver.CreateRequest, restart spec.Res
 	default:
 		return fmt.Sprintf("%s, not running", s.State)
 	}
+}
+
+// specChangeReason says how the spec of s differs from req's when all that
+// is known is the two hashes (and images): describeChanges replaces it with
+// the fields that changed when the driver kept the spec s was created with.
+func specChangeReason(s driver.System, req *driver.CreateRequest) string {
+	if s.Image != "" && s.Image != req.Spec.Image {
+		return fmt.Sprintf("image %s → %s", s.Image, req.Spec.Image)
+	}
+	return fmt.Sprintf("spec changed (%s → %s)", orNone(s.SpecHash), req.SpecHash)
 }
 
 func orNone(s string) string {

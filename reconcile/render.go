@@ -46,6 +46,8 @@ type (
 		Error     string         `json:"error"`
 		// HoldReason is set on held actions only.
 		HoldReason string `json:"holdReason,omitempty"`
+		// Changes, on a recreate, are the fields of the spec that change.
+		Changes []spec.Change `json:"changes,omitempty"`
 	}
 	errorJSON struct {
 		Source  string `json:"source"`
@@ -89,7 +91,7 @@ func WriteJSON(w io.Writer, p Plan) error {
 	}
 	for _, a := range p.Actions {
 		aj := actionJSON{Action: a.Kind, Name: a.Name, Isolation: a.Isolation, Image: a.Image,
-			Reason: a.Reason, Source: a.Source, Status: a.Status, HoldReason: a.HoldReason}
+			Reason: a.Reason, Source: a.Source, Status: a.Status, HoldReason: a.HoldReason, Changes: a.Changes}
 		if a.Err != nil {
 			aj.Error = a.Err.Error()
 		}
