@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 func newReconcileCommand(g *globals) *cobra.Command {
 	var f applyFlags
 	var detailed bool
+	var against string
 	cmd := &cobra.Command{
 		Use:   "reconcile [flags] PATH...",
 		Short: "One pass: load the manifests, plan, and apply (or only plan, with --dry-run)",
@@ -33,7 +35,9 @@ image, failed action); 2 with --detailed-exitcode when changes are pending (dry 
 or held removals) or were made. With -o json the plan is printed on stdout whatever
 the exit code.`,
 		Example: `  reconciler reconcile examples/manifests
-  reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests`,
+  reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests
+  reconciler status -o json > web1.json      # on host web1
+  reconciler reconcile --dry-run --against web1.json hosts/web1   # in CI: what would change on web1`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeManifestPaths,
 		RunE: func(cmd *cobra.Command, paths []string) error {
@@ -43,6 +47,22 @@ the exit code.`,
 			set, err := spec.Load(paths...)
 			if err != nil {
 				return err
+			}
+			if against != "" {
+				if !f.dryRun {
+					return fmt.Errorf("--against plans against a snapshot of another host, which cannot be changed from here: add --dry-run")
+				}
+				snapshot, err := loadSnapshot(against)
+				if err != nil {
+					return err
+				}
+				// That host's removal ledger is on that host: removals are
+				// counted against this pass alone.
+				plan, err := reconcile.Converge(cmd.Context(), snapshot, set, f.policy(g.owner), f.executor(snapshot, g), true)
+				if err != nil {
+					return err
+				}
+				return g.finishPlan(plan, detailed)
 			}
 			d, closeDriver, err := g.openDriver(cmd.Context())
 			if err != nil {
@@ -71,21 +91,27 @@ the exit code.`,
 					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
 				}
 			}
-			if err := g.writePlan(plan); err != nil {
-				return err
-			}
-			switch {
-			case plan.Failed():
-				return &exitError{code: 1}
-			case detailed && len(plan.Actions) > 0:
-				return &exitError{code: 2}
-			}
-			return nil
+			return g.finishPlan(plan, detailed)
 		},
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when changes are pending (dry run) or were made")
+	cmd.Flags().StringVar(&against, "against", "", "with --dry-run: plan against FILE, the output of `reconciler status -o json` taken on another host, instead of this host")
 	return cmd
+}
+
+// finishPlan prints the plan and returns the exit the plan calls for.
+func (g *globals) finishPlan(plan reconcile.Plan, detailed bool) error {
+	if err := g.writePlan(plan); err != nil {
+		return err
+	}
+	switch {
+	case plan.Failed():
+		return &exitError{code: 1}
+	case detailed && len(plan.Actions) > 0:
+		return &exitError{code: 2}
+	}
+	return nil
 }
 
 // removalLedger reads the removal ledger this owner's runs and agent keep

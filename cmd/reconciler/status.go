@@ -6,19 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/reconcile"
 )
-
-type statusContainer struct {
-	Name      string       `json:"name"`
-	ID        string       `json:"id"`
-	Owner     string       `json:"owner"`
-	Managed   bool         `json:"managed"`
-	Isolation string       `json:"isolation"`
-	Image     string       `json:"image"`
-	State     driver.State `json:"state"`
-}
 
 func newStatusCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
@@ -52,14 +41,10 @@ the spec it was created with (environment values hidden), where the driver kept 
 			}
 			list := make([]statusContainer, 0, len(systems))
 			for _, s := range systems {
-				list = append(list, statusContainer{Name: s.Name, ID: s.ID, Owner: s.Owner, Managed: s.Owner == g.owner,
-					Isolation: string(s.Isolation), Image: s.Image, State: s.State})
+				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
 			if g.output == "json" {
-				return g.writeJSON(struct {
-					Host       reconcile.HostJSON `json:"host"`
-					Containers []statusContainer  `json:"containers"`
-				}{reconcile.HostView(host), list})
+				return g.writeJSON(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
 			}
 			fmt.Fprintf(g.stdout, "host: %s, %s, default isolation %s, Hyper-V %s\n", host, host.SKU, host.DefaultIsolation(), yesNo(host.HyperV, "available", "not available"))
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

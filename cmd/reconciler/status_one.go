@@ -19,8 +19,7 @@ const hiddenValue = "(hidden)"
 
 // containerDetail is `status NAME -o json`.
 type containerDetail struct {
-	driver.System
-	Managed bool `json:"managed"`
+	statusContainer
 	// Spec is what the system was created with, env values hidden; nil
 	// when the driver kept no record of it.
 	Spec *spec.ContainerSpec `json:"spec,omitempty"`
@@ -32,7 +31,7 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 	if err != nil {
 		return err
 	}
-	detail := containerDetail{System: sys, Managed: sys.Owner == g.owner}
+	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner}}
 	if reader, ok := d.(driver.RequestReader); ok {
 		req, err := reader.CreatedWith(cmd.Context(), sys.ID)
 		switch {
