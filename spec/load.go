@@ -71,8 +71,13 @@ func Load(paths ...string) (Set, error) {
 			set.Errors = append(set.Errors, Problem{File: name(e.path), Message: "cannot read folder: " + describeFSError(e.err)})
 		}
 	}
-	var all []Container
-	for _, r := range parseFiles(files) {
+	results := parseFiles(files)
+	n := 0
+	for _, r := range results {
+		n += len(r.containers)
+	}
+	all := make([]Container, 0, n)
+	for _, r := range results {
 		all = append(all, r.containers...)
 		errs, warns := SplitProblems(r.problems)
 		set.Errors = append(set.Errors, errs...)
@@ -133,8 +138,21 @@ func parseFiles(files []namedFile) []parsed {
 // CheckUnique returns, in order, the containers whose names are unique,
 // and one problem per duplicated name that names every place (file:line)
 // declaring it, placed at the first. Every container of a duplicated name
-// is dropped: which one was meant is unknown.
+// is dropped: which one was meant is unknown. When no name repeats, the
+// containers returned are cs itself.
 func CheckUnique(cs []Container) ([]Container, []Problem) {
+	first := make(map[string]int, len(cs))
+	for i := range cs {
+		if _, dup := first[cs[i].Metadata.Name]; dup {
+			return dropDuplicates(cs)
+		}
+		first[cs[i].Metadata.Name] = i
+	}
+	return cs, nil
+}
+
+// dropDuplicates is CheckUnique of containers of which some share a name.
+func dropDuplicates(cs []Container) ([]Container, []Problem) {
 	byName := make(map[string][]int, len(cs))
 	for i, c := range cs {
 		byName[c.Metadata.Name] = append(byName[c.Metadata.Name], i)
