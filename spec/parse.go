@@ -88,12 +88,12 @@ func declaresNothing(file string) Problem {
 // is not a regular file (it is never opened), or that is over MaxFileSize
 // is one problem.
 func ParseFile(path, name string) ([]Container, []Problem) {
-	st, data, err := ReadManifest(path)
+	size, data, err := readManifestData(path)
 	switch {
 	case err != nil:
 		return nil, []Problem{ReadProblem(name, err)}
-	case st.Size() > MaxFileSize || len(data) > MaxFileSize:
-		return nil, []Problem{tooLarge(name, max(st.Size(), int64(len(data))))}
+	case size > MaxFileSize || len(data) > MaxFileSize:
+		return nil, []Problem{tooLarge(name, max(size, int64(len(data))))}
 	}
 	return ParseData(data, name)
 }

@@ -89,6 +89,15 @@ func readLimited(r io.Reader, size int64) ([]byte, error) {
 	return data, nil
 }
 
+// readManifestFallback is readManifestData through ReadManifest.
+func readManifestFallback(path string) (int64, []byte, error) {
+	st, data, err := ReadManifest(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	return st.Size(), data, nil
+}
+
 // notRegular describes a path whose own entry is lst and whose target (the
 // same, unless lst is a symbolic link) is st.
 func notRegular(lst, st fs.FileInfo) error {

@@ -17,9 +17,10 @@
 // Usage, from the repository root:
 //
 //	go run ./bench/decodefloor [-n 10000] [-runs 5] [-dir FOLDER]
+//	go run ./bench/decodefloor -generate FOLDER [-n 10000]
 //
 // The files are generated as bench/dryrun.sh does, unless -dir names a
-// folder of manifests.
+// folder of manifests; -generate only writes them, to profile on.
 package main
 
 import (
@@ -58,7 +59,15 @@ func main() {
 	n := flag.Int("n", 10000, "manifests to generate, one per file")
 	runs := flag.Int("runs", 5, "runs of each; medians are reported")
 	dir := flag.String("dir", "", "a folder of manifests to measure instead of generated files")
+	gen := flag.String("generate", "", "only generate the -n manifests in this folder (to profile on them) and exit")
 	flag.Parse()
+	if *gen != "" {
+		if err := generate(*gen, *n); err != nil {
+			fmt.Fprintln(os.Stderr, "decodefloor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *floor != "" {
 		count, err := decodeFloor(*floor)
 		if err != nil {
