@@ -71,14 +71,8 @@ func Load(paths ...string) (Set, error) {
 			set.Errors = append(set.Errors, Problem{File: name(e.path), Message: "cannot read folder: " + describeFSError(e.err)})
 		}
 	}
-	results := parseFiles(files)
-	n := 0
+	results, all := parseFiles(files)
 	for _, r := range results {
-		n += len(r.containers)
-	}
-	all := make([]Container, 0, n)
-	for _, r := range results {
-		all = append(all, r.containers...)
 		errs, warns := SplitProblems(r.problems)
 		set.Errors = append(set.Errors, errs...)
 		set.Warnings = append(set.Warnings, warns...)
@@ -113,9 +107,12 @@ type parsed struct {
 }
 
 // parseFiles parses files with one worker per CPU; the results are in the
-// order of files.
-func parseFiles(files []namedFile) []parsed {
-	results := make([]parsed, len(files))
+// order of files, and all is every container, in that order. Each file
+// decodes its first container into its own slot of one array: when every
+// file declares one container, that array is all, copied nowhere.
+func parseFiles(files []namedFile) (results []parsed, all []Container) {
+	results = make([]parsed, len(files))
+	slots := make([]Container, len(files))
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -127,12 +124,24 @@ func parseFiles(files []namedFile) []parsed {
 				if i >= len(files) {
 					return
 				}
-				results[i].containers, results[i].problems = ParseFile(files[i].path, files[i].name)
+				results[i].containers, results[i].problems = parseFileInto(slots[i:i:i+1], files[i].path, files[i].name)
 			}
 		})
 	}
 	wg.Wait()
-	return results
+	n, inPlace := 0, true
+	for i, r := range results {
+		n += len(r.containers)
+		inPlace = inPlace && len(r.containers) == 1 && &r.containers[0] == &slots[i]
+	}
+	if inPlace {
+		return results, slots
+	}
+	all = make([]Container, 0, n)
+	for _, r := range results {
+		all = append(all, r.containers...)
+	}
+	return results, all
 }
 
 // CheckUnique returns, in order, the containers whose names are unique,

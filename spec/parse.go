@@ -41,13 +41,19 @@ func Parse(r io.Reader, file string) ([]Container, []Problem) {
 // ParseData is Parse of a file's content already read: a caller that holds
 // the bytes (ReadManifest's) saves copying them. It does not retain data.
 func ParseData(data []byte, file string) ([]Container, []Problem) {
+	return parseInto(nil, data, file)
+}
+
+// parseInto is ParseData appending the containers to containers: Load
+// hands each file a slot of its own in one array (a slice of capacity 1),
+// which a file of one document fills in place.
+func parseInto(containers []Container, data []byte, file string) ([]Container, []Problem) {
 	if len(data) > MaxFileSize {
-		return nil, []Problem{tooLarge(file, 0)}
+		return containers, []Problem{tooLarge(file, 0)}
 	}
 	var (
-		containers []Container
-		problems   []Problem
-		budget     = ExpandBudget
+		problems []Problem
+		budget   = ExpandBudget
 	)
 	docs := splitDocuments(data)
 	for i, d := range docs {
@@ -88,14 +94,20 @@ func declaresNothing(file string) Problem {
 // is not a regular file (it is never opened), or that is over MaxFileSize
 // is one problem.
 func ParseFile(path, name string) ([]Container, []Problem) {
+	return parseFileInto(nil, path, name)
+}
+
+// parseFileInto is ParseFile appending the containers to containers (see
+// parseInto).
+func parseFileInto(containers []Container, path, name string) ([]Container, []Problem) {
 	size, data, err := readManifestData(path)
 	switch {
 	case err != nil:
-		return nil, []Problem{ReadProblem(name, err)}
+		return containers, []Problem{ReadProblem(name, err)}
 	case size > MaxFileSize || len(data) > MaxFileSize:
-		return nil, []Problem{tooLarge(name, max(size, int64(len(data))))}
+		return containers, []Problem{tooLarge(name, max(size, int64(len(data))))}
 	}
-	return ParseData(data, name)
+	return parseInto(containers, data, name)
 }
 
 // ReadProblem is the problem of a manifest file that ReadManifest could not
