@@ -37,11 +37,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/reconciler/reconciler/bench/internal/benchrun"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -89,11 +89,9 @@ func run(n, runs int, dir string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "reconciler")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/reconciler")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build (run from the repository root): %w", err)
+	bin, err := benchrun.BuildReconciler(work)
+	if err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -129,7 +127,7 @@ func run(n, runs int, dir string) error {
 		}
 		oursRuns = append(oursRuns, r)
 		fmt.Printf("run %d: floor %.3fs wall %.3fs cpu, ours %.3fs wall %.3fs cpu\n", len(oursRuns),
-			floorRuns[len(floorRuns)-1].wall.Seconds(), floorRuns[len(floorRuns)-1].cpu.Seconds(), r.wall.Seconds(), r.cpu.Seconds())
+			floorRuns[len(floorRuns)-1].Wall.Seconds(), floorRuns[len(floorRuns)-1].CPU.Seconds(), r.Wall.Seconds(), r.CPU.Seconds())
 	}
 	creates, err := planned(plan)
 	if err != nil {
@@ -147,7 +145,7 @@ func run(n, runs int, dir string) error {
 		name string
 		r    result
 	}{{"floor (yaml.v3 into struct)", floorMed}, {"reconcile --dry-run -o json", oursMed}} {
-		fmt.Printf("%-28s %7.3fs %7.3fs %6d MB\n", row.name, row.r.wall.Seconds(), row.r.cpu.Seconds(), row.r.rss>>20)
+		fmt.Printf("%-28s %7.3fs %7.3fs %6d MB\n", row.name, row.r.Wall.Seconds(), row.r.CPU.Seconds(), row.r.RSS>>20)
 	}
 	oursAlloc, err := allocPerManifest(runs, count, func() error {
 		set, err := spec.Load(dir)
@@ -173,11 +171,11 @@ func run(n, runs int, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("figure: decode-floor-%s wall = %.3f s (reference)\n", size(count), floorMed.wall.Seconds())
-	fmt.Printf("figure: dryrun-%s wall = %.3f s (target <= %.1fx floor = %.3f s)\n", size(count), oursMed.wall.Seconds(), targetRatio, targetRatio*floorMed.wall.Seconds())
+	fmt.Printf("figure: decode-floor-%s wall = %.3f s (reference)\n", size(count), floorMed.Wall.Seconds())
+	fmt.Printf("figure: dryrun-%s wall = %.3f s (target <= %.1fx floor = %.3f s)\n", size(count), oursMed.Wall.Seconds(), targetRatio, targetRatio*floorMed.Wall.Seconds())
 	fmt.Printf("figure: dryrun-%s wall ratio = %.2f x floor (target <= %.1f x floor)\n", size(count), wallRatio, targetRatio)
 	fmt.Printf("figure: dryrun-%s cpu ratio = %.2f x floor (reference)\n", size(count), cpuRatio)
-	fmt.Printf("figure: dryrun-%s peak RSS = %d MB (reference; floor %d MB)\n", size(count), oursMed.rss>>20, floorMed.rss>>20)
+	fmt.Printf("figure: dryrun-%s peak RSS = %d MB (reference; floor %d MB)\n", size(count), oursMed.RSS>>20, floorMed.RSS>>20)
 	fmt.Printf("figure: spec-load alloc per manifest = %.1f KB (target <= %.1f KB; floor %.1f KB, of which yaml.v3's node tree %.1f KB)\n",
 		oursAlloc/1024, baseAllocPerManifest/2/1024.0, floorAlloc/1024, treeAlloc/1024)
 	return nil
@@ -345,10 +343,7 @@ func allocPerManifest(runs, count int, fn func() error) (float64, error) {
 	return per[len(per)/2], nil
 }
 
-type result struct {
-	wall, cpu time.Duration
-	rss       int64
-}
+type result = benchrun.Result
 
 // median takes the median of each measure separately.
 func median(rs []result) result {
@@ -361,9 +356,9 @@ func median(rs []result) result {
 		return vs[len(vs)/2]
 	}
 	return result{
-		wall: time.Duration(pick(func(r result) int64 { return int64(r.wall) })),
-		cpu:  time.Duration(pick(func(r result) int64 { return int64(r.cpu) })),
-		rss:  pick(func(r result) int64 { return r.rss }),
+		Wall: time.Duration(pick(func(r result) int64 { return int64(r.Wall) })),
+		CPU:  time.Duration(pick(func(r result) int64 { return int64(r.CPU) })),
+		RSS:  pick(func(r result) int64 { return r.RSS }),
 	}
 }
 
@@ -372,8 +367,8 @@ func median(rs []result) result {
 func pairedRatios(floor, ours []result) (wall, cpu float64) {
 	ws, cs := make([]float64, len(ours)), make([]float64, len(ours))
 	for i := range ours {
-		ws[i] = ours[i].wall.Seconds() / floor[i].wall.Seconds()
-		cs[i] = ours[i].cpu.Seconds() / floor[i].cpu.Seconds()
+		ws[i] = ours[i].Wall.Seconds() / floor[i].Wall.Seconds()
+		cs[i] = ours[i].CPU.Seconds() / floor[i].CPU.Seconds()
 	}
 	slices.Sort(ws)
 	slices.Sort(cs)
@@ -381,7 +376,7 @@ func pairedRatios(floor, ours []result) (wall, cpu float64) {
 }
 
 // measure runs cmd to completion, its output to out (discarded if
-// empty), and returns its wall time, CPU time and peak RSS.
+// empty); a failure is an error.
 func measure(cmd *exec.Cmd, out string) (result, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -393,21 +388,11 @@ func measure(cmd *exec.Cmd, out string) (result, error) {
 		defer f.Close()
 		cmd.Stdout = f
 	}
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return result{}, fmt.Errorf("%w: %s", err, stderr.Bytes())
+	r, err := benchrun.Measure(cmd)
+	if err == nil && r.Exit != 0 {
+		err = fmt.Errorf("exit %d: %s", r.Exit, stderr.Bytes())
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return result{}, errors.New("no rusage on this system")
-	}
-	return result{
-		wall: wall,
-		cpu:  time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		rss:  ru.Maxrss << 10, // KB on Linux
-	}, nil
+	return r, err
 }
 
 // planned counts the creates in a JSON plan.
