@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,7 @@ func Load(paths ...string) (Set, error) {
 			}
 			return filepath.ToSlash(rel)
 		}
+		files = slices.Grow(files, len(w.files))
 		for _, f := range w.files {
 			files = append(files, namedFile{path: f, name: name(f)})
 		}
