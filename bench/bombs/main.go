@@ -40,15 +40,11 @@ func main() {
 }
 
 func run(runs int) error {
-	work, err := os.MkdirTemp("", "bombs")
+	work, bin, err := benchrun.Prepare("bombs")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := benchrun.BuildReconciler(work)
-	if err != nil {
-		return err
-	}
 	bombs := spectest.Bombs(spec.MaxFileSize)
 	names := make([]string, 0, len(bombs))
 	for name := range bombs {

@@ -85,15 +85,11 @@ func main() {
 }
 
 func run(n, runs int, dir string) error {
-	work, err := os.MkdirTemp("", "decodefloor")
+	work, bin, err := benchrun.Prepare("decodefloor")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := benchrun.BuildReconciler(work)
-	if err != nil {
-		return err
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return err

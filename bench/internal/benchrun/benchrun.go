@@ -14,16 +14,22 @@ import (
 	"time"
 )
 
-// BuildReconciler builds ./cmd/reconciler (run from the repository root)
-// into dir and returns the binary's path.
-func BuildReconciler(dir string) (string, error) {
-	bin := filepath.Join(dir, "reconciler")
+// Prepare makes a temporary folder named after the bench and builds
+// ./cmd/reconciler (run from the repository root) into it; the caller
+// removes work when done.
+func Prepare(bench string) (work, bin string, err error) {
+	work, err = os.MkdirTemp("", bench)
+	if err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(work, "reconciler")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/reconciler")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("build (run from the repository root): %w", err)
+		os.RemoveAll(work)
+		return "", "", fmt.Errorf("build (run from the repository root): %w", err)
 	}
-	return bin, nil
+	return work, bin, nil
 }
 
 // Result is what one process cost.
