@@ -9,26 +9,8 @@ runs=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/reconciler" ./cmd/reconciler
-mkdir -p "$work/manifests"
-for ((i = 0; i < n; i++)); do
-  d="$work/manifests/team-$((i % 100))"
-  mkdir -p "$d"
-  cat >"$d/app-$i.yaml" <<YAML
-apiVersion: reconciler/v1
-kind: Container
-metadata:
-  name: app-$i
-  labels: {team: team-$((i % 100))}
-spec:
-  image: mcr.microsoft.com/windows/servercore:ltsc2022
-  isolation: process
-  command: [ping, localhost, -t]
-  env: {LOG_LEVEL: info}
-  resources: {cpuCount: 1, memoryMB: 512}
-  ports:
-    - {hostPort: $((10000 + i % 50000)), containerPort: 80}
-YAML
-done
+# The same files bench/decodefloor measures its floor on.
+go run ./bench/decodefloor -generate "$work/manifests" -n "$n"
 export RECONCILER_SIM_STATE="$work/host/state.json"
 "$work/reconciler" sim host >/dev/null
 echo "reconcile --dry-run over $n manifests in $n files, empty emulated host, $runs runs:"

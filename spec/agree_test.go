@@ -38,8 +38,9 @@ func TestDecodeAgreesWithSigsYAML(t *testing.T) {
 			}
 			for _, d := range docs {
 				budget := ExpandBudget
-				ours, ps := parseDocument(d, file, &budget)
-				if len(ps) > 0 || ours == nil {
+				ours := new(Container)
+				ok, ps := parseDocument(d, file, &budget, ours)
+				if len(ps) > 0 || !ok {
 					t.Fatalf("line %d: %v", d.line, ps)
 				}
 				var theirs Container

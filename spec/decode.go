@@ -47,13 +47,12 @@ type decoder struct {
 	spent bool
 }
 
-// decodeTree decodes root into a Container. The container holds whatever
+// decodeTree decodes root into c, a zero Container. c holds whatever
 // decoded cleanly; the issues say what did not.
-func decodeTree(root *yaml.Node, src []byte, budget *int) (Container, []issue) {
+func decodeTree(root *yaml.Node, src []byte, budget *int, c *Container) []issue {
 	d := decoder{src: src, budget: budget, path: make(fieldPath, 0, 8)}
-	var c Container
-	d.value(root, reflect.ValueOf(&c).Elem())
-	return c, d.issues
+	d.value(root, reflect.ValueOf(c).Elem())
+	return d.issues
 }
 
 // add records an issue at the current path.
@@ -157,6 +156,7 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value) {
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(n.Content)/2))
 	}
 	elem := reflect.New(v.Type().Elem()).Elem()
+	key := reflect.New(v.Type().Key()).Elem()
 	d.entries(n, elemKey, func(k, val *yaml.Node) {
 		if r := resolveAlias(val); r != nil && isNull(r) {
 			msg := fmt.Sprintf("has no value (null); write %s: '' for an empty value", k.Value)
@@ -170,7 +170,8 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value) {
 		elem.SetZero()
 		d.value(val, elem)
 		if len(d.issues) == before && !d.spent {
-			v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+			key.SetString(k.Value)
+			v.SetMapIndex(key, elem)
 		}
 	})
 }
@@ -201,8 +202,10 @@ func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value) {
 // kind): first the mapping's own entries, then those its merge keys (<<)
 // bring in that it does not set itself, as YAML defines merging.
 func (d *decoder) entries(n *yaml.Node, kind elemKind, fn func(k, val *yaml.Node)) {
-	seen := make(map[string]int, len(n.Content)/2)
-	var merges []*yaml.Node
+	var (
+		seen   keySet
+		merges []*yaml.Node
+	)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
 		if !d.charge(k, n.Content[i]) {
@@ -214,24 +217,24 @@ func (d *decoder) entries(n *yaml.Node, kind elemKind, fn func(k, val *yaml.Node
 		}
 		d.path = append(d.path, pathElem{name: k.Value, kind: kind})
 		if d.key(k) {
-			if first, dup := seen[k.Value]; dup {
+			if first, dup := seen.get(k.Value); dup {
 				d.add(k.Line, "is set twice (first on line %d)", first)
 			} else {
-				seen[k.Value] = k.Line
+				seen.put(k.Value, k.Line)
 				fn(k, val)
 			}
 		}
 		d.path = d.path[:len(d.path)-1]
 	}
 	if len(merges) > 0 {
-		d.merge(merges, kind, seen, map[*yaml.Node]bool{n: true}, fn)
+		d.merge(merges, kind, &seen, map[*yaml.Node]bool{n: true}, fn)
 	}
 }
 
 // merge calls fn for the entries of the mappings that merge keys name,
 // earlier mappings first, skipping names already set; each mapping is
 // merged once.
-func (d *decoder) merge(values []*yaml.Node, kind elemKind, seen map[string]int, merged map[*yaml.Node]bool, fn func(k, val *yaml.Node)) {
+func (d *decoder) merge(values []*yaml.Node, kind elemKind, seen *keySet, merged map[*yaml.Node]bool, fn func(k, val *yaml.Node)) {
 	for _, val := range values {
 		for _, m := range mergedMappings(val) {
 			if merged[m] || d.spent {
@@ -249,8 +252,8 @@ func (d *decoder) merge(values []*yaml.Node, kind elemKind, seen map[string]int,
 					nested = append(nested, m.Content[i+1])
 				case k.Kind != yaml.ScalarNode:
 				default:
-					if _, done := seen[k.Value]; !done {
-						seen[k.Value] = k.Line
+					if _, done := seen.get(k.Value); !done {
+						seen.put(k.Value, k.Line)
 						d.path = append(d.path, pathElem{name: k.Value, kind: kind})
 						fn(k, m.Content[i+1])
 						d.path = d.path[:len(d.path)-1]
@@ -259,6 +262,52 @@ func (d *decoder) merge(values []*yaml.Node, kind elemKind, seen map[string]int,
 			}
 			d.merge(nested, kind, seen, merged, fn)
 		}
+	}
+}
+
+// smallKeys is how many keys a keySet holds in a list: more than any
+// manifest mapping has fields, and than most have labels or variables.
+const smallKeys = 16
+
+// keySet is the keys of one mapping seen so far, each with its line: a
+// list searched in order while it is small (no allocation), a map beyond.
+type keySet struct {
+	small [smallKeys]struct {
+		name string
+		line int
+	}
+	n   int
+	big map[string]int
+}
+
+// get returns the line of key name, if it was seen.
+func (s *keySet) get(name string) (int, bool) {
+	if s.big != nil {
+		line, ok := s.big[name]
+		return line, ok
+	}
+	for _, k := range s.small[:s.n] {
+		if k.name == name {
+			return k.line, true
+		}
+	}
+	return 0, false
+}
+
+// put records key name, not yet seen, at line.
+func (s *keySet) put(name string, line int) {
+	switch {
+	case s.big != nil:
+		s.big[name] = line
+	case s.n < smallKeys:
+		s.small[s.n].name, s.small[s.n].line = name, line
+		s.n++
+	default:
+		s.big = make(map[string]int, 2*smallKeys)
+		for _, k := range s.small {
+			s.big[k.name] = k.line
+		}
+		s.big[name] = line
 	}
 }
 

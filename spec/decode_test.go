@@ -212,3 +212,47 @@ func TestWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestKeySet: the keys of a mapping are found again, with their line,
+// whether the set is still its small list or has moved to a map, and a
+// key not put is not found.
+func TestKeySet(t *testing.T) {
+	for _, n := range []int{0, 1, smallKeys - 1, smallKeys, smallKeys + 1, 3 * smallKeys} {
+		t.Run(fmt.Sprint(n, " keys"), func(t *testing.T) {
+			var s keySet
+			for i := range n {
+				name := fmt.Sprint("K", i)
+				if _, ok := s.get(name); ok {
+					t.Fatalf("%s found before it was put", name)
+				}
+				s.put(name, 10+i)
+			}
+			for i := range n {
+				if line, ok := s.get(fmt.Sprint("K", i)); !ok || line != 10+i {
+					t.Errorf("get(K%d) = %d, %v; want %d, true", i, line, ok, 10+i)
+				}
+			}
+			if _, ok := s.get("absent"); ok {
+				t.Error("a key never put was found")
+			}
+		})
+	}
+}
+
+// TestRepeatedKeyInALargeMapping: a variable set twice among more
+// variables than keySet lists is reported at its second line, naming the
+// first.
+func TestRepeatedKeyInALargeMapping(t *testing.T) {
+	var env strings.Builder
+	env.WriteString("  env:\n")
+	for i := range 2 * smallKeys {
+		fmt.Fprintf(&env, "    V%d: x\n", i)
+	}
+	env.WriteString("    V3: again\n")
+	_, ps := Parse(strings.NewReader(manifest(env.String())), "big.yaml")
+	// manifest's own lines end at 6, "env:" is line 7, V0 is line 8.
+	want := fmt.Sprintf("is set twice (first on line %d)", 8+3)
+	if len(ps) != 1 || ps[0].Field != `spec.env["V3"]` || ps[0].Line != 8+2*smallKeys || ps[0].Message != want {
+		t.Errorf("problems = %+v; want one at spec.env[\"V3\"], line %d: %s", ps, 8+2*smallKeys, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,7 @@ func Load(paths ...string) (Set, error) {
 			}
 			return filepath.ToSlash(rel)
 		}
+		files = slices.Grow(files, len(w.files))
 		for _, f := range w.files {
 			files = append(files, namedFile{path: f, name: name(f)})
 		}
@@ -71,9 +73,8 @@ func Load(paths ...string) (Set, error) {
 			set.Errors = append(set.Errors, Problem{File: name(e.path), Message: "cannot read folder: " + describeFSError(e.err)})
 		}
 	}
-	var all []Container
-	for _, r := range parseFiles(files) {
-		all = append(all, r.containers...)
+	results, all := parseFiles(files)
+	for _, r := range results {
 		errs, warns := SplitProblems(r.problems)
 		set.Errors = append(set.Errors, errs...)
 		set.Warnings = append(set.Warnings, warns...)
@@ -108,9 +109,12 @@ type parsed struct {
 }
 
 // parseFiles parses files with one worker per CPU; the results are in the
-// order of files.
-func parseFiles(files []namedFile) []parsed {
-	results := make([]parsed, len(files))
+// order of files, and all is every container, in that order. Each file
+// decodes its first container into its own slot of one array: when every
+// file declares one container, that array is all, copied nowhere.
+func parseFiles(files []namedFile) (results []parsed, all []Container) {
+	results = make([]parsed, len(files))
+	slots := make([]Container, len(files))
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -122,20 +126,45 @@ func parseFiles(files []namedFile) []parsed {
 				if i >= len(files) {
 					return
 				}
-				results[i].containers, results[i].problems = ParseFile(files[i].path, files[i].name)
+				results[i].containers, results[i].problems = parseFileInto(slots[i:i:i+1], files[i].path, files[i].name)
 			}
 		})
 	}
 	wg.Wait()
-	return results
+	n, inPlace := 0, true
+	for i, r := range results {
+		n += len(r.containers)
+		inPlace = inPlace && len(r.containers) == 1 && &r.containers[0] == &slots[i]
+	}
+	if inPlace {
+		return results, slots
+	}
+	all = make([]Container, 0, n)
+	for _, r := range results {
+		all = append(all, r.containers...)
+	}
+	return results, all
 }
 
 // CheckUnique returns, in order, the containers whose names are unique
 // and whose host ports no other container publishes, and one problem per
 // duplicated name or host port that names every place (file:line)
 // declaring it, placed at the first. Every container of a duplicate is
-// dropped: which one was meant is unknown.
+// dropped: which one was meant is unknown. When nothing repeats, the
+// containers returned are cs itself.
 func CheckUnique(cs []Container) ([]Container, []Problem) {
+	first := make(map[string]int, len(cs))
+	for i := range cs {
+		if _, dup := first[cs[i].Metadata.Name]; dup {
+			return dropDuplicates(cs)
+		}
+		first[cs[i].Metadata.Name] = i
+	}
+	return checkHostPorts(cs)
+}
+
+// dropDuplicates is CheckUnique of containers of which some share a name.
+func dropDuplicates(cs []Container) ([]Container, []Problem) {
 	byName := make(map[string][]int, len(cs))
 	for i, c := range cs {
 		byName[c.Metadata.Name] = append(byName[c.Metadata.Name], i)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -474,6 +475,50 @@ func TestLoad(t *testing.T) {
 }
 
 func slashed(root, rel string) string { return filepath.ToSlash(filepath.Join(root, rel)) }
+
+// TestParseFilesInPlace: the containers of a folder come out in file
+// order whatever the files hold; when every file declares one container,
+// each is decoded into its place in the result, never copied.
+func TestParseFilesInPlace(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		want    []string
+		inPlace bool
+	}{
+		{name: "one container per file", inPlace: true,
+			files: map[string]string{"a.yaml": container("a"), "b.yaml": container("b"), "c.yaml": container("c")},
+			want:  []string{"a@a.yaml:1", "b@b.yaml:1", "c@c.yaml:1"}},
+		{name: "two in a file, an invalid one, an empty one",
+			files: map[string]string{"a.yaml": container("a"), "b.yaml": container("b1") + "---\n" + container("b2"),
+				"c.yaml": "kind: [", "d.yaml": "", "e.yaml": container("e")},
+			want: []string{"a@a.yaml:1", "b1@b.yaml:1", "b2@b.yaml:6", "e@e.yaml:1"}},
+		{name: "the first document invalid, the second valid in its slot", inPlace: true,
+			files: map[string]string{"a.yaml": "kind: Pod\n---\n" + container("a2"), "b.yaml": container("b")},
+			want:  []string{"a2@a.yaml:3", "b@b.yaml:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, tt.files)
+			var files []namedFile
+			for _, name := range slices.Sorted(maps.Keys(tt.files)) {
+				files = append(files, namedFile{path: filepath.Join(dir, name), name: name})
+			}
+			results, all := parseFiles(files)
+			if got := origins(all); !slices.Equal(got, tt.want) {
+				t.Errorf("containers = %q, want %q", got, tt.want)
+			}
+			inPlace := len(all) == len(results)
+			for i := range results {
+				inPlace = inPlace && len(results[i].containers) == 1 && &results[i].containers[0] == &all[i]
+			}
+			if inPlace != tt.inPlace {
+				t.Errorf("decoded in place: %v, want %v", inPlace, tt.inPlace)
+			}
+		})
+	}
+}
 
 func TestCheckUnique(t *testing.T) {
 	at := func(name, file string, line int) Container {

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,17 +31,29 @@ const maxFileProblems = 1000
 // Parse does not block beyond reading r, does not retain r, and is safe
 // for concurrent use.
 func Parse(r io.Reader, file string) ([]Container, []Problem) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	data, err := readLimited(r, 0)
 	if err != nil {
 		return nil, []Problem{{File: file, Message: "cannot read: " + describeFSError(err)}}
 	}
+	return ParseData(data, file)
+}
+
+// ParseData is Parse of a file's content already read: a caller that holds
+// the bytes (ReadManifest's) saves copying them. It does not retain data.
+func ParseData(data []byte, file string) ([]Container, []Problem) {
+	return parseInto(nil, data, file)
+}
+
+// parseInto is ParseData appending the containers to containers: Load
+// hands each file a slot of its own in one array (a slice of capacity 1),
+// which a file of one document fills in place.
+func parseInto(containers []Container, data []byte, file string) ([]Container, []Problem) {
 	if len(data) > MaxFileSize {
-		return nil, []Problem{tooLarge(file, 0)}
+		return containers, []Problem{tooLarge(file, 0)}
 	}
 	var (
-		containers []Container
-		problems   []Problem
-		budget     = ExpandBudget
+		problems []Problem
+		budget   = ExpandBudget
 	)
 	docs := splitDocuments(data)
 	for i, d := range docs {
@@ -51,9 +62,15 @@ func Parse(r io.Reader, file string) ([]Container, []Problem) {
 				"and the %d documents from here on are not checked: the file has over %d problems; fix these first", len(docs)-i, maxFileProblems)})
 			break
 		}
-		c, ps := parseDocument(d, file, &budget)
-		if c != nil {
-			containers = append(containers, *c)
+		if containers == nil {
+			containers = make([]Container, 0, len(docs)-i)
+		}
+		// The document is decoded in place: a slot it does not fill
+		// is taken back.
+		containers = append(containers, Container{})
+		ok, ps := parseDocument(d, file, &budget, &containers[len(containers)-1])
+		if !ok {
+			containers = containers[:len(containers)-1]
 		}
 		problems = append(problems, ps...)
 	}
@@ -77,14 +94,20 @@ func declaresNothing(file string) Problem {
 // is not a regular file (it is never opened), or that is over MaxFileSize
 // is one problem.
 func ParseFile(path, name string) ([]Container, []Problem) {
-	st, data, err := ReadManifest(path)
+	return parseFileInto(nil, path, name)
+}
+
+// parseFileInto is ParseFile appending the containers to containers (see
+// parseInto).
+func parseFileInto(containers []Container, path, name string) ([]Container, []Problem) {
+	size, data, err := readManifestData(path)
 	switch {
 	case err != nil:
-		return nil, []Problem{ReadProblem(name, err)}
-	case st.Size() > MaxFileSize || len(data) > MaxFileSize:
-		return nil, []Problem{tooLarge(name, max(st.Size(), int64(len(data))))}
+		return containers, []Problem{ReadProblem(name, err)}
+	case size > MaxFileSize || len(data) > MaxFileSize:
+		return containers, []Problem{tooLarge(name, max(size, int64(len(data))))}
 	}
-	return Parse(bytes.NewReader(data), name)
+	return parseInto(containers, data, name)
 }
 
 // ReadProblem is the problem of a manifest file that ReadManifest could not
@@ -105,35 +128,36 @@ func tooLarge(file string, size int64) Problem {
 	return Problem{File: file, Message: fmt.Sprintf("%s over the %d-byte (1 MiB) limit for a manifest file; split it into several files", what, MaxFileSize)}
 }
 
-// parseDocument decodes, defaults and validates one document in one walk
-// of its yaml.v3 node tree. It returns the container when the document is
-// valid, else its problems; neither for a null document. budget is the
-// file's expansion budget (see ExpandBudget).
-func parseDocument(d document, file string, budget *int) (*Container, []Problem) {
+// parseDocument decodes, defaults and validates one document into c, a
+// zero Container, in one walk of its yaml.v3 node tree. ok is true when
+// the document is valid; else the problems say why, and there are none
+// for a null document. budget is the file's expansion budget (see
+// ExpandBudget).
+func parseDocument(d document, file string, budget *int, c *Container) (ok bool, _ []Problem) {
 	root, err := parseTree(d.data)
 	if err != nil {
 		is := syntaxIssue(err, d.data)
-		return nil, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}
+		return false, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}
 	}
 	if root == nil {
-		return nil, nil
+		return false, nil
 	}
 	if p, ok := foreignDocument(root, file, d); ok {
-		return nil, []Problem{p}
+		return false, []Problem{p}
 	}
-	c, issues := decodeTree(root, d.data, budget)
+	issues := decodeTree(root, d.data, budget, c)
 	c.Origin = Origin{File: file, Line: d.fileLine(d.start)}
 	if decodedEnough(issues) {
 		c.ApplyDefaults()
-		issues = append(issues, notDecoded(validate(&c), issues)...)
+		issues = append(issues, notDecoded(validate(c), issues)...)
 	}
 	if len(issues) == 0 {
-		return &c, nil
+		return true, nil
 	}
 	if c.Metadata.Name == "" {
 		c.Metadata.Name = nameOf(root)
 	}
-	return nil, c.problems(place(issues, root, d))
+	return false, c.problems(place(issues, root, d))
 }
 
 // decodedEnough reports whether a document decoded well enough to be

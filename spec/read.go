@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // ErrNotRegular is the class of a manifest path that exists but is not a
@@ -55,11 +56,46 @@ func ReadManifest(path string) (fs.FileInfo, []byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, nil, notRegular(st, st)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readLimited(f, st.Size())
 	if err != nil {
 		return nil, nil, err
 	}
 	return st, data, nil
+}
+
+// readLimited reads r to its end, or to one byte over MaxFileSize (enough
+// to refuse it), into a buffer of size+1 bytes to begin with: a file of the
+// size it was stat'ed with is read in one buffer, its end seen without
+// growing it. size 0 is unknown.
+func readLimited(r io.Reader, size int64) ([]byte, error) {
+	const limit = MaxFileSize + 1
+	if size <= 0 {
+		size = 511
+	}
+	data := make([]byte, 0, min(size, limit-1)+1)
+	for len(data) < limit {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, min(cap(data), limit-len(data)))
+		}
+		n, err := r.Read(data[len(data):min(cap(data), limit)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// readManifestFallback is readManifestData through ReadManifest.
+func readManifestFallback(path string) (int64, []byte, error) {
+	st, data, err := ReadManifest(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	return st.Size(), data, nil
 }
 
 // notRegular describes a path whose own entry is lst and whose target (the

@@ -3,6 +3,7 @@
 package spec
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,4 +58,50 @@ func TestNotRegularFiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReadManifestDataAgrees: the read Load uses (system calls on Linux)
+// returns what ReadManifest returns, content, size and problem wording,
+// for every kind of path a folder can hold.
+func TestReadManifestDataAgrees(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ok.yaml", []byte(manifest("")), 0o644)
+	write("empty.yaml", nil, 0o644)
+	write("large.yaml", bytes.Repeat([]byte("#"), MaxFileSize+100), 0o644)
+	write("locked.yaml", []byte(manifest("")), 0o000)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"devnull.yaml": os.DevNull, "linked.yaml": "ok.yaml", "dangling.yaml": "gone"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"ok.yaml", "empty.yaml", "large.yaml", "locked.yaml", "fifo.yaml", "folder.yaml", "devnull.yaml", "linked.yaml", "dangling.yaml", "missing.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			size, data, err := readManifestData(path)
+			st, wantData, wantErr := ReadManifest(path)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("error %v, ReadManifest's %v", err, wantErr)
+			}
+			if err != nil {
+				if got, want := ReadProblem(name, err), ReadProblem(name, wantErr); got != want {
+					t.Errorf("problem %q, ReadManifest's %q", got.Message, want.Message)
+				}
+				return
+			}
+			if size != st.Size() || !bytes.Equal(data, wantData) {
+				t.Errorf("size %d and %d bytes read, ReadManifest's %d and %d bytes", size, len(data), st.Size(), len(wantData))
+			}
+		})
+	}
 }

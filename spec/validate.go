@@ -61,29 +61,45 @@ func (v *checker) add(p fieldPath, format string, args ...any) {
 // validate applies every value rule to a defaulted document.
 func validate(c *Container) []issue {
 	var v checker
-	v.exact(field("apiVersion"), c.APIVersion, APIVersion)
-	v.exact(field("kind"), c.Kind, Kind)
+	v.exact(nil, "apiVersion", c.APIVersion, APIVersion)
+	v.exact(nil, "kind", c.Kind, Kind)
 	v.metadata(&c.Metadata)
 	v.spec(&c.Spec)
 	return v.issues
 }
 
-// exact checks a field that has a single valid value.
-func (v *checker) exact(p fieldPath, got, want string) {
+// The paths the rules name, built once: a rule builds the path of the
+// field it checks (in.dot(name)) only when the field is wrong.
+var (
+	inMetadata  = field("metadata")
+	inSpec      = field("spec")
+	inResources = field("spec", "resources")
+	inNetwork   = field("spec", "network")
+	inCommand   = field("spec", "command")
+	inEnv       = field("spec", "env")
+	inMounts    = field("spec", "mounts")
+	inPipes     = field("spec", "namedPipes")
+	inPorts     = field("spec", "ports")
+	inDevices   = field("spec", "devices")
+)
+
+// exact checks field name of in, which has a single valid value.
+func (v *checker) exact(in fieldPath, name, got, want string) {
 	switch got {
 	case want:
 	case "":
-		v.add(p, "is required and must be %q", want)
+		v.add(in.dot(name), "is required and must be %q", want)
 	default:
-		v.add(p, "must be %q, not %q", want, got)
+		v.add(in.dot(name), "must be %q, not %q", want, got)
 	}
 }
 
-// oneOf checks a field whose value comes from a fixed list.
-func (v *checker) oneOf(p fieldPath, got string, valid ...string) {
+// oneOf checks field name of in, whose value comes from a fixed list.
+func (v *checker) oneOf(in fieldPath, name, got string, valid ...string) {
 	if slices.Contains(valid, got) {
 		return
 	}
+	p := in.dot(name)
 	if i := slices.IndexFunc(valid, func(s string) bool { return strings.EqualFold(s, got) }); i >= 0 {
 		v.add(p, "must be one of %s, not %q; did you mean %q?", strings.Join(valid, ", "), got, valid[i])
 		return
@@ -91,36 +107,36 @@ func (v *checker) oneOf(p fieldPath, got string, valid ...string) {
 	v.add(p, "must be one of %s, not %q", strings.Join(valid, ", "), got)
 }
 
-// between checks an integer range.
-func (v *checker) between(p fieldPath, got, lo, hi int, note string) {
+// between checks the integer range of field name of in.
+func (v *checker) between(in fieldPath, name string, got, lo, hi int, note string) {
 	if got < lo || got > hi {
-		v.add(p, "must be between %d and %d%s, not %d", lo, hi, note, got)
+		v.add(in.dot(name), "must be between %d and %d%s, not %d", lo, hi, note, got)
 	}
 }
 
-// matches checks a required value against a rule; ok is the verdict on a
-// non-empty s.
-func (v *checker) matches(p fieldPath, s string, ok bool, rule string) {
+// matches checks the required value of field name of in against a rule;
+// ok is the verdict on a non-empty s.
+func (v *checker) matches(in fieldPath, name, s string, ok bool, rule string) {
 	switch {
 	case s == "":
-		v.add(p, "is required and %s", rule)
+		v.add(in.dot(name), "is required and %s", rule)
 	case !ok:
-		v.add(p, "%q %s", s, rule)
+		v.add(in.dot(name), "%q %s", s, rule)
 	}
 }
 
-// dnsLabel checks a required or optional DNS label.
-func (v *checker) dnsLabel(p fieldPath, s string, required bool) {
+// dnsLabel checks field name of in, a required or optional DNS label.
+func (v *checker) dnsLabel(in fieldPath, name, s string, required bool) {
 	switch {
 	case s == "" && required:
-		v.add(p, "is required and %s", dnsLabelRule)
+		v.add(in.dot(name), "is required and %s", dnsLabelRule)
 	case s != "" && !isDNSLabel(s):
-		v.add(p, "%q %s", s, dnsLabelRule)
+		v.add(in.dot(name), "%q %s", s, dnsLabelRule)
 	}
 }
 
 func (v *checker) metadata(m *Metadata) {
-	v.dnsLabel(field("metadata", "name"), m.Name, true)
+	v.dnsLabel(inMetadata, "name", m.Name, true)
 	if _, ok := m.Labels[""]; ok {
 		v.add(field("metadata", "labels").key(""), "label keys must not be empty")
 	}
@@ -133,7 +149,7 @@ func (v *checker) spec(s *ContainerSpec) {
 	case !isImageReference(s.Image):
 		v.add(field("spec", "image"), "%q is not a valid image reference: want [registry/]repository[:tag][@sha256:digest] with a lowercase repository", s.Image)
 	}
-	v.oneOf(field("spec", "isolation"), string(s.Isolation), string(IsolationProcess), string(IsolationHyperV), string(IsolationDefault), string(IsolationAuto))
+	v.oneOf(inSpec, "isolation", string(s.Isolation), string(IsolationProcess), string(IsolationHyperV), string(IsolationDefault), string(IsolationAuto))
 	if s.OSVersion != "" {
 		if _, err := ParseOSVersion(s.OSVersion); err != nil {
 			v.add(field("spec", "osVersion"), "%s", err.Error())
@@ -142,19 +158,19 @@ func (v *checker) spec(s *ContainerSpec) {
 	line := 0
 	for i, arg := range s.Command {
 		if arg == "" {
-			v.add(field("spec", "command").at(i), "command entries must not be empty")
+			v.add(inCommand.at(i), "command entries must not be empty")
 		}
 		line += len(arg) + 3 // a separator and the quotes it may need
 	}
 	if line > maxCommandLine {
-		v.add(field("spec", "command"), "makes a command line of about %d characters; Windows limits a command line to %d", line, maxCommandLine)
+		v.add(inCommand, "makes a command line of about %d characters; Windows limits a command line to %d", line, maxCommandLine)
 	}
 	if s.WorkingDir != "" && !isDrivePath(s.WorkingDir) {
 		v.add(field("spec", "workingDir"), "%q %s", s.WorkingDir, containerPathRule)
 	}
 	v.env(s.Env)
-	v.dnsLabel(field("spec", "hostname"), s.Hostname, false)
-	v.oneOf(field("spec", "restartPolicy"), string(s.RestartPolicy), string(RestartAlways), string(RestartOnFailure), string(RestartNever))
+	v.dnsLabel(inSpec, "hostname", s.Hostname, false)
+	v.oneOf(inSpec, "restartPolicy", string(s.RestartPolicy), string(RestartAlways), string(RestartOnFailure), string(RestartNever))
 	v.resources(s.Resources)
 	v.mounts(s.Mounts)
 	v.namedPipes(s.NamedPipes)
@@ -166,23 +182,41 @@ func (v *checker) spec(s *ContainerSpec) {
 // env checks variable names in a stable order. Values are never looked at
 // or quoted.
 func (v *checker) env(env map[string]string) {
+	clean := true
+	for k, val := range env {
+		if envProblem(k, val) != "" {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		// The names are sorted only to report their problems in order.
+		return
+	}
 	for _, k := range sortedKeys(env) {
-		p := field("spec", "env").key(k)
-		switch {
-		case k == "":
-			v.add(p, "variable names must not be empty")
-		case strings.ContainsRune(k, '='):
-			v.add(p, "variable names must not contain '='")
-		case len(k)+len(env[k]) >= maxCommandLine:
-			v.add(p, "is over %d characters with its value; Windows limits a variable to %d", maxCommandLine-1, maxCommandLine-1)
+		if msg := envProblem(k, env[k]); msg != "" {
+			v.add(inEnv.key(k), "%s", msg)
 		}
 	}
 }
 
+// envProblem says what is wrong with variable name k of value val, or "".
+func envProblem(k, val string) string {
+	switch {
+	case k == "":
+		return "variable names must not be empty"
+	case strings.ContainsRune(k, '='):
+		return "variable names must not contain '='"
+	case len(k)+len(val) >= maxCommandLine:
+		return fmt.Sprintf("is over %d characters with its value; Windows limits a variable to %d", maxCommandLine-1, maxCommandLine-1)
+	}
+	return ""
+}
+
 func (v *checker) resources(r Resources) {
-	p := field("spec", "resources")
-	v.between(p.dot("cpuCount"), r.CPUCount, 0, maxCPUCount, " (0: no limit)")
-	v.between(p.dot("cpuMaximumPercent"), r.CPUMaximumPercent, 0, maxCPUPercent, " (0: no limit)")
+	p := inResources
+	v.between(p, "cpuCount", r.CPUCount, 0, maxCPUCount, " (0: no limit)")
+	v.between(p, "cpuMaximumPercent", r.CPUMaximumPercent, 0, maxCPUPercent, " (0: no limit)")
 	if r.MemoryMB != 0 && (r.MemoryMB < minMemoryMB || r.MemoryMB > maxMemoryMB) {
 		v.add(p.dot("memoryMB"), "must be 0 (no limit) or between %d and %d, not %d", minMemoryMB, maxMemoryMB, r.MemoryMB)
 	}
@@ -191,10 +225,10 @@ func (v *checker) resources(r Resources) {
 func (v *checker) mounts(ms []Mount) {
 	seen := make(map[string]int, len(ms))
 	for i, m := range ms {
-		p := field("spec", "mounts").at(i)
-		v.matches(p.dot("hostPath"), m.HostPath, isDrivePath(m.HostPath) || isUNCPath(m.HostPath), hostPathRule)
+		p := inMounts.at(i)
+		v.matches(p, "hostPath", m.HostPath, isDrivePath(m.HostPath) || isUNCPath(m.HostPath), hostPathRule)
 		if !isDrivePath(m.ContainerPath) {
-			v.matches(p.dot("containerPath"), m.ContainerPath, false, containerPathRule)
+			v.matches(p, "containerPath", m.ContainerPath, false, containerPathRule)
 			continue
 		}
 		key := windowsPathKey(m.ContainerPath)
@@ -208,9 +242,9 @@ func (v *checker) mounts(ms []Mount) {
 
 func (v *checker) namedPipes(ps []NamedPipe) {
 	for i, np := range ps {
-		p := field("spec", "namedPipes").at(i)
-		v.matches(p.dot("hostPipe"), np.HostPipe, isNamedPipe(np.HostPipe), namedPipeRule)
-		v.matches(p.dot("containerPipe"), np.ContainerPipe, isNamedPipe(np.ContainerPipe), namedPipeRule)
+		p := inPipes.at(i)
+		v.matches(p, "hostPipe", np.HostPipe, isNamedPipe(np.HostPipe), namedPipeRule)
+		v.matches(p, "containerPipe", np.ContainerPipe, isNamedPipe(np.ContainerPipe), namedPipeRule)
 	}
 }
 
@@ -221,10 +255,10 @@ func (v *checker) ports(ps []Port, mode string) {
 	}
 	seen := make(map[hostPort]int, len(ps))
 	for i, pt := range ps {
-		p := field("spec", "ports").at(i)
-		v.between(p.dot("hostPort"), pt.HostPort, 1, maxPort, "")
-		v.between(p.dot("containerPort"), pt.ContainerPort, 1, maxPort, "")
-		v.oneOf(p.dot("protocol"), pt.Protocol, "tcp", "udp")
+		p := inPorts.at(i)
+		v.between(p, "hostPort", pt.HostPort, 1, maxPort, "")
+		v.between(p, "containerPort", pt.ContainerPort, 1, maxPort, "")
+		v.oneOf(p, "protocol", pt.Protocol, "tcp", "udp")
 		key := hostPort{pt.HostPort, pt.Protocol}
 		if first, dup := seen[key]; dup {
 			v.add(p.dot("hostPort"), "host port %d/%s is already published by spec.ports[%d]", pt.HostPort, pt.Protocol, first)
@@ -233,13 +267,13 @@ func (v *checker) ports(ps []Port, mode string) {
 		seen[key] = i
 	}
 	if len(ps) > 0 && mode == "none" {
-		v.add(field("spec", "network", "mode"), `"none" has no network to publish spec.ports on; use nat, transparent or l2bridge, or remove the ports`)
+		v.add(inNetwork.dot("mode"), `"none" has no network to publish spec.ports on; use nat, transparent or l2bridge, or remove the ports`)
 	}
 }
 
 func (v *checker) network(n Network) {
-	p := field("spec", "network")
-	v.oneOf(p.dot("mode"), n.Mode, "nat", "transparent", "l2bridge", "none")
+	p := inNetwork
+	v.oneOf(p, "mode", n.Mode, "nat", "transparent", "l2bridge", "none")
 	if n.Namespace != "" && !isGUID(n.Namespace) {
 		v.add(p.dot("namespace"), "%q %s", n.Namespace, guidRule)
 	}
@@ -247,12 +281,12 @@ func (v *checker) network(n Network) {
 
 func (v *checker) devices(ds []Device) {
 	for i, d := range ds {
-		p := field("spec", "devices").at(i)
-		v.oneOf(p.dot("idType"), d.IDType, "class", "vpci-location-path")
+		p := inDevices.at(i)
+		v.oneOf(p, "idType", d.IDType, "class", "vpci-location-path")
 		if d.IDType == "class" {
-			v.matches(p.dot("id"), d.ID, isGUID(d.ID), guidRule+" (a device interface class)")
+			v.matches(p, "id", d.ID, isGUID(d.ID), guidRule+" (a device interface class)")
 		} else {
-			v.matches(p.dot("id"), d.ID, true, "must be the device's location path")
+			v.matches(p, "id", d.ID, true, "must be the device's location path")
 		}
 	}
 }

@@ -120,6 +120,8 @@ func TestParseValidation(t *testing.T) {
 		{name: "env", yaml: manifest("  env:\n    LOG_LEVEL: info\n    COUNT: 3\n")},
 		{name: "env name with =", yaml: manifest("  env:\n    OK: x\n    'A=B': s3cret-value\n"),
 			want: []want{{`spec.env["A=B"]`, 9, "variable names must not contain '='"}}},
+		{name: "bad env names among good ones, in name order", yaml: manifest("  env: {OK: x, 'Z=1': a, '': b, 'A=1': c, ALSO_OK: y}\n"),
+			want: []want{{`spec.env[""]`, 7, "must not be empty"}, {`spec.env["A=1"]`, 7, "must not contain '='"}, {`spec.env["Z=1"]`, 7, "must not contain '='"}}},
 		{name: "empty env name", yaml: manifest("  env: {'': s3cret-value}\n"),
 			want: []want{{`spec.env[""]`, 7, "variable names must not be empty"}}},
 		{name: "env name with NUL", yaml: manifest("  env: {\"A\\0B\": s3cret-value}\n"),

@@ -17,9 +17,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 
+	"github.com/reconciler/reconciler/bench/internal/benchrun"
 	"github.com/reconciler/reconciler/spec"
 	"github.com/reconciler/reconciler/spec/spectest"
 )
@@ -40,17 +40,11 @@ func main() {
 }
 
 func run(runs int) error {
-	work, err := os.MkdirTemp("", "bombs")
+	work, bin, err := benchrun.Prepare("bombs")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "reconciler")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/reconciler")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
 	bombs := spectest.Bombs(spec.MaxFileSize)
 	names := make([]string, 0, len(bombs))
 	for name := range bombs {
@@ -70,14 +64,14 @@ func run(runs int) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			worst = worst.max(r)
+			worst = worse(worst, r)
 		}
 		verdict := "ok"
-		if worst.wall > maxWall || worst.rss > maxRSS || worst.exit != 1 {
+		if worst.Wall > maxWall || worst.RSS > maxRSS || worst.Exit != 1 {
 			verdict, failed = "OVER THE BOUND", true
 		}
-		fmt.Printf("%-20s %8d %10s %10s %7d MB %5d  %s\n", name, len(bombs[name]), worst.wall.Round(time.Millisecond),
-			worst.cpu.Round(time.Millisecond), worst.rss>>20, worst.exit, verdict)
+		fmt.Printf("%-20s %8d %10s %10s %7d MB %5d  %s\n", name, len(bombs[name]), worst.Wall.Round(time.Millisecond),
+			worst.CPU.Round(time.Millisecond), worst.RSS>>20, worst.Exit, verdict)
 	}
 	fmt.Printf("bound per file: %v wall, %d MB peak RSS, refused with exit 1\n", maxWall, maxRSS>>20)
 	if failed {
@@ -86,35 +80,15 @@ func run(runs int) error {
 	return nil
 }
 
-type result struct {
-	wall, cpu time.Duration
-	rss       int64
-	exit      int
-}
+type result = benchrun.Result
 
-func (r result) max(o result) result {
-	return result{wall: max(r.wall, o.wall), cpu: max(r.cpu, o.cpu), rss: max(r.rss, o.rss), exit: max(r.exit, o.exit)}
+// worse takes the worst of each measure.
+func worse(r, o result) result {
+	return result{Wall: max(r.Wall, o.Wall), CPU: max(r.CPU, o.CPU), RSS: max(r.RSS, o.RSS), Exit: max(r.Exit, o.Exit)}
 }
 
 // measure runs `reconciler validate file` once against an emulated host in
 // work.
 func measure(bin, file, work string) (result, error) {
-	cmd := exec.Command(bin, "--log-level", "error", "--sim-state", filepath.Join(work, "host.json"), "validate", file)
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return result{}, err
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return result{}, errors.New("no rusage on this system")
-	}
-	return result{
-		wall: wall,
-		cpu:  time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		rss:  ru.Maxrss << 10, // KB on Linux
-		exit: cmd.ProcessState.ExitCode(),
-	}, nil
+	return benchrun.Measure(exec.Command(bin, "--log-level", "error", "--sim-state", filepath.Join(work, "host.json"), "validate", file))
 }
