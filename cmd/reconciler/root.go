@@ -165,7 +165,7 @@ func (g *globals) setup() error {
 	default:
 		return fmt.Errorf("--log-format %q: must be console or json", g.logFormat)
 	}
-	g.log = zap.New(zapcore.NewCore(enc, zapcore.AddSync(g.stderr), level))
+	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
 	return nil
 }
 
