@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -52,13 +53,14 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 // Merge joins the snapshots of several sources into one desired set: names
 // must be unique across all of them, and any source that holds removals
 // holds them for the whole set. The merged set has no Revision: the agent
-// logs each source's own.
+// logs each source's own. When the names are already unique (the common
+// case: one source) the containers are not copied.
 func Merge(snaps []spec.Set) spec.Set {
 	var d spec.Set
-	var all []spec.Container
 	var reasons []string
+	n := 0
 	for _, s := range snaps {
-		all = append(all, s.Containers...)
+		n += len(s.Containers)
 		d.Errors = append(d.Errors, s.Errors...)
 		d.Warnings = append(d.Warnings, s.Warnings...)
 		if s.HoldRemovals {
@@ -66,11 +68,37 @@ func Merge(snaps []spec.Set) spec.Set {
 			reasons = append(reasons, s.HoldReason)
 		}
 	}
+	d.HoldReason = strings.Join(reasons, "; ")
+	var all []spec.Container
+	if len(snaps) == 1 {
+		all = snaps[0].Containers
+	} else {
+		all = make([]spec.Container, 0, n)
+		for _, s := range snaps {
+			all = append(all, s.Containers...)
+		}
+	}
+	if namesUnique(all) {
+		d.Containers = all
+		return d
+	}
 	unique, dups := spec.CheckUnique(all)
 	d.Containers = unique
 	d.Errors = append(d.Errors, dups...)
-	d.HoldReason = strings.Join(reasons, "; ")
 	return d
+}
+
+// namesUnique reports whether no two containers share a name.
+func namesUnique(cs []spec.Container) bool {
+	seen := make(map[string]struct{}, len(cs))
+	for i := range cs {
+		name := cs[i].Metadata.Name
+		if _, dup := seen[name]; dup {
+			return false
+		}
+		seen[name] = struct{}{}
+	}
+	return true
 }
 
 // Agent keeps a host converged to its sources: level-triggered passes, each
@@ -88,7 +116,13 @@ type Agent struct {
 	Resync time.Duration
 	// DryRun plans without applying.
 	DryRun bool
-	Logger *zap.Logger
+	// TrimMemory keeps the process's memory near what it holds: the first
+	// pass, which reads every manifest, runs with the garbage collector
+	// at a quarter of its GOGC, and its garbage is returned to the OS once
+	// it is done. It changes a process-wide setting (debug.SetGCPercent)
+	// for the time of that pass: set it in the agent's own process only.
+	TrimMemory bool
+	Logger     *zap.Logger
 	// OnPass, if set, is called after each pass with its plan.
 	OnPass func(Plan)
 	// RemovalWindow is how far back removals count against
@@ -213,11 +247,34 @@ func (a *Agent) wakeChan() chan struct{} {
 // went on).
 func (a *Agent) Panics() uint64 { return a.panics.Load() }
 
+// firstPassGC is the share of GOGC the first pass runs with when
+// TrimMemory is set: its garbage (every manifest read and parsed) is then
+// collected four times as often, which keeps the peak near the live heap.
+const firstPassGC = 4
+
+// trimFirstPass lowers GOGC for the first pass and returns what restores
+// it and returns that pass's garbage to the OS. GOGC=off is left alone.
+func (a *Agent) trimFirstPass() (restore func()) {
+	if !a.TrimMemory || a.pass != 1 {
+		return func() {}
+	}
+	old := debug.SetGCPercent(-1) // reads GOGC; set again at once
+	if old < 0 {
+		return func() {} // GOGC=off: it stays so
+	}
+	debug.SetGCPercent(max(old/firstPassGC, 1))
+	return func() {
+		debug.SetGCPercent(old)
+		debug.FreeOSMemory()
+	}
+}
+
 // runPass runs one pass within the pass deadline. A panic in it (or in a
 // read of the host, see readBounded) is logged with the pass id and the
 // stack, counted, and ends that pass only: the agent goes on.
 func (a *Agent) runPass(ctx context.Context) {
 	a.pass++
+	defer a.trimFirstPass()()
 	log := a.logger().With(zap.Uint64("pass", a.pass))
 	timeout := or(a.PassTimeout, DefaultPassTimeout)
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrPassTimeout, timeout))

@@ -125,14 +125,15 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 
 	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
-		Sources:  sources,
-		Driver:   d,
-		Executor: f.apply.executor(d, g),
-		Policy:   f.apply.policy(g.owner),
-		Resync:   f.resync,
-		DryRun:   f.apply.dryRun,
-		Logger:   g.log.Named("agent"),
-		OnPass:   status.SetPlan,
+		Sources:    sources,
+		Driver:     d,
+		Executor:   f.apply.executor(d, g),
+		Policy:     f.apply.policy(g.owner),
+		Resync:     f.resync,
+		DryRun:     f.apply.dryRun,
+		TrimMemory: true,
+		Logger:     g.log.Named("agent"),
+		OnPass:     status.SetPlan,
 
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
