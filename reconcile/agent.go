@@ -162,6 +162,8 @@ type Agent struct {
 	saveFailing bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
+	// hashes keeps the spec hashes of the desired set between passes.
+	hashes SpecHashes
 
 	mu sync.Mutex // guards held and approved
 	// held names the removals the last pass held for their number;
@@ -310,6 +312,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 	policy := a.Policy
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
 	policy.Deferred = a.retries.Active(a.now())
+	policy.Hashes = &a.hashes
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -322,6 +325,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 		a.mu.Unlock()
 		return
 	}
+	a.hashes.Sweep()
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
