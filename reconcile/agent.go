@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -116,11 +115,13 @@ type Agent struct {
 	Resync time.Duration
 	// DryRun plans without applying.
 	DryRun bool
-	// TrimMemory keeps the process's memory near what it holds: the first
-	// pass, which reads every manifest, runs with the garbage collector
-	// at a quarter of its GOGC, and its garbage is returned to the OS once
-	// it is done. It changes a process-wide setting (debug.SetGCPercent)
-	// for the time of that pass: set it in the agent's own process only.
+	// TrimMemory keeps the process's memory near its live heap: while
+	// Run runs, the garbage collector runs at half the process's GOGC (a
+	// quarter during the first pass, which reads every manifest), and
+	// memory is returned to the OS once no pass has run for a while. It
+	// changes a process-wide setting (debug.SetGCPercent) until Run
+	// returns: set it in the agent's own process only. GOGC=off is left
+	// alone.
 	TrimMemory bool
 	Logger     *zap.Logger
 	// OnPass, if set, is called after each pass with its plan.
@@ -164,6 +165,8 @@ type Agent struct {
 	retries RetryBackoff
 	// hashes keeps the spec hashes of the desired set between passes.
 	hashes SpecHashes
+	// mem is the state of TrimMemory.
+	mem memoryTrim
 
 	mu sync.Mutex // guards held and approved
 	// held names the removals the last pass held for their number;
@@ -211,6 +214,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	interval := or(a.Resync, DefaultResync)
 	resync := time.NewTimer(interval)
 	defer resync.Stop()
+	if a.TrimMemory {
+		defer a.mem.start(log)()
+	}
 	a.Trigger()
 	for {
 		select {
@@ -224,6 +230,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-wake:
 			a.runPass(ctx)
 			resync.Reset(interval)
+			a.mem.passDone()
+		case <-a.mem.quiet():
+			a.mem.trim()
 		}
 	}
 }
@@ -249,34 +258,12 @@ func (a *Agent) wakeChan() chan struct{} {
 // went on).
 func (a *Agent) Panics() uint64 { return a.panics.Load() }
 
-// firstPassGC is the share of GOGC the first pass runs with when
-// TrimMemory is set: its garbage (every manifest read and parsed) is then
-// collected four times as often, which keeps the peak near the live heap.
-const firstPassGC = 4
-
-// trimFirstPass lowers GOGC for the first pass and returns what restores
-// it and returns that pass's garbage to the OS. GOGC=off is left alone.
-func (a *Agent) trimFirstPass() (restore func()) {
-	if !a.TrimMemory || a.pass != 1 {
-		return func() {}
-	}
-	old := debug.SetGCPercent(-1) // reads GOGC; set again at once
-	if old < 0 {
-		return func() {} // GOGC=off: it stays so
-	}
-	debug.SetGCPercent(max(old/firstPassGC, 1))
-	return func() {
-		debug.SetGCPercent(old)
-		debug.FreeOSMemory()
-	}
-}
-
 // runPass runs one pass within the pass deadline. A panic in it (or in a
 // read of the host, see readBounded) is logged with the pass id and the
 // stack, counted, and ends that pass only: the agent goes on.
 func (a *Agent) runPass(ctx context.Context) {
 	a.pass++
-	defer a.trimFirstPass()()
+	defer a.mem.firstPass(a.pass)()
 	log := a.logger().With(zap.Uint64("pass", a.pass))
 	timeout := or(a.PassTimeout, DefaultPassTimeout)
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrPassTimeout, timeout))

@@ -153,12 +153,15 @@ func (f *FolderSource) snapshotAll(ctx context.Context, reread bool) (spec.Set, 
 	}
 	files := make(map[string]*folderFile, len(rels))
 	kept := rels[:0]
+	fresh := !f.cache.complete
 	for i, rel := range rels {
 		if e := loaded[i]; e != nil { // nil: gone between the walk and the stat
 			files[rel] = e
 			kept = append(kept, rel)
+			fresh = fresh || e != f.cache.files[rel] && !e.sameContent(f.cache.files[rel])
 		}
 	}
+	fresh = fresh || !slices.Equal(kept, f.cache.rels)
 	for _, rel := range f.cache.lastGood.Files() {
 		if _, ok := files[rel]; !ok {
 			f.cache.lastGood.Forget(rel)
@@ -167,6 +170,9 @@ func (f *FolderSource) snapshotAll(ctx context.Context, reread bool) (spec.Set, 
 	f.cache.files, f.cache.rels = files, kept
 	f.cache.complete = true
 	f.setHold("")
+	if !fresh {
+		return f.served(), nil
+	}
 	return f.assemble(), nil
 }
 
