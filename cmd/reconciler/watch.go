@@ -81,7 +81,7 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 	fl := cmd.Flags()
 	f.apply.register(fl)
 	fl.StringArrayVar(&f.dirs, "dir", nil, "folder of manifests to watch (repeatable)")
-	fl.DurationVar(&f.debounce, "debounce", 150*time.Millisecond, "wait this long after the last file event before a pass")
+	fl.DurationVar(&f.debounce, "debounce", 150*time.Millisecond, "wait this long after the last file event before a pass (a file renamed in alone waits a fifth of it)")
 	fl.DurationVar(&f.rescan, "rescan", 60*time.Second, "full rescan of watched folders, in case file events were lost")
 	fl.DurationVar(&f.resync, "resync", reconcile.DefaultResync, "compare with the live host at least this often")
 	fl.StringArrayVar(&f.gitURLs, "git", nil, "git repository URL to track (repeatable)")

@@ -27,7 +27,8 @@ const maxRootPoll = time.Second
 
 // Run watches the folder and its subfolders until ctx is done, calling
 // notify once when ready, once after each burst of changes to manifests or
-// folders has been quiet for Debounce (or has lasted ten times Debounce),
+// folders has been quiet for Debounce (or has lasted ten times Debounce;
+// a burst that is one manifest renamed in waits Settle only),
 // at once after an event queue overflow, and after every periodic rescan.
 // Ignored names (dotfiles, editor leftovers) and files that are not
 // manifests never trigger it. Subfolders created or moved in are watched
@@ -86,7 +87,7 @@ func (fw *folderWatch) loop(ctx context.Context) error {
 	f := fw.f
 	if fw.sync() {
 		f.log.Info("watching folder", zap.String("resolved", f.dir), zap.Int("folders", len(fw.dirs)),
-			zap.Duration("debounce", f.debounce), zap.Duration("rescan", f.rescan))
+			zap.Duration("debounce", f.debounce), zap.Duration("settle", f.settle), zap.Duration("rescan", f.rescan))
 	} else {
 		fw.loseRoot()
 	}
