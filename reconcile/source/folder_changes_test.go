@@ -1,7 +1,6 @@
 package source
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,18 +161,7 @@ func TestFolderSnapshotChangedFiles(t *testing.T) {
 			before := f.Stats()
 			s := folderSnap(t, f)
 			after := f.Stats()
-			if got := folderDesired(s); !maps.Equal(got, st.want) {
-				t.Errorf("containers = %v, want %v", got, st.want)
-			}
-			errs := folderProblems(s.Errors)
-			if len(errs) != len(st.wantErrs) {
-				t.Fatalf("errors = %q, want %d", errs, len(st.wantErrs))
-			}
-			for i, want := range st.wantErrs {
-				if !strings.HasPrefix(errs[i], want) {
-					t.Errorf("error = %q, want prefix %q", errs[i], want)
-				}
-			}
+			folderCheckSet(t, s, st.want, st.wantErrs)
 			for _, c := range []struct {
 				what      string
 				got, want int64
