@@ -53,13 +53,14 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 // Merge joins the snapshots of several sources into one desired set: names
 // must be unique across all of them, and any source that holds removals
 // holds them for the whole set. The merged set has no Revision: the agent
-// logs each source's own.
+// logs each source's own. When the names are already unique (the common
+// case: one source) the containers are not copied.
 func Merge(snaps []spec.Set) spec.Set {
 	var d spec.Set
-	var all []spec.Container
 	var reasons []string
+	n := 0
 	for _, s := range snaps {
-		all = append(all, s.Containers...)
+		n += len(s.Containers)
 		d.Errors = append(d.Errors, s.Errors...)
 		d.Warnings = append(d.Warnings, s.Warnings...)
 		if s.HoldRemovals {
@@ -67,11 +68,37 @@ func Merge(snaps []spec.Set) spec.Set {
 			reasons = append(reasons, s.HoldReason)
 		}
 	}
+	d.HoldReason = strings.Join(reasons, "; ")
+	var all []spec.Container
+	if len(snaps) == 1 {
+		all = snaps[0].Containers
+	} else {
+		all = make([]spec.Container, 0, n)
+		for _, s := range snaps {
+			all = append(all, s.Containers...)
+		}
+	}
+	if namesUnique(all) {
+		d.Containers = all
+		return d
+	}
 	unique, dups := spec.CheckUnique(all)
 	d.Containers = unique
 	d.Errors = append(d.Errors, dups...)
-	d.HoldReason = strings.Join(reasons, "; ")
 	return d
+}
+
+// namesUnique reports whether no two containers share a name.
+func namesUnique(cs []spec.Container) bool {
+	seen := make(map[string]struct{}, len(cs))
+	for i := range cs {
+		name := cs[i].Metadata.Name
+		if _, dup := seen[name]; dup {
+			return false
+		}
+		seen[name] = struct{}{}
+	}
+	return true
 }
 
 // Agent keeps a host converged to its sources: level-triggered passes, each
@@ -89,7 +116,15 @@ type Agent struct {
 	Resync time.Duration
 	// DryRun plans without applying.
 	DryRun bool
-	Logger *zap.Logger
+	// TrimMemory keeps the process's memory near its live heap: while
+	// Run runs, the garbage collector runs at half the process's GOGC (a
+	// quarter during the first pass, which reads every manifest), and
+	// memory is returned to the OS once no pass has run for a while. It
+	// changes a process-wide setting (debug.SetGCPercent) until Run
+	// returns: set it in the agent's own process only. GOGC=off is left
+	// alone.
+	TrimMemory bool
+	Logger     *zap.Logger
 	// OnPass, if set, is called after each pass with its plan.
 	OnPass func(Plan)
 	// RemovalWindow is how far back removals count against
@@ -129,6 +164,10 @@ type Agent struct {
 	saveFailing bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
+	// hashes keeps the spec hashes of the desired set between passes.
+	hashes SpecHashes
+	// mem is the state of TrimMemory.
+	mem memoryTrim
 
 	mu sync.Mutex // guards held and approved
 	// held names the removals the last pass held for their number;
@@ -176,6 +215,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	interval := or(a.Resync, DefaultResync)
 	resync := time.NewTimer(interval)
 	defer resync.Stop()
+	if a.TrimMemory {
+		defer a.mem.start(log)()
+	}
 	a.Trigger()
 	for {
 		select {
@@ -189,6 +231,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-wake:
 			a.runPass(ctx)
 			resync.Reset(interval)
+			a.mem.passDone()
+		case <-a.mem.quiet():
+			a.mem.trim()
 		}
 	}
 }
@@ -219,6 +264,7 @@ func (a *Agent) Panics() uint64 { return a.panics.Load() }
 // stack, counted, and ends that pass only: the agent goes on.
 func (a *Agent) runPass(ctx context.Context) {
 	a.pass++
+	defer a.mem.firstPass(a.pass)()
 	log := a.logger().With(zap.Uint64("pass", a.pass))
 	timeout := or(a.PassTimeout, DefaultPassTimeout)
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrPassTimeout, timeout))
@@ -254,6 +300,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 	policy := a.Policy
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
 	policy.Deferred = a.retries.Active(a.now())
+	policy.Hashes = &a.hashes
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -266,6 +313,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 		a.mu.Unlock()
 		return
 	}
+	a.hashes.Sweep()
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {

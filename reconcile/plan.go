@@ -161,6 +161,9 @@ type Policy struct {
 	// RetryBackoff): while the running container is the one a failed
 	// recreate restored, its new spec waits.
 	Deferred map[string]Deferral
+	// Hashes, if set, remembers spec hashes across plans (see
+	// SpecHashes); nil hashes every spec.
+	Hashes *SpecHashes
 }
 
 // problemAt builds a problem about container c.
@@ -514,7 +517,7 @@ func (ic *imageChecks) request(c *spec.Container) (req driver.CreateRequest, aut
 	return driver.CreateRequest{
 		Name:         c.Metadata.Name,
 		Owner:        ic.policy.Owner,
-		SpecHash:     c.Spec.Hash(),
+		SpecHash:     ic.policy.Hashes.Hash(c),
 		Isolation:    r.compat.Isolation,
 		ImageVersion: r.version,
 		Spec:         c.Spec,

@@ -119,6 +119,14 @@ func (l *agentLog) passesEndingIn(from, to time.Time) []logLine {
 	return l.filter(func(x logLine) bool { return x.isPass() && x.end().After(from) && !x.end().After(to) })
 }
 
+// walked reports whether pass p walked the folder: the folder source
+// logged "folder scanned" while it ran.
+func (l *agentLog) walked(p logLine) bool {
+	return len(l.filter(func(x logLine) bool {
+		return x.Msg == "folder scanned" && !x.end().Before(p.start()) && !x.end().After(p.end())
+	})) > 0
+}
+
 // agentProc is a running `reconciler watch`.
 type agentProc struct {
 	cmd     *exec.Cmd
@@ -131,7 +139,9 @@ type agentProc struct {
 // --dir dir` (with --debounce when debounce > 0) and collects its logs.
 // Lines at warn level or above are copied to stderr.
 func startAgent(bin, state, dir string, debounce time.Duration) (*agentProc, error) {
-	args := []string{"--sim-state", state, "--log-format", "json", "watch", "--dir", dir}
+	// Debug level: the folder source's "folder scanned" line tells a pass
+	// that walked the folder from one that did not.
+	args := []string{"--sim-state", state, "--log-format", "json", "--log-level", "debug", "watch", "--dir", dir}
 	if debounce > 0 {
 		args = append(args, "--debounce", debounce.String())
 	}

@@ -19,12 +19,15 @@ import (
 	"time"
 )
 
-// Targets of issue 3.
+// Targets of issues 3 and 14.
 const (
-	targetP50      = 200 * time.Millisecond
-	targetP99      = 400 * time.Millisecond
-	targetIdleCPU  = 1.0       // percent of one core
-	targetIdleRSS  = 100 << 10 // kB
+	targetP50      = 150 * time.Millisecond
+	targetP99      = 300 * time.Millisecond
+	targetIdleCPU  = 1.0                   // percent of one core
+	targetPeakRSS  = 100 << 10             // kB
+	targetIdleRSS  = 60 << 10              // kB, after the first pass
+	targetPassCPU  = 50 * time.Millisecond // a pass without file changes
+	sampleEvery    = 100 * time.Millisecond
 	subfolders     = 10
 	convergeWithin = 2 * time.Minute
 	// settle is how long after the event an inotify IN_OPEN is counted:
@@ -164,7 +167,15 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (err err
 	if err := measureFileEdits(ctx, c, ag, opens, dir, stage, out); err != nil {
 		return err
 	}
-	return measureLatency(ctx, c, ag, dir, stage, out)
+	if err := measureLatency(ctx, c, ag, dir, stage, out); err != nil {
+		return err
+	}
+	u, err := readUsage(ag.pid())
+	if err != nil {
+		return err
+	}
+	figure(out, "watch-10k peak RSS", fmt.Sprintf("%.1f", mb(u.hwmKB)), "MB", "<=", fmt.Sprint(targetPeakRSS>>10))
+	return nil
 }
 
 // measureIdle samples the agent's CPU and RSS every second over c.idle
@@ -176,7 +187,7 @@ func measureIdle(ctx context.Context, c config, ag *agentProc, opens *openCounte
 		return err
 	}
 	samples := []procUsage{first}
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
 	for time.Since(first.at) < c.idle {
 		select {
@@ -211,15 +222,49 @@ func measureIdle(ctx context.Context, c config, ag *agentProc, opens *openCounte
 	cpuPct := percentOf(last.cpu-first.cpu, wall)
 	fmt.Fprintf(out, "  idle %s (load average %s → %s): CPU %s = %.2f %% of one core; RSS %.1f MB (max in window %.1f MB, VmHWM %.1f MB)\n",
 		round(wall), load, loadAverage(), last.cpu-first.cpu, cpuPct, mb(last.rssKB), mb(maxRSS), mb(last.hwmKB))
-	fmt.Fprintf(out, "    %d passes in the window cost %s of CPU (the seconds they ran in); the other %s cost %s (%.2f %%)\n",
-		len(passes), passCPU, round(restWall), restCPU, percentOf(restCPU, restWall))
+	fmt.Fprintf(out, "    %d passes in the window cost %s of CPU (the %s samples they ran in); the other %s cost %s (%.2f %%)\n",
+		len(passes), passCPU, sampleEvery, round(restWall), restCPU, percentOf(restCPU, restWall))
 	if err := printPasses(out, ag.started, passes, opens); err != nil {
 		return err
 	}
+	var resync, rescan time.Duration
+	for _, p := range passes {
+		cpu := cpuDuring(samples, p)
+		kind := "resync: no file read, no walk"
+		if ag.log.walked(p) {
+			kind = "rescan: the folder walked and every file stat'ed"
+			rescan = max(rescan, cpu)
+		} else {
+			resync = max(resync, cpu)
+		}
+		fmt.Fprintf(out, "    pass %d (%s): CPU %s\n", p.Pass, kind, cpu)
+	}
 	fmt.Fprintf(out, "    target < %.0f %% of one core and < %d MB RSS: %s\n", targetIdleCPU, targetIdleRSS>>10,
-		verdict(cpuPct < targetIdleCPU && last.hwmKB < targetIdleRSS))
+		verdict(cpuPct < targetIdleCPU && last.rssKB <= targetIdleRSS))
+	figure(out, "watch-10k steady RSS", fmt.Sprintf("%.1f", mb(last.rssKB)), "MB", "<=", fmt.Sprint(targetIdleRSS>>10))
+	figure(out, "watch-10k no-change resync pass CPU", ms(resync), "ms", "<=", ms(targetPassCPU))
+	figure(out, "watch-10k periodic rescan pass CPU", ms(rescan), "ms", "<=", ms(targetPassCPU))
 	return nil
 }
+
+// cpuDuring is the CPU of the samples that overlap pass p.
+func cpuDuring(samples []procUsage, p logLine) time.Duration {
+	var cpu time.Duration
+	for i := 1; i < len(samples); i++ {
+		a, b := samples[i-1], samples[i]
+		if p.start().Before(b.at) && p.end().After(a.at) {
+			cpu += b.cpu - a.cpu
+		}
+	}
+	return cpu
+}
+
+// figure prints one figure in the bench/ convention.
+func figure(out io.Writer, name, value, unit, op, target string) {
+	fmt.Fprintf(out, "figure: %s = %s %s (target %s %s %s)\n", name, value, unit, op, target, unit)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 // waitQuiet waits until the agent has run no pass for quiet.
 func waitQuiet(ctx context.Context, ag *agentProc, quiet time.Duration) error {
@@ -385,6 +430,8 @@ func measureLatency(ctx context.Context, c config, ag *agentProc, dir, stage str
 		return err
 	}
 	fmt.Fprintf(out, "    target p50 ≤ %s, p99 ≤ %s: %s\n", targetP50, targetP99, verdict(p50 <= targetP50 && p99 <= targetP99 && failed == 0))
+	figure(out, "watch-10k rename→create p50", ms(p50), "ms", "<=", ms(targetP50))
+	figure(out, "watch-10k rename→create p99", ms(p99), "ms", "<=", ms(targetP99))
 	return nil
 }
 

@@ -82,7 +82,7 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 	f.apply.register(fl)
 	fl.StringArrayVar(&f.dirs, "dir", nil, "folder of manifests to watch (repeatable)")
 	_ = cmd.MarkFlagDirname("dir")
-	fl.DurationVar(&f.debounce, "debounce", 150*time.Millisecond, "wait this long after the last file event before a pass")
+	fl.DurationVar(&f.debounce, "debounce", 150*time.Millisecond, "wait this long after the last file event before a pass (a file renamed in alone waits a fifth of it)")
 	fl.DurationVar(&f.rescan, "rescan", 60*time.Second, "full rescan of watched folders, in case file events were lost")
 	fl.DurationVar(&f.resync, "resync", reconcile.DefaultResync, "compare with the live host at least this often")
 	fl.StringArrayVar(&f.gitURLs, "git", nil, "git repository URL to track (repeatable)")
@@ -126,14 +126,15 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 
 	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
-		Sources:  sources,
-		Driver:   d,
-		Executor: f.apply.executor(d, g),
-		Policy:   f.apply.policy(g.owner),
-		Resync:   f.resync,
-		DryRun:   f.apply.dryRun,
-		Logger:   g.log.Named("agent"),
-		OnPass:   status.SetPlan,
+		Sources:    sources,
+		Driver:     d,
+		Executor:   f.apply.executor(d, g),
+		Policy:     f.apply.policy(g.owner),
+		Resync:     f.resync,
+		DryRun:     f.apply.dryRun,
+		TrimMemory: true,
+		Logger:     g.log.Named("agent"),
+		OnPass:     status.SetPlan,
 
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,

@@ -32,6 +32,12 @@ type FolderOptions struct {
 	// Debounce is how long the folder must stay quiet after an event before
 	// notify is called (default 150 ms).
 	Debounce time.Duration
+	// Settle replaces Debounce when the burst is one manifest that
+	// appeared whole: a file renamed in (an atomic save, kubectl, a
+	// deployment tool) or created empty, with no other event (default a
+	// fifth of Debounce). A file written in place, or created and then
+	// written, gives more than one event and waits the full Debounce.
+	Settle time.Duration
 	// Rescan is the interval of the full rescan that catches lost events
 	// (default 60 s). It also bounds how often a vanished folder is looked
 	// for (at most every second).
@@ -42,8 +48,12 @@ type FolderOptions struct {
 
 // FolderSource is the desired set declared by the YAML manifests of one
 // folder and its subfolders (DESIGN §5). Run watches the folder with
-// fsnotify; Snapshot walks it and parses only the files whose content
-// changed since the previous Snapshot.
+// fsnotify; Snapshot parses only the files whose content changed since the
+// previous Snapshot. While Run watches every folder, Snapshot reads only the
+// files its events named; it walks and stats the whole folder on the first
+// Snapshot, after each periodic rescan, and after anything that may have
+// lost events (a queue overflow, a watcher error, a folder that could not be
+// watched, a folder created, moved or removed).
 //
 // Run and Snapshot may be called from different goroutines; Snapshot calls
 // are serialised.
@@ -51,6 +61,7 @@ type FolderSource struct {
 	path     string // absolute, as given: names the source
 	dir      string // path with symbolic links resolved: what is walked and watched
 	debounce time.Duration
+	settle   time.Duration
 	rescan   time.Duration
 	log      *zap.Logger
 	workers  int // parallel file loaders in Snapshot
@@ -62,12 +73,19 @@ type FolderSource struct {
 
 	mu    sync.Mutex // guards cache, held for a whole Snapshot
 	cache folderCache
+
+	changesMu sync.Mutex // guards changes
+	// changes is what Run's events tell the next Snapshot to look at.
+	changes folderChanges
 }
 
 // FolderStats counts what a FolderSource did since it was created.
 type FolderStats struct {
 	// Scans is the number of Snapshot walks of the folder.
 	Scans int64
+	// Incremental is the number of Snapshots that looked only at the
+	// files Run's events named, without walking the folder.
+	Incremental int64
 	// Reads is the number of files read and hashed because their size or
 	// mtime changed (or their mtime was too recent to trust).
 	Reads int64
@@ -85,7 +103,7 @@ type FolderStats struct {
 }
 
 type folderCounters struct {
-	scans, reads, parses, events, notifies, rescans, overflows atomic.Int64
+	scans, incremental, reads, parses, events, notifies, rescans, overflows atomic.Int64
 }
 
 // NewFolderSource checks that opts.Dir is a readable folder and returns a
@@ -112,12 +130,16 @@ func NewFolderSource(opts FolderOptions) (*FolderSource, error) {
 		path:     dir,
 		dir:      resolved,
 		debounce: opts.Debounce,
+		settle:   opts.Settle,
 		rescan:   opts.Rescan,
 		log:      opts.Logger,
 		workers:  runtime.GOMAXPROCS(0),
 	}
 	if f.debounce <= 0 {
 		f.debounce = DefaultFolderDebounce
+	}
+	if f.settle <= 0 || f.settle > f.debounce {
+		f.settle = f.debounce / 5
 	}
 	if f.rescan <= 0 {
 		f.rescan = DefaultFolderRescan
@@ -157,12 +179,13 @@ func (f *FolderSource) String() string { return "dir " + f.path }
 func (f *FolderSource) Stats() FolderStats {
 	c := &f.stats
 	return FolderStats{
-		Scans:     c.scans.Load(),
-		Reads:     c.reads.Load(),
-		Parses:    c.parses.Load(),
-		Events:    c.events.Load(),
-		Notifies:  c.notifies.Load(),
-		Rescans:   c.rescans.Load(),
-		Overflows: c.overflows.Load(),
+		Scans:       c.scans.Load(),
+		Incremental: c.incremental.Load(),
+		Reads:       c.reads.Load(),
+		Parses:      c.parses.Load(),
+		Events:      c.events.Load(),
+		Notifies:    c.notifies.Load(),
+		Rescans:     c.rescans.Load(),
+		Overflows:   c.overflows.Load(),
 	}
 }

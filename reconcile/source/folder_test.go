@@ -72,6 +72,24 @@ func folderProblems(ps []spec.Problem) []string {
 	return out
 }
 
+// folderCheckSet checks a snapshot's containers (name → isolation) and
+// that its errors start, in order, with wantErrs.
+func folderCheckSet(t *testing.T, s spec.Set, want map[string]spec.Isolation, wantErrs []string) {
+	t.Helper()
+	if got := folderDesired(s); !maps.Equal(got, want) {
+		t.Errorf("containers = %v, want %v", got, want)
+	}
+	errs := folderProblems(s.Errors)
+	if len(errs) != len(wantErrs) {
+		t.Fatalf("errors = %q, want %d", errs, len(wantErrs))
+	}
+	for i, w := range wantErrs {
+		if !strings.HasPrefix(errs[i], w) {
+			t.Errorf("error = %q, want prefix %q", errs[i], w)
+		}
+	}
+}
+
 // newTestFolderSource is a source on dir with the default options.
 func newTestFolderSource(t testing.TB, dir string) *FolderSource {
 	t.Helper()
@@ -390,18 +408,7 @@ func TestFolderSnapshotLastGood(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			st.change(t)
 			s := folderSnap(t, f)
-			if got := folderDesired(s); !maps.Equal(got, st.want) {
-				t.Errorf("containers = %v, want %v", got, st.want)
-			}
-			errs := folderProblems(s.Errors)
-			if len(errs) != len(st.wantErrs) {
-				t.Fatalf("errors = %q, want %d", errs, len(st.wantErrs))
-			}
-			for i, want := range st.wantErrs {
-				if !strings.HasPrefix(errs[i], want) {
-					t.Errorf("error = %q, want prefix %q", errs[i], want)
-				}
-			}
+			folderCheckSet(t, s, st.want, st.wantErrs)
 		})
 	}
 }

@@ -27,7 +27,8 @@ const maxRootPoll = time.Second
 
 // Run watches the folder and its subfolders until ctx is done, calling
 // notify once when ready, once after each burst of changes to manifests or
-// folders has been quiet for Debounce (or has lasted ten times Debounce),
+// folders has been quiet for Debounce (or has lasted ten times Debounce;
+// a burst that is one manifest renamed in waits Settle only),
 // at once after an event queue overflow, and after every periodic rescan.
 // Ignored names (dotfiles, editor leftovers) and files that are not
 // manifests never trigger it. Subfolders created or moved in are watched
@@ -44,6 +45,7 @@ func (f *FolderSource) Run(ctx context.Context, notify func()) error {
 	}
 	defer f.running.Store(false)
 	defer f.pending.Store(false)
+	defer f.setWatching(false)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("run %s: start watcher: %w", f, err)
@@ -78,13 +80,14 @@ type folderWatch struct {
 	timer *time.Timer
 	armed bool      // a notify is due when timer fires
 	first time.Time // first event since the last notify
+	whole bool      // the burst is one manifest created: it waits Settle
 }
 
 func (fw *folderWatch) loop(ctx context.Context) error {
 	f := fw.f
 	if fw.sync() {
 		f.log.Info("watching folder", zap.String("resolved", f.dir), zap.Int("folders", len(fw.dirs)),
-			zap.Duration("debounce", f.debounce), zap.Duration("rescan", f.rescan))
+			zap.Duration("debounce", f.debounce), zap.Duration("settle", f.settle), zap.Duration("rescan", f.rescan))
 	} else {
 		fw.loseRoot()
 	}
@@ -104,19 +107,22 @@ func (fw *folderWatch) loop(ctx context.Context) error {
 			}
 			if fw.handle(ev) {
 				f.stats.events.Add(1)
-				fw.arm()
+				fw.arm(ev.Op == fsnotify.Create && spec.IsManifest(filepath.Base(ev.Name)))
 			}
 		case err, ok := <-fw.w.Errors:
 			if !ok {
 				return fmt.Errorf("run %s: watcher closed", f)
 			}
+			// Events may have been lost: the next Snapshot reads every
+			// file again.
+			f.markAll(true)
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				f.stats.overflows.Add(1)
 				f.log.Warn("event queue overflowed, rescanning the whole folder")
-				fw.rescan()
-				continue
+			} else {
+				f.log.Warn("watcher error, rescanning the whole folder", zap.Error(err))
 			}
-			f.log.Warn("watcher error", zap.Error(err))
+			fw.rescan()
 		case <-fw.timer.C:
 			fw.fire()
 		case <-rescan.C:
@@ -132,15 +138,24 @@ func (fw *folderWatch) loop(ctx context.Context) error {
 	}
 }
 
-// arm (re)starts the debounce timer after a relevant event.
-func (fw *folderWatch) arm() {
+// arm (re)starts the debounce timer after a relevant event; created
+// reports an event that is only the creation of a manifest file. A burst
+// of that one event waits Settle, any other burst Debounce after its last
+// event.
+func (fw *folderWatch) arm(created bool) {
 	now := time.Now()
 	if !fw.armed {
 		fw.armed = true
 		fw.first = now
+		fw.whole = created
 		fw.f.pending.Store(true)
+	} else {
+		fw.whole = false
 	}
 	wait := fw.f.debounce
+	if fw.whole {
+		wait = fw.f.settle
+	}
 	if left := fw.first.Add(maxDebounces * fw.f.debounce).Sub(now); left < wait {
 		wait = max(left, 0)
 	}
@@ -157,17 +172,20 @@ func (fw *folderWatch) fire() {
 }
 
 // rescan re-synchronises the watches with the folder tree and notifies at
-// once, so that the agent re-reads everything.
+// once, so that the next Snapshot walks and stats the whole folder.
 func (fw *folderWatch) rescan() {
 	fw.f.stats.rescans.Add(1)
+	fw.f.markAll(false)
 	if fw.poll == nil && !fw.sync() {
 		fw.loseRoot()
 	}
 	fw.fire()
 }
 
-// handle updates the watches for one event and reports whether it may have
-// changed the desired set.
+// handle updates the watches for one event, records what the next
+// Snapshot must look at, and reports whether it may have changed the
+// desired set. An event about a manifest file names that file; one about
+// a folder (it appeared, went, or changed mode) asks for a full walk.
 func (fw *folderWatch) handle(ev fsnotify.Event) bool {
 	root := fw.f.dir
 	name := filepath.Clean(ev.Name)
@@ -176,30 +194,42 @@ func (fw *folderWatch) handle(ev fsnotify.Event) bool {
 			fw.loseRoot()
 			return true
 		}
-		return ev.Has(fsnotify.Chmod) // it may have become (un)readable
+		if ev.Has(fsnotify.Chmod) { // it may have become (un)readable
+			fw.f.markAll(false)
+			return true
+		}
+		return false
 	}
 	rel, err := filepath.Rel(root, name)
 	if err != nil || !filepath.IsLocal(rel) || ignoredPath(rel) {
 		return false
 	}
 	manifest := spec.IsManifest(filepath.Base(name))
-	relevant := false
+	file, folder := false, false
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-		relevant = fw.unwatchTree(name) || manifest
+		folder = fw.unwatchTree(name)
+		file = manifest
 	}
 	if ev.Has(fsnotify.Create) {
 		if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
 			fw.watchTree(name)
-			relevant = true
+			folder = true
 		} else {
-			relevant = relevant || manifest
+			file = file || manifest
 		}
 	}
 	if ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod) {
 		_, isDir := fw.dirs[name]
-		relevant = relevant || manifest || isDir
+		folder = folder || isDir
+		file = file || manifest && !isDir
 	}
-	return relevant
+	switch {
+	case folder:
+		fw.f.markAll(false)
+	case file:
+		fw.f.markFile(filepath.ToSlash(rel))
+	}
+	return folder || file
 }
 
 // ignoredPath reports whether any element of a path relative to the root
@@ -229,6 +259,7 @@ func (fw *folderWatch) sync() bool {
 	for dir := range found {
 		fw.watch(dir)
 	}
+	fw.noteWatching()
 	return true
 }
 
@@ -238,6 +269,13 @@ func (fw *folderWatch) watchTree(top string) {
 	for dir := range found {
 		fw.watch(dir)
 	}
+	fw.noteWatching()
+}
+
+// noteWatching tells Snapshot whether every folder is watched, so that
+// events name every change.
+func (fw *folderWatch) noteWatching() {
+	fw.f.setWatching(fw.poll == nil && len(fw.failed) == 0)
 }
 
 // walkDirs returns the non-ignored folders at and under top. ok is false
@@ -331,6 +369,7 @@ func (fw *folderWatch) loseRoot() {
 	for dir := range fw.dirs {
 		fw.unwatch(dir)
 	}
+	fw.noteWatching()
 	fw.f.log.Warn("folder vanished or cannot be read, looking for it", zap.Duration("every", every))
 }
 
@@ -339,6 +378,7 @@ func (fw *folderWatch) foundRoot() {
 	if fw.poll != nil {
 		fw.poll.Stop()
 		fw.poll = nil
+		fw.noteWatching()
 	}
 }
 

@@ -519,12 +519,88 @@ func TestFolderRunOverflow(t *testing.T) {
 	// The events read before the overflow may notify first (debounced); the
 	// overflow's rescan notifies once the reader gets to it.
 	giveUp := testfixture.Within(t)
-	for st := src.Stats(); st.Overflows == 0 || st.Rescans == 0; st = src.Stats() {
+	st := src.Stats()
+	for ; st.Overflows == 0 || st.Rescans == 0; st = src.Stats() {
 		select {
 		case <-notified:
 		case <-giveUp:
 			t.Fatalf("stats = %+v, want an overflow and a rescan", st)
 		}
+	}
+	// Events were lost: the cache is not trusted, web.yaml (the one
+	// manifest) is read again, though its stat did not change.
+	snap, err := src.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := src.Stats()
+	if after.Scans != st.Scans+1 || after.Reads != st.Reads+1 {
+		t.Errorf("snapshot after the overflow: %d walks, %d reads, want 1 and 1", after.Scans-st.Scans, after.Reads-st.Reads)
+	}
+	if got := folderDesired(snap); !maps.Equal(got, folderWebProcess) {
+		t.Errorf("desired = %v, want %v", got, folderWebProcess)
+	}
+}
+
+// TestFolderRunReadsOnlyNamedFiles: while Run watches, a Snapshot after an
+// edit reads the edited file alone, without walking the folder; a periodic
+// rescan walks it again.
+func TestFolderRunReadsOnlyNamedFiles(t *testing.T) {
+	const n = 100
+	dir, stage := t.TempDir(), t.TempDir()
+	want := make(map[string]spec.Isolation, n)
+	for i := range n {
+		name := fmt.Sprintf("c%03d", i)
+		folderWrite(t, dir, fmt.Sprintf("team%d/%s.yaml", i%5, name), manifest(name, "process"))
+		want[name] = spec.IsolationProcess
+	}
+	folderAge(t, dir)
+	r := startFolderRun(t, dir, FolderOptions{})
+	if got := folderDesired(folderSnap(t, r.src)); !maps.Equal(got, want) {
+		t.Fatalf("first snapshot: %d containers, want %d", len(got), n)
+	}
+	first := r.src.Stats()
+	if first.Scans != 1 || first.Reads != n {
+		t.Fatalf("first snapshot: stats %+v, want one walk and %d reads", first, n)
+	}
+
+	folderWrite(t, stage, "c042.yaml", manifest("c042", "hyperv"))
+	folderRename(t, filepath.Join(stage, "c042.yaml"), filepath.Join(dir, "team2", "c042.yaml"))
+	want["c042"] = spec.IsolationHyperV
+	r.waitDesired(want)
+	st := r.src.Stats()
+	if st.Scans != first.Scans || st.Incremental == 0 {
+		t.Errorf("stats %+v: want no walk since the first, and incremental snapshots", st)
+	}
+	if reads := st.Reads - first.Reads; reads < 1 || reads > st.Incremental || st.Parses-first.Parses != 1 {
+		t.Errorf("reads %d, parses %d after the edit, want at most one read per snapshot and one parse", reads, st.Parses-first.Parses)
+	}
+}
+
+// TestFolderRunSettle: a burst that is one manifest renamed in waits
+// Settle; a file written in place, or created then written, waits the
+// full Debounce (an hour here: it never notifies during the test). Settle
+// is long enough that the second event of a write is seen before it ends,
+// even on a busy machine.
+func TestFolderRunSettle(t *testing.T) {
+	const settle = 100 * time.Millisecond
+	dir, stage := t.TempDir(), t.TempDir()
+	folderWrite(t, dir, "web.yaml", manifest("web", "process"))
+	r := startFolderRun(t, dir, FolderOptions{Debounce: time.Hour, Settle: settle})
+	folderWrite(t, stage, "db.yaml", manifest("db", "process"))
+	folderRename(t, filepath.Join(stage, "db.yaml"), filepath.Join(dir, "db.yaml"))
+	r.waitDesired(map[string]spec.Isolation{"web": "process", "db": "process"})
+
+	folderWrite(t, dir, "web.yaml", manifest("web", "hyperv"))
+	if r.waitNotify(5 * settle) {
+		t.Errorf("a write in place notified before the debounce")
+	}
+	folderWrite(t, dir, "queue.yaml", manifest("queue", "process"))
+	if r.waitNotify(5 * settle) {
+		t.Errorf("a file created then written notified before the debounce")
+	}
+	if !r.src.pending.Load() {
+		t.Errorf("the unnotified changes do not hold removals")
 	}
 }
 

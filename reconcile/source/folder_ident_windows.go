@@ -1,0 +1,22 @@
+package source
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// fileIdent is what a stat says about a file's identity besides its size
+// and mtime: a file renamed over another keeps its own creation time.
+type fileIdent struct {
+	created syscall.Filetime
+}
+
+// identOf returns the identity of a stat'ed file (zero when the stat does
+// not carry it).
+func identOf(fi fs.FileInfo) fileIdent {
+	d, ok := fi.Sys().(*syscall.Win32FileAttributeData)
+	if !ok {
+		return fileIdent{}
+	}
+	return fileIdent{created: d.CreationTime}
+}
