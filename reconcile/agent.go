@@ -169,6 +169,10 @@ type Agent struct {
 	// mem is the state of TrimMemory.
 	mem memoryTrim
 
+	// causes are why the next pass runs (see triggerFor).
+	causesMu sync.Mutex
+	causes   []string
+
 	mu sync.Mutex // guards held and approved
 	// held names the removals the last pass held for their number;
 	// approved those the operator approved for the next pass.
@@ -194,7 +198,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Run(ctx, a.Trigger); err != nil {
+			if err := s.Run(ctx, func() { a.triggerFor(fmt.Sprint(s)) }); err != nil {
 				fatal <- fmt.Errorf("source %s: %w", s, err)
 			}
 		}()
@@ -205,7 +209,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			defer wg.Done()
 			w.WatchExits(ctx, func(id string) {
 				log.Info("compute system exited", zap.String("id", id))
-				a.Trigger()
+				a.triggerFor("exit of " + id)
 			})
 		}()
 	}
@@ -218,7 +222,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.TrimMemory {
 		defer a.mem.start(log)()
 	}
-	a.Trigger()
+	a.triggerFor("start")
 	for {
 		select {
 		case err := <-fatal:
@@ -227,7 +231,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			log.Info("stopping: no more passes")
 			return nil
 		case <-resync.C:
-			a.Trigger()
+			a.triggerFor("resync")
 		case <-wake:
 			a.runPass(ctx)
 			resync.Reset(interval)
@@ -241,11 +245,33 @@ func (a *Agent) Run(ctx context.Context) error {
 // Trigger asks for a pass. It never blocks: triggers that arrive while one
 // is pending coalesce. A trigger before Run is kept: Run's first pass
 // answers it.
-func (a *Agent) Trigger() {
+func (a *Agent) Trigger() { a.triggerFor("trigger") }
+
+// maxCauses bounds the causes a pass keeps: past it (a burst of exits, say)
+// the rest are not named.
+const maxCauses = 16
+
+// triggerFor is Trigger saying why: the pass logs every cause it answers
+// ("dir /srv/manifests", "resync", "exit of web_…", "removal approval").
+func (a *Agent) triggerFor(cause string) {
+	a.causesMu.Lock()
+	if !slices.Contains(a.causes, cause) && len(a.causes) < maxCauses {
+		a.causes = append(a.causes, cause)
+	}
+	a.causesMu.Unlock()
 	select {
 	case a.wakeChan() <- struct{}{}:
 	default:
 	}
+}
+
+// takeCauses returns the causes of the pass starting now and forgets them.
+func (a *Agent) takeCauses() []string {
+	a.causesMu.Lock()
+	defer a.causesMu.Unlock()
+	c := a.causes
+	a.causes = nil
+	return c
 }
 
 // wakeChan returns the channel Trigger fills, made on first use so that a
@@ -266,6 +292,7 @@ func (a *Agent) runPass(ctx context.Context) {
 	a.pass++
 	defer a.mem.firstPass(a.pass)()
 	log := a.logger().With(zap.Uint64("pass", a.pass))
+	causes := a.takeCauses()
 	timeout := or(a.PassTimeout, DefaultPassTimeout)
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrPassTimeout, timeout))
 	defer cancel()
@@ -280,11 +307,12 @@ func (a *Agent) runPass(ctx context.Context) {
 				zap.Any("panic", r), stack, zap.Uint64("panics", a.panics.Load()))
 		}
 	}()
-	a.doPass(ctx, log)
+	a.doPass(ctx, log, causes)
 }
 
-// doPass reads the sources and converges the host to them.
-func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
+// doPass reads the sources and converges the host to them; causes are why
+// it runs, for its log line.
+func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	start := time.Now()
 	snaps := make([]spec.Set, 0, len(a.Sources))
 	for _, s := range a.Sources {
@@ -334,6 +362,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger) {
 		zap.Int("errors", c.Errors), zap.Int("warnings", c.Warnings),
 		zap.Strings("revisions", revisions(snaps)),
 		zap.Bool("dryRun", a.DryRun),
+		zap.Strings("trigger", causes),
 		zap.Duration("duration", time.Since(start)))
 	if a.OnPass != nil {
 		a.OnPass(plan)
@@ -421,7 +450,7 @@ func (a *Agent) ApproveRemovals(names []string) ([]string, error) {
 	a.mu.Unlock()
 	if len(names) > 0 {
 		a.logger().Info("removals approved: the next pass carries them out", zap.Strings("names", names))
-		a.Trigger()
+		a.triggerFor("removal approval")
 	}
 	return names, nil
 }

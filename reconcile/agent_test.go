@@ -316,3 +316,41 @@ func TestAgentHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 		t.Errorf("second approval = %v, %v; want nothing approved", names, err)
 	}
 }
+
+// TestAgentLogsWhatTriggeredEachPass: the "pass done" line names every
+// cause the pass answered.
+func TestAgentLogsWhatTriggeredEachPass(t *testing.T) {
+	h := newHost(t)
+	src := newMemSource(ctr("web", img2022, spec.IsolationProcess))
+	core, logs := observer.New(zap.InfoLevel)
+	got := newPasses()
+	a := &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h},
+		Policy: Policy{Owner: "reconciler"}, Resync: 100 * time.Millisecond, Logger: zap.New(core), OnPass: got.add}
+	startAgent(t, a)
+	got.next(t, "web is created", func(p Plan) bool { return p.Counts().Create == 1 })
+	<-src.ready
+	src.set(spec.Set{Containers: []spec.Container{ctr("web", img2022, spec.IsolationHyperV)}})
+	got.next(t, "web is recreated", func(p Plan) bool { return p.Counts().Recreate == 1 })
+	if err := h.Kill(context.Background(), "web", 1); err != nil {
+		t.Fatal(err)
+	}
+	got.next(t, "web is restored", func(p Plan) bool { return p.Counts().Recreate == 1 })
+
+	var causes [][]string
+	for _, e := range logs.FilterMessage("pass done").All() {
+		var cs []string
+		for _, c := range e.ContextMap()["trigger"].([]any) {
+			cs = append(cs, c.(string))
+		}
+		causes = append(causes, cs)
+	}
+	has := func(i int, cause string) bool {
+		return slices.ContainsFunc(causes[i], func(c string) bool { return strings.HasPrefix(c, cause) })
+	}
+	last := len(causes) - 1
+	if len(causes) < 3 || !slices.Equal(causes[0], []string{"start"}) ||
+		!slices.ContainsFunc(causes, func(c []string) bool { return slices.Contains(c, "mem") }) ||
+		!(has(last, "resync") || has(last, "exit of web_")) {
+		t.Errorf("pass causes = %q, want start first, a pass for the source mem, and the restoring pass for a resync or web's exit", causes)
+	}
+}

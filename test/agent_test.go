@@ -135,6 +135,18 @@ func (a *agent) waitOutput(what string, cond func(stderr string) bool) {
 	}
 }
 
+// logStart is when the pass or action a log line ends began: its ts (ISO
+// 8601) less its duration (seconds).
+func logStart(t testing.TB, line map[string]any) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339Nano, fmt.Sprint(line["ts"]))
+	took, ok := line["duration"].(float64)
+	if err != nil || !ok {
+		t.Fatalf("log line without an ISO 8601 ts and a duration in seconds: %v", line)
+	}
+	return ts.Add(-time.Duration(took * float64(time.Second)))
+}
+
 // waitPassAfter waits until a pass is done after a log line that after
 // matches: the pass that saw what that line reports has ended.
 func (a *agent) waitPassAfter(what string, after func(line map[string]any) bool) {
@@ -315,13 +327,13 @@ func TestWatchRestoresAKilledContainerWithinOneResync(t *testing.T) {
 	if _, err := e.run("sim", "kill", "web"); err != nil {
 		t.Fatal(err)
 	}
-	landed := float64(time.Now().UnixNano()) / 1e9 // as the log's "ts"
+	landed := time.Now()
 
 	var started []map[string]any // the passes that started after the kill landed, up to the restoring one
 	a.waitOutput("the pass that restores web", func(string) bool {
 		started = started[:0]
 		for _, p := range a.stderr.logLines("pass done") {
-			if p["ts"].(float64)-p["duration"].(float64) > landed {
+			if logStart(t, p).After(landed) {
 				started = append(started, p)
 			}
 			if p["recreated"].(float64) > 0 {

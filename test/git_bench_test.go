@@ -61,9 +61,7 @@ func BenchmarkGitPushToCreate(b *testing.B) {
 				done := a.waitLogs(name+" is created", func(l map[string]any) bool {
 					return l["msg"] == "action done" && l["action"] == "create" && l["name"] == name
 				})[0]
-				ts, _ := done["ts"].(float64)
-				took, _ := done["duration"].(float64)
-				issued := time.Unix(0, int64(math.Round((ts-took)*1e9)))
+				issued := logStart(b, done)
 				lat = append(lat, issued.Sub(pushed))
 			}
 			slices.Sort(lat)

@@ -19,25 +19,25 @@ import (
 // logLine is the part of a zap JSON log line of the agent that the
 // measurements use.
 type logLine struct {
-	Level     string  `json:"level"`
-	TS        float64 `json:"ts"` // epoch seconds
-	Msg       string  `json:"msg"`
-	Pass      uint64  `json:"pass"`
-	Action    string  `json:"action"`
-	Name      string  `json:"name"`
-	Reason    string  `json:"reason"`
-	Duration  float64 `json:"duration"` // seconds
-	Desired   int     `json:"desired"`
-	Created   int     `json:"created"`
-	Recreated int     `json:"recreated"`
-	Removed   int     `json:"removed"`
-	Unchanged int     `json:"unchanged"`
-	Failed    int     `json:"failed"`
-	Errors    int     `json:"errors"`
+	Level     string    `json:"level"`
+	TS        time.Time `json:"ts"` // ISO 8601
+	Msg       string    `json:"msg"`
+	Pass      uint64    `json:"pass"`
+	Action    string    `json:"action"`
+	Name      string    `json:"name"`
+	Reason    string    `json:"reason"`
+	Duration  float64   `json:"duration"` // seconds
+	Desired   int       `json:"desired"`
+	Created   int       `json:"created"`
+	Recreated int       `json:"recreated"`
+	Removed   int       `json:"removed"`
+	Unchanged int       `json:"unchanged"`
+	Failed    int       `json:"failed"`
+	Errors    int       `json:"errors"`
 }
 
 // end is when the line was logged: the end of a pass or an action.
-func (l logLine) end() time.Time { return time.Unix(0, int64(l.TS*1e9)) }
+func (l logLine) end() time.Time { return l.TS }
 
 // start is when the pass or action began: ts minus duration.
 func (l logLine) start() time.Time {

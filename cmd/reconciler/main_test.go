@@ -52,7 +52,7 @@ func TestExitCode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			if got := exitCode(tt.err, &stderr); got != tt.want || stderr.String() != tt.wantStderr {
+			if got := exitCode(tt.err, &console{w: &stderr}); got != tt.want || stderr.String() != tt.wantStderr {
 				t.Errorf("exitCode = %d, stderr %q; want %d, %q", got, stderr.String(), tt.want, tt.wantStderr)
 			}
 		})

@@ -33,6 +33,8 @@ type globals struct {
 
 	stdout, stderr io.Writer
 	log            *zap.Logger
+	// console, when set, is the process's voice outside commands (main's).
+	console *console
 }
 
 func defaultDriver() string {
@@ -51,10 +53,22 @@ func defaultDataDir() string {
 
 // run is the whole command line; main only maps its error to an exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	root := newRootCommand(&globals{stdout: stdout, stderr: stderr})
+	return runWith(ctx, args, stdout, &console{w: stderr})
+}
+
+// runWith is run speaking through con outside commands.
+func runWith(ctx context.Context, args []string, stdout io.Writer, con *console) error {
+	g := &globals{stdout: stdout, stderr: con.w, console: con}
+	root := newRootCommand(g)
 	root.SetContext(ctx)
 	root.SetArgs(args)
-	return root.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
+	if err != nil && g.log == nil {
+		// The command line failed before any command ran (an unknown
+		// flag): --log-format, if it was read, still decides the format.
+		_ = g.buildLogger()
+	}
+	return err
 }
 
 // newRootCommand is the command tree, writing to g's stdout and stderr.
@@ -135,8 +149,12 @@ func (g *globals) checkOutput(cmd *cobra.Command) error {
 	return fmt.Errorf("--output json: %q prints no JSON%s", cmd.CommandPath(), hint)
 }
 
-// setup checks the global flags and builds the logger.
+// setup builds the logger, then checks the other global flags: an error
+// in them is said in the format --log-format asks for.
 func (g *globals) setup() error {
+	if err := g.buildLogger(); err != nil {
+		return err
+	}
 	switch g.output {
 	case "text", "json":
 	default:
@@ -150,22 +168,37 @@ func (g *globals) setup() error {
 	if g.owner == "" {
 		return fmt.Errorf("--owner must not be empty")
 	}
-	level, err := zapcore.ParseLevel(g.logLevel)
-	if err != nil {
-		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
-	}
+	return nil
+}
+
+// buildLogger makes g.log from --log-format and --log-level, and with
+// --log-format json has the console speak through it. A bad --log-level
+// is an error said by a logger at info level.
+func (g *globals) buildLogger() error {
 	var enc zapcore.Encoder
 	switch g.logFormat {
 	case "json":
-		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+		cfg := zap.NewProductionEncoderConfig()
+		cfg.EncodeTime = encodeTime
+		enc = zapcore.NewJSONEncoder(cfg)
 	case "console":
 		cfg := zap.NewDevelopmentEncoderConfig()
-		cfg.EncodeTime = zapcore.ISO8601TimeEncoder
+		cfg.EncodeTime = encodeTime
 		enc = zapcore.NewConsoleEncoder(cfg)
 	default:
 		return fmt.Errorf("--log-format %q: must be console or json", g.logFormat)
 	}
+	level, levelErr := zapcore.ParseLevel(g.logLevel)
+	if levelErr != nil {
+		level = zapcore.InfoLevel
+	}
 	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
+	if g.logFormat == "json" && g.console != nil {
+		g.console.speakJSON(g.log)
+	}
+	if levelErr != nil {
+		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
+	}
 	return nil
 }
 
