@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -168,7 +167,7 @@ func (g *globals) openDriver(ctx context.Context) (d driver.Driver, closeFn func
 // on this host (its lock, its removal ledger), named by its suffix: next
 // to the emulated host's state, or in --data-dir. Its folder exists.
 func (g *globals) agentFile(suffix string) (string, error) {
-	owner := url.PathEscape(g.owner) // any owner string makes one file name
+	owner := ownerFileName(g.owner) // any owner string makes one file name, on NTFS too
 	var path string
 	if g.driver == "sim" {
 		state, err := g.simStatePath()
