@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,6 +96,7 @@ func (e *env) start(args ...string) *agent {
 	a := &agent{t: e.t, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	a.cmd = exec.Command(binary, append([]string{"--sim-state", e.state, "--log-format", "json", "watch"}, args...)...)
 	a.cmd.Stderr = a.stderr
+	ownProcessGroup(a.cmd)
 	if err := a.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,10 +138,11 @@ func (a *agent) waitOutput(what string, cond func(stderr string) bool) {
 	}
 }
 
-// stop sends SIGTERM and waits for the exit.
+// stop asks the agent to stop (SIGTERM; Ctrl+Break on Windows) and waits
+// for the exit.
 func (a *agent) stop() error {
 	a.t.Helper()
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := interrupt(a.cmd.Process); err != nil {
 		a.t.Fatal(err)
 	}
 	select {

@@ -34,7 +34,12 @@ type globals struct {
 	log            *zap.Logger
 }
 
+// defaultDriver is --driver's default: $RECONCILER_DRIVER, else hcs on
+// Windows and sim elsewhere.
 func defaultDriver() string {
+	if d := os.Getenv("RECONCILER_DRIVER"); d != "" {
+		return d
+	}
 	if runtime.GOOS == "windows" {
 		return "hcs"
 	}
@@ -77,7 +82,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	root.SetErr(stderr)
 	root.SetContext(ctx)
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host)")
+	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host); $RECONCILER_DRIVER sets the default")
 	pf.StringVar(&g.simState, "sim-state", os.Getenv("RECONCILER_SIM_STATE"), "state file of the emulated host (default: $RECONCILER_SIM_STATE, else under the user's state directory)")
 	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "hcs driver: where images, layers and container scratch space live")
 	pf.StringVar(&g.registry, "registry-config", "", "hcs driver: docker-style config.json with registry credentials (never logged)")
