@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +97,7 @@ func (e *env) start(args ...string) *agent {
 	a := &agent{t: e.t, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	a.cmd = exec.Command(binary, append([]string{"--sim-state", e.state, "--log-format", "json", "watch"}, args...)...)
 	a.cmd.Stderr = a.stderr
+	ownProcessGroup(a.cmd)
 	if err := a.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -163,10 +163,11 @@ func (a *agent) waitPassAfter(what string, after func(line map[string]any) bool)
 	})
 }
 
-// stop sends SIGTERM and waits for the exit.
+// stop asks the agent to stop (SIGTERM; Ctrl+Break on Windows) and waits
+// for the exit.
 func (a *agent) stop() error {
 	a.t.Helper()
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := interrupt(a.cmd.Process); err != nil {
 		a.t.Fatal(err)
 	}
 	select {
@@ -174,7 +175,7 @@ func (a *agent) stop() error {
 		a.done <- err // for the cleanup
 		return err
 	case <-testfixture.Within(a.t):
-		a.t.Fatal("the agent did not stop after SIGTERM")
+		a.t.Fatal("the agent did not stop when asked")
 		return nil
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,7 +36,12 @@ type globals struct {
 	console *console
 }
 
+// defaultDriver is --driver's default: $RECONCILER_DRIVER, else hcs on
+// Windows and sim elsewhere.
 func defaultDriver() string {
+	if d := os.Getenv("RECONCILER_DRIVER"); d != "" {
+		return d
+	}
 	if runtime.GOOS == "windows" {
 		return "hcs"
 	}
@@ -103,7 +107,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host)")
+	pf.StringVar(&g.driver, "driver", defaultDriver(), "container host driver: hcs (Windows HCS) or sim (emulated host); $RECONCILER_DRIVER sets the default")
 	pf.StringVar(&g.simState, "sim-state", os.Getenv("RECONCILER_SIM_STATE"), "state file of the emulated host (default: $RECONCILER_SIM_STATE, else under the user's state directory)")
 	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "hcs driver: where images, layers and container scratch space live")
 	pf.StringVar(&g.registry, "registry-config", "", "hcs driver: docker-style config.json with registry credentials (never logged)")
@@ -235,7 +239,7 @@ func (g *globals) openDriver(ctx context.Context) (d driver.Driver, closeFn func
 // on this host (its lock, its removal ledger), named by its suffix: next
 // to the emulated host's state, or in --data-dir. Its folder exists.
 func (g *globals) agentFile(suffix string) (string, error) {
-	owner := url.PathEscape(g.owner) // any owner string makes one file name
+	owner := ownerFileName(g.owner) // any owner string makes one file name, on NTFS too
 	var path string
 	if g.driver == "sim" {
 		state, err := g.simStatePath()

@@ -10,6 +10,12 @@ import (
 )
 
 func TestDefaultStatePath(t *testing.T) {
+	// XDG_STATE_HOME counts when it is absolute on the machine running the
+	// code: /xdg on Unix, a drive's \xdg on Windows.
+	xdg, err := filepath.Abs(filepath.FromSlash("/xdg"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		goos    string
@@ -18,7 +24,7 @@ func TestDefaultStatePath(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{name: "xdg", goos: "linux", env: map[string]string{"XDG_STATE_HOME": "/xdg"}, home: "/home/u", want: filepath.Join("/xdg", "reconciler", "sim-host.json")},
+		{name: "xdg", goos: "linux", env: map[string]string{"XDG_STATE_HOME": xdg}, home: "/home/u", want: filepath.Join(xdg, "reconciler", "sim-host.json")},
 		{name: "relative xdg is ignored", goos: "linux", env: map[string]string{"XDG_STATE_HOME": "rel"}, home: "/home/u", want: filepath.Join("/home/u", ".local", "state", "reconciler", "sim-host.json")},
 		{name: "home", goos: "darwin", home: "/Users/u", want: filepath.Join("/Users/u", ".local", "state", "reconciler", "sim-host.json")},
 		{name: "no home", goos: "linux", wantErr: true},

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/atomicfile"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -213,8 +214,11 @@ func TestStateFileReadable(t *testing.T) {
 	if snap.Systems[1].Spec.Env["LOG_LEVEL"] != "info" {
 		t.Errorf("snapshot lost the requested spec: %+v", snap.Systems[1].Spec)
 	}
-	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != stateFileMode {
-		t.Errorf("state file mode = %v (%v), want %v", info.Mode().Perm(), err, stateFileMode)
+	// Mode bits on Unix, an owner-only DACL on Windows.
+	for _, p := range []string{path, path + ".journal"} {
+		if private, err := atomicfile.Private(p); err != nil || !private {
+			t.Errorf("%s is readable by others (%v), want it private to its owner", filepath.Base(p), err)
+		}
 	}
 
 	// Round trip: a new reader sees what the writer saw.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,10 +133,22 @@ type folderStep struct {
 	want map[string]spec.Isolation
 }
 
-func folderExec(t *testing.T, name string, args ...string) {
+// folderShellTools are the system's own copy and move commands, as a user
+// types them: cp and mv on Unix, cmd's copy and move on Windows.
+var folderShellTools = map[string][]string{"cp": {"cp"}, "mv": {"mv"}}
+
+func init() {
+	if runtime.GOOS == "windows" {
+		folderShellTools = map[string][]string{"cp": {"cmd", "/c", "copy", "/y"}, "mv": {"cmd", "/c", "move", "/y"}}
+	}
+}
+
+// folderExec runs the system's tool (cp or mv) on args.
+func folderExec(t *testing.T, tool string, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	argv := append(slices.Clone(folderShellTools[tool]), args...)
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -78,6 +79,10 @@ func parseGitEndpoint(raw string) (gitEndpoint, error) {
 			// server, which cannot send shallow packs; a local copy is
 			// cheap.
 			out.display = ep.Path
+			if p, ok := driveLetterPath(ep.Path); ok && runtime.GOOS == "windows" {
+				// file:///C:/repo is C:\repo; go-git would look for \C:\repo.
+				out.url, out.display = p, p
+			}
 		}
 	default:
 		return gitEndpoint{}, fmt.Errorf("%w: repository URL %s: unsupported scheme %q", ErrGitConfig, out.display, ep.Protocol)
@@ -241,4 +246,17 @@ func verifyCommit(c *object.Commit, keyring string) error {
 		return fmt.Errorf("%w: commit %s is not signed by a trusted key: %v", ErrGitSignature, short(c.Hash), err)
 	}
 	return nil
+}
+
+// driveLetterPath turns the path of a file:///C:/dir URL, "/C:/dir", into
+// the Windows path C:\dir. ok is false for a path without a drive letter.
+func driveLetterPath(urlPath string) (path string, ok bool) {
+	p, ok := strings.CutPrefix(urlPath, "/")
+	if !ok || len(p) < 2 || p[1] != ':' || !('a' <= p[0]|0x20 && p[0]|0x20 <= 'z') || len(p) > 2 && p[2] != '/' {
+		return "", false
+	}
+	if len(p) == 2 {
+		p += "/"
+	}
+	return strings.ReplaceAll(p, "/", `\`), true
 }

@@ -53,6 +53,11 @@ func sshKeyFile(t *testing.T) string {
 func TestNewGitSourceValidatesOptions(t *testing.T) {
 	const secret = "hunter2-secret"
 	keyring := testfixture.ArmoredPublicKeys(t, testfixture.NewSigner(t, "trusted"))
+	// A local path is shown absolute: /srv/repo.git, or C:\srv\repo.git.
+	localRepo, err := filepath.Abs(filepath.FromSlash("/srv/repo.git"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		opts    func(t *testing.T) GitOptions
@@ -92,8 +97,8 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 			return GitOptions{URL: "https://example.com/r.git", TokenFile: writeFile(t, "token", secret+"\n")}
 		}, wantString: "git https://example.com/r.git@HEAD"},
 		{name: "keyring", opts: func(t *testing.T) GitOptions {
-			return GitOptions{URL: "/srv/repo.git", VerifySignaturesKeyring: writeFile(t, "keys.asc", keyring)}
-		}, wantString: "git /srv/repo.git@HEAD"},
+			return GitOptions{URL: localRepo, VerifySignaturesKeyring: writeFile(t, "keys.asc", keyring)}
+		}, wantString: "git " + localRepo + "@HEAD"},
 		{name: "no URL", opts: func(*testing.T) GitOptions { return GitOptions{} }, wantErr: true},
 		{name: "password in URL", opts: func(*testing.T) GitOptions {
 			return GitOptions{URL: "https://user:" + secret + "@example.com/r.git"}
