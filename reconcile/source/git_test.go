@@ -457,7 +457,7 @@ func TestGitSourceReusesCacheDir(t *testing.T) {
 			// A restart: a new source on the same cache dir, before any
 			// network call.
 			g2 := newTestSource(t, opts)
-			if !g2.applyCached() {
+			if !g2.applyCached(context.Background()) {
 				t.Fatal("nothing restored from the cache dir")
 			}
 			snap, _ := g2.Snapshot(context.Background())
