@@ -49,6 +49,8 @@ const (
 // result is what the child measures, sent to the parent as JSON.
 type result struct {
 	Clone      time.Duration `json:"clone"`
+	CloneCPU   time.Duration `json:"cloneCPU"`   // own CPU of the clone and first evaluation
+	CloneChild time.Duration `json:"cloneChild"` // git-upload-pack's CPU for the clone
 	Containers int           `json:"containers"`
 	Errors     int           `json:"errors"`
 	MaxRSSKB   int64         `json:"maxRSSKB"`
@@ -120,6 +122,7 @@ func run(manifests, commits, polls int, profile string) error {
 	name := fmt.Sprintf("git-%dk-%dc", manifests/1000, commits)
 	fmt.Printf("load average: %.2f %.2f %.2f\n", load[0], load[1], load[2])
 	fmt.Printf("figure: %s clone+eval = %.2f s (target <= %.1f s)\n", name, r.Clone.Seconds(), targetClone.Seconds())
+	fmt.Printf("figure: %s clone+eval CPU = %.2f s (own; git-upload-pack %.2f s; no target)\n", name, r.CloneCPU.Seconds(), r.CloneChild.Seconds())
 	fmt.Printf("figure: %s git-clone floor = %.2f s (ratio %.2fx)\n", name, floorTime.Seconds(), r.Clone.Seconds()/floorTime.Seconds())
 	fmt.Printf("figure: %s peak RSS = %d MB (target <= %d MB)\n", name, r.MaxRSSKB>>10, targetRSSMB)
 	fmt.Printf("figure: %s unchanged poll CPU = %.2f ms (target <= %d ms)\n", name, ms(r.PollCPU), targetPollCPU.Milliseconds())
@@ -175,6 +178,7 @@ func measure(remote, cache string, polls int, profile string) error {
 		return fmt.Errorf("run ended before the first snapshot: %v", err)
 	}
 	r := result{Clone: time.Since(start)}
+	r.CloneCPU, r.CloneChild = usage()
 	snap, _ := g.Snapshot(ctx)
 	r.Containers, r.Errors = len(snap.Containers), len(snap.Errors)
 	if s := g.Status(); s.LastError != "" {
