@@ -130,8 +130,9 @@ type GitStatus struct {
 //
 // Run clones once into the cache dir (a bare repository, reused across
 // restarts together with a record of what was in force), then polls: it
-// asks the remote for the ref's head and fetches only that ref (shallow over
-// https/ssh/git) when the head moved. Manifests are read from the head
+// asks the remote for the ref's head and fetches only that ref, shallow
+// (the head's objects, not the history's; the history between two heads
+// is fetched only to tell a force-push), when the head moved. Manifests are read from the head
 // commit's tree under Path, recursively (spec.IsManifest, spec.Ignored,
 // spec.MaxFileSize), with no checkout; a file is parsed only when its blob
 // changed. Container origins and problems name repository-relative files.
