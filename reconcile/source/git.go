@@ -16,6 +16,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"go.uber.org/zap"
 
@@ -129,8 +130,9 @@ type GitStatus struct {
 //
 // Run clones once into the cache dir (a bare repository, reused across
 // restarts together with a record of what was in force), then polls: it
-// asks the remote for the ref's head and fetches only that ref (shallow over
-// https/ssh/git) when the head moved. Manifests are read from the head
+// asks the remote for the ref's head and fetches only that ref, shallow
+// (the head's objects, not the history's; the history between two heads
+// is fetched only to tell a force-push), when the head moved. Manifests are read from the head
 // commit's tree under Path, recursively (spec.IsManifest, spec.Ignored,
 // spec.MaxFileSize), with no checkout; a file is parsed only when its blob
 // changed. Container origins and problems name repository-relative files.
@@ -162,6 +164,7 @@ type GitSource struct {
 
 	// Owned by Run.
 	repo     *git.Repository
+	headSpec config.RefSpec // the refspec of the last head fetched, to deepen it
 	view     gitView
 	rejected error // why the newest head was not applied (signature)
 
@@ -291,7 +294,7 @@ func (g *GitSource) Run(ctx context.Context, notify func()) error {
 	}
 	defer unlock()
 
-	if g.applyCached() {
+	if g.applyCached(ctx) {
 		notify()
 	}
 	retry := &backoff.ExponentialBackOff{
@@ -358,7 +361,7 @@ func (g *GitSource) poll(ctx context.Context) (bool, error) {
 		g.setFailure(nil)
 		return false, nil
 	}
-	return g.applyCommit(head)
+	return g.applyCommit(ctx, head)
 }
 
 // setFailure records the last failure for Status. nil clears it, except
@@ -379,7 +382,7 @@ func (g *GitSource) setFailure(err error) {
 // cacheStateFile) and applies the commit the cache dir holds, so that a
 // restarted agent has its desired set before the remote answers. It
 // reports whether there is a snapshot.
-func (g *GitSource) applyCached() bool {
+func (g *GitSource) applyCached(ctx context.Context) bool {
 	head, ok := g.localHead()
 	if !ok {
 		return false
@@ -398,7 +401,7 @@ func (g *GitSource) applyCached() bool {
 	if head == g.view.head {
 		return restored
 	}
-	changed, err := g.applyCommit(head)
+	changed, err := g.applyCommit(ctx, head)
 	if err != nil {
 		g.log.Warn("cached commit not applied", zap.Error(err))
 	}
@@ -408,7 +411,7 @@ func (g *GitSource) applyCached() bool {
 // applyCommit verifies and evaluates one head commit and publishes the
 // resulting snapshot. A commit failing signature verification is not
 // evaluated: the previous snapshot stays, with the failure as an error.
-func (g *GitSource) applyCommit(head plumbing.Hash) (bool, error) {
+func (g *GitSource) applyCommit(ctx context.Context, head plumbing.Hash) (bool, error) {
 	commit, err := g.repo.CommitObject(head)
 	if err != nil {
 		err = fmt.Errorf("%w: %s: commit %s: %v", ErrGitRemote, g, short(head), err)
@@ -426,7 +429,7 @@ func (g *GitSource) applyCommit(head plumbing.Hash) (bool, error) {
 		}
 	}
 	prev := g.view.head
-	if prev != plumbing.ZeroHash && !g.isAncestor(prev, commit) {
+	if prev != plumbing.ZeroHash && !g.isAncestor(ctx, prev, commit) {
 		g.log.Warn("history rewritten (force-push?): following the new head",
 			zap.String("previous", prev.String()), zap.String("commit", head.String()))
 	}

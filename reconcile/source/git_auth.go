@@ -73,11 +73,11 @@ func parseGitEndpoint(raw string) (gitEndpoint, error) {
 		if ep.User != "" {
 			return gitEndpoint{}, fmt.Errorf("%w: repository URL %s: a %s:// URL takes no user info", ErrGitConfig, shown, ep.Protocol)
 		}
-		out.kind, out.shallow = ep.Protocol, ep.Protocol == "git"
+		// go-git serves file:// through git-upload-pack, or its own server,
+		// which cannot send shallow packs: a refused shallow fetch falls
+		// back to a full one (see GitSource.fetch).
+		out.kind, out.shallow = ep.Protocol, true
 		if ep.Protocol == "file" {
-			// go-git serves file:// through git-upload-pack, or its own
-			// server, which cannot send shallow packs; a local copy is
-			// cheap.
 			out.display = ep.Path
 			if p, ok := driveLetterPath(ep.Path); ok && runtime.GOOS == "windows" {
 				// file:///C:/repo is C:\repo; go-git would look for \C:\repo.

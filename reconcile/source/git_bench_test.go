@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -13,47 +12,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// buildLargeRemote writes a bare repository of manifests files spread over
-// 50 folders and commits commits (the first adds every file, each later one
-// changes 5 files), with git fast-import: a few seconds instead of minutes.
+// buildLargeRemote is testfixture.BuildLargeRemote in b.TempDir().
 func buildLargeRemote(b *testing.B, manifests, commits int) string {
 	b.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		b.Skip("git binary needed to build the fixture")
 	}
 	remote := filepath.Join(b.TempDir(), "large.git")
-	testfixture.RunGit(b, filepath.Dir(remote), "init", "-q", "--bare", "-b", "main", remote)
-	var s bytes.Buffer
-	file := func(i int, isolation string) {
-		content := manifest(fmt.Sprintf("c%04d", i), isolation)
-		fmt.Fprintf(&s, "M 100644 inline hosts/h%02d/c%04d.yaml\ndata %d\n%s\n", i%50, i, len(content), content)
+	if err := testfixture.BuildLargeRemote(remote, manifests, commits); err != nil {
+		b.Fatal(err)
 	}
-	when := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	for c := range commits {
-		msg := fmt.Sprintf("commit %d", c)
-		fmt.Fprintf(&s, "commit refs/heads/main\ncommitter Test <test@example.com> %d +0000\ndata %d\n%s\n", when+int64(c), len(msg), msg)
-		if c == 0 {
-			for i := range manifests {
-				file(i, "process")
-			}
-			continue
-		}
-		for k := range 5 {
-			iso := "process"
-			if c%2 == 1 {
-				iso = "hyperv"
-			}
-			file((c*5+k)%manifests, iso)
-		}
-	}
-	cmd := exec.Command("git", "fast-import", "--quiet")
-	cmd.Dir = remote
-	cmd.Env = append(cmd.Environ(), testfixture.GitEnv...)
-	cmd.Stdin = &s
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("git fast-import: %v\n%s", err, out)
-	}
-	testfixture.RunGit(b, remote, "repack", "-adq")
 	return remote
 }
 
@@ -121,7 +89,7 @@ func benchClone(b *testing.B, manifests, commits int) {
 			b.Fatal(err)
 		}
 		fetched := time.Now()
-		if _, err := g.applyCommit(head); err != nil {
+		if _, err := g.applyCommit(ctx, head); err != nil {
 			b.Fatal(err)
 		}
 		fetch += fetched.Sub(start)

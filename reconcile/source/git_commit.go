@@ -110,7 +110,7 @@ func (v *gitView) apply(st storer.EncodedObjectStorer, c *object.Commit, root st
 // it.
 func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile) gitResult {
 	id := short(commit)
-	var all []spec.Container
+	all := make([]spec.Container, 0, len(files)) // most files declare one container
 	var errs, warns []spec.Problem
 	for _, f := range files {
 		all = append(all, f.parse.containers...)
@@ -132,7 +132,7 @@ func (v *gitView) applyAtomic(commit plumbing.Hash, files []gitFile) gitResult {
 // good version.
 func (v *gitView) applyPerFile(commit plumbing.Hash, files []gitFile) gitResult {
 	id := short(commit)
-	var all []spec.Container
+	all := make([]spec.Container, 0, len(files)) // most files declare one container
 	var errs, warns []spec.Problem
 	held := make(map[string]string)
 	seen := make(map[string]bool, len(files))

@@ -151,6 +151,7 @@ func (g *GitSource) fetchHead(ctx context.Context) (plumbing.Hash, error) {
 		}
 	}
 	spec := config.RefSpec("+" + name.String() + ":" + trackedRef.String())
+	g.headSpec = spec
 	if err := g.fetch(ctx, spec); err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -254,16 +255,23 @@ func pickRef(want string, refs map[plumbing.ReferenceName]*plumbing.Reference) (
 // it (falling back to a full fetch once a server refuses). Already up to
 // date is success.
 func (g *GitSource) fetch(ctx context.Context, specs ...config.RefSpec) error {
+	depth := 0
+	if g.ep.shallow && !g.noShallow.Load() {
+		depth = 1
+	}
+	return g.fetchDepth(ctx, depth, specs...)
+}
+
+// fetchDepth is fetch with a depth (0: full history); a refused shallow
+// fetch is done again in full, and full from then on.
+func (g *GitSource) fetchDepth(ctx context.Context, depth int, specs ...config.RefSpec) error {
 	auth, err := g.creds.auth()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, gitFetchTimeout)
 	defer cancel()
-	opts := &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Tags: git.NoTags, Force: true}
-	if g.ep.shallow && !g.noShallow.Load() {
-		opts.Depth = 1
-	}
+	opts := &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Tags: git.NoTags, Force: true, Depth: depth}
 	g.fetches.Add(1)
 	remote := g.remote()
 	err = remote.FetchContext(ctx, opts)
@@ -282,16 +290,42 @@ func (g *GitSource) fetch(ctx context.Context, specs ...config.RefSpec) error {
 	return fmt.Errorf("%w: %s: fetch: %v", ErrGitRemote, g, g.creds.redact(err))
 }
 
-// isAncestor reports whether prev is in the history of c. An unknown answer
-// (a shallow history) counts as yes: only a proven rewrite is warned about.
-func (g *GitSource) isAncestor(prev plumbing.Hash, c *object.Commit) bool {
+// maxDeepen bounds how deep isAncestor deepens a shallow cache.
+const maxDeepen = 4096
+
+// isAncestor reports whether prev is in the history of c, walking the
+// history from c. A cache fetched shallow may not hold the commits between
+// them: the ref's history is then deepened on demand, doubling the depth
+// until prev is found, the history ends without it (a rewrite) or
+// maxDeepen is passed. An answer still unknown (a fetch failed, no ref
+// fetched yet) counts as yes: only a proven rewrite is warned about.
+func (g *GitSource) isAncestor(ctx context.Context, prev plumbing.Hash, c *object.Commit) bool {
 	if prev == c.Hash {
 		return true
 	}
-	p, err := g.repo.CommitObject(prev)
-	if err != nil {
+	if _, err := g.repo.CommitObject(prev); err != nil {
 		return true
 	}
-	ok, err := p.IsAncestor(c)
-	return ok || err != nil
+	found := errors.New("found")
+	for depth := 2; ; depth *= 2 {
+		err := object.NewCommitPreorderIter(c, nil, nil).ForEach(func(x *object.Commit) error {
+			if x.Hash == prev {
+				return found
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, found):
+			return true
+		case err == nil:
+			return false
+		case !errors.Is(err, plumbing.ErrObjectNotFound) || g.headSpec == "" || depth > maxDeepen:
+			return true
+		}
+		g.log.Debug("deepening the cached history to tell a force-push", zap.Int("depth", depth))
+		if err := g.fetchDepth(ctx, depth, g.headSpec); err != nil {
+			g.log.Debug("cannot deepen the cached history", zap.Error(g.creds.redact(err)))
+			return true
+		}
+	}
 }

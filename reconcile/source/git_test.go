@@ -457,7 +457,7 @@ func TestGitSourceReusesCacheDir(t *testing.T) {
 			// A restart: a new source on the same cache dir, before any
 			// network call.
 			g2 := newTestSource(t, opts)
-			if !g2.applyCached() {
+			if !g2.applyCached(context.Background()) {
 				t.Fatal("nothing restored from the cache dir")
 			}
 			snap, _ := g2.Snapshot(context.Background())
@@ -536,5 +536,59 @@ func TestGitSourceWithoutGitBinary(t *testing.T) {
 	}
 	if pollOK(t, g) || g.fetches.Load() != 1 {
 		t.Errorf("unchanged remote without git: fetches %d, want 1", g.fetches.Load())
+	}
+}
+
+// TestGitSourceShallowHistory: the cache is cloned shallow (the head's
+// objects only), yet a later head several commits ahead is not taken for a
+// force-push, and a head rewritten onto an old commit is, with the content
+// of the rewritten head complete either way.
+func TestGitSourceShallowHistory(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		rewrite   bool
+		warnings  int
+		wantAfter []string
+	}{
+		{name: "fast-forward of three commits", warnings: 0, wantAfter: []string{"db=process", "web=hyperv"}},
+		{name: "force-push onto the first commit", rewrite: true, warnings: 1, wantAfter: []string{"db=process", "web=process"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := testfixture.NewRemote(t)
+			base := r.Publish(map[string]string{"web.yaml": manifest("web", "process")}, nil)
+			for _, iso := range []string{"hyperv", "process", "hyperv"} {
+				r.Publish(map[string]string{"web.yaml": manifest("web", iso)}, nil)
+			}
+			logger, logs := testLogs(t)
+			g := newTestSource(t, GitOptions{URL: r.Bare, Logger: logger})
+			pollOK(t, g)
+			if shallow, _ := g.repo.Storer.Shallow(); len(shallow) == 0 {
+				t.Fatal("the first clone is not shallow")
+			}
+			if tt.rewrite {
+				r.Git("reset", "-q", "--hard", base)
+			}
+			r.Commit(map[string]string{"a.yaml": manifest("a", "process")}, nil)
+			r.Commit(map[string]string{"b.yaml": manifest("b", "process")}, nil)
+			head := r.Commit(map[string]string{"db.yaml": manifest("db", "process")}, nil)
+			r.Git("push", "-q", "--force", "origin", "HEAD:refs/heads/main")
+			if !pollOK(t, g) {
+				t.Fatal("new head not seen")
+			}
+			snap, _ := g.Snapshot(context.Background())
+			if snap.Revision != head || len(snap.Errors) > 0 {
+				t.Fatalf("revision %s with errors %v, want %s and none", snap.Revision, snap.Errors, head)
+			}
+			want := append([]string{"a=process", "b=process"}, tt.wantAfter...)
+			if got := desired(t, g); !slices.Equal(got, want) {
+				t.Errorf("containers = %v, want %v", got, want)
+			}
+			if n := logs.FilterMessageSnippet("history rewritten").Len(); n != tt.warnings {
+				t.Errorf("history-rewritten warnings = %d, want %d", n, tt.warnings)
+			}
+		})
 	}
 }
