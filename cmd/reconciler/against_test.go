@@ -19,7 +19,7 @@ func TestReconcileAgainstASnapshot(t *testing.T) {
 	run1 := func(state string, args ...string) (string, error) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"--sim-state", state}, args...), &stdout, &stderr)
+		err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr)
 		if err != nil {
 			err = &exitErrorText{err, stderr.String()}
 		}

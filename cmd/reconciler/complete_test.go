@@ -13,7 +13,7 @@ func TestCompletion(t *testing.T) {
 	run1 := func(args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		if err := run(context.Background(), append([]string{"--sim-state", state}, args...), &stdout, &stderr); err != nil {
+		if err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
 		}
 		return stdout.String()

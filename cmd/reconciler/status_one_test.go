@@ -14,7 +14,7 @@ func TestStatusOfOneContainer(t *testing.T) {
 	run1 := func(args ...string) (string, error) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"--sim-state", state}, args...), &stdout, &stderr)
+		err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr)
 		return stdout.String(), err
 	}
 	if _, err := run1("reconcile", "../../examples/manifests"); err != nil {

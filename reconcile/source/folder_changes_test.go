@@ -3,6 +3,7 @@ package source
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,13 @@ func TestFolderSnapshotChangedFiles(t *testing.T) {
 				content := strings.Replace(manifest("other", "process"), "ltsc2022", "ltsc2019", 1)
 				write(t, ".other.yaml.tmp", strings.Replace(content, "process", "hyperv ", 1))
 				folderRename(t, filepath.Join(dir, ".other.yaml.tmp"), path)
+				if runtime.GOOS == "windows" {
+					// NTFS tunneling gives a file renamed over another, within
+					// 15 s, the old one's creation time: with the mtime put
+					// back, nothing a directory listing shows would tell. The
+					// rescan finds this one by its mtime.
+					return
+				}
 				if err := os.Chtimes(path, was.ModTime(), was.ModTime()); err != nil {
 					t.Fatal(err)
 				}

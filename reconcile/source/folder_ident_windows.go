@@ -6,7 +6,10 @@ import (
 )
 
 // fileIdent is what a stat says about a file's identity besides its size
-// and mtime: a file renamed over another keeps its own creation time.
+// and mtime: a file renamed over another has its own creation time, unless
+// NTFS tunneling (a name reused within 15 s) gave it the old one's. A
+// change that keeps size, mtime and creation time is then seen only when
+// an event names the file; the rescan does not tell it.
 type fileIdent struct {
 	created syscall.Filetime
 }
