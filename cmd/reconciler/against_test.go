@@ -16,19 +16,10 @@ func TestReconcileAgainstASnapshot(t *testing.T) {
 	dir := t.TempDir()
 	host := filepath.Join(dir, "web1", "host.json") // host web1's emulated host
 	here := filepath.Join(dir, "ci", "host.json")   // the CI runner's: must stay untouched
-	run1 := func(state string, args ...string) (string, error) {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr)
-		if err != nil {
-			err = &exitErrorText{err, stderr.String()}
-		}
-		return stdout.String(), err
-	}
-	if _, err := run1(host, "reconcile", "../../examples/manifests"); err != nil {
+	if _, err := runSim(t, host, "reconcile", "../../examples/manifests"); err != nil {
 		t.Fatal(err)
 	}
-	snapshot, err := run1(host, "-o", "json", "status")
+	snapshot, err := runSim(t, host, "-o", "json", "status")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +43,7 @@ func TestReconcileAgainstASnapshot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(changed, "web.yaml"), []byte(testfixture.Manifest("web", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "process")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := run1(here, "reconcile", "--dry-run", "--detailed-exitcode", "--against", snapshotFile, changed)
+	plan, err := runSim(t, here, "reconcile", "--dry-run", "--detailed-exitcode", "--against", snapshotFile, changed)
 	var exit *exitErrorText
 	if !asExit(err, &exit, 2) {
 		t.Fatalf("reconcile --against = %v, want exit 2 (changes pending)", err)
@@ -74,7 +65,7 @@ func TestReconcileAgainstASnapshot(t *testing.T) {
 		{args: []string{"reconcile", "--dry-run", "--against", filepath.Join(dir, "missing.json"), changed}, want: "missing.json"},
 		{args: []string{"reconcile", "--dry-run", "--against", filepath.Join(changed, "web.yaml"), changed}, want: "not the JSON of `reconciler status -o json`"},
 	} {
-		if _, err := run1(here, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := runSim(t, here, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v = %v, want an error saying %q", tt.args, err, tt.want)
 		}
 	}
@@ -82,9 +73,21 @@ func TestReconcileAgainstASnapshot(t *testing.T) {
 	if err := os.WriteFile(plansJSON, []byte(`{"dryRun": true, "host": {"build": 20348}, "actions": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run1(here, "reconcile", "--dry-run", "--against", plansJSON, changed); err == nil || !strings.Contains(err.Error(), `needs "host" with its build and "containers"`) {
+	if _, err := runSim(t, here, "reconcile", "--dry-run", "--against", plansJSON, changed); err == nil || !strings.Contains(err.Error(), `needs "host" with its build and "containers"`) {
 		t.Errorf("a plan as --against = %v, want a refusal", err)
 	}
+}
+
+// runSim runs the command line against the emulated host whose state is
+// state and returns its stdout; an error carries its stderr.
+func runSim(t *testing.T, state string, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr)
+	if err != nil {
+		err = &exitErrorText{err, stderr.String()}
+	}
+	return stdout.String(), err
 }
 
 // exitErrorText is run's error with what the command wrote to stderr.

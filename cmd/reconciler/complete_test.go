@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,11 +10,11 @@ func TestCompletion(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "host.json")
 	run1 := func(args ...string) string {
 		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+		out, err := runSim(t, state, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
 		}
-		return stdout.String()
+		return out
 	}
 	run1("reconcile", "../../examples/manifests")
 	run1("sim", "create", "iis-old", "--image", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "--owner", "docker")

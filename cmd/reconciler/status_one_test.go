@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -11,19 +9,13 @@ import (
 
 func TestStatusOfOneContainer(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "host.json")
-	run1 := func(args ...string) (string, error) {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"--driver", "sim", "--sim-state", state}, args...), &stdout, &stderr)
-		return stdout.String(), err
-	}
-	if _, err := run1("reconcile", "../../examples/manifests"); err != nil {
+	if _, err := runSim(t, state, "reconcile", "../../examples/manifests"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run1("sim", "create", "other", "--image", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "--owner", "docker"); err != nil {
+	if _, err := runSim(t, state, "sim", "create", "other", "--image", "mcr.microsoft.com/windows/nanoserver:ltsc2022", "--owner", "docker"); err != nil {
 		t.Fatal(err)
 	}
-	text, err := run1("status", "orders-api")
+	text, err := runSim(t, state, "status", "orders-api")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +28,7 @@ func TestStatusOfOneContainer(t *testing.T) {
 	if strings.Contains(text, "sql01") {
 		t.Errorf("status shows an environment value:\n%s", text)
 	}
-	js, err := run1("-o", "json", "status", "orders-api")
+	js, err := runSim(t, state, "-o", "json", "status", "orders-api")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +37,10 @@ func TestStatusOfOneContainer(t *testing.T) {
 		detail.Spec.Env["ORDERS_DB"] != hiddenValue || strings.Contains(js, "sql01") {
 		t.Errorf("status -o json = %s (%v)", js, err)
 	}
-	if text, err := run1("status", "other"); err != nil || !strings.Contains(text, "owner:     docker (not this agent's: never touched)") {
+	if text, err := runSim(t, state, "status", "other"); err != nil || !strings.Contains(text, "owner:     docker (not this agent's: never touched)") {
 		t.Errorf("status other = %q, %v", text, err)
 	}
-	if _, err := run1("status", "nope"); err == nil || !strings.Contains(err.Error(), `no compute system named "nope"`) {
+	if _, err := runSim(t, state, "status", "nope"); err == nil || !strings.Contains(err.Error(), `no compute system named "nope"`) {
 		t.Errorf("status nope = %v", err)
 	}
 }
