@@ -25,16 +25,10 @@ func (c *console) speakJSON(log *zap.Logger) { c.json.Store(log) }
 // say writes msg at level.
 func (c *console) say(level zapcore.Level, msg string) {
 	if log := c.json.Load(); log != nil {
+		// --log-level is at most error: an error is always said.
 		if ce := log.Check(level, msg); ce != nil {
 			ce.Write()
-			return
 		}
-		if level < zapcore.ErrorLevel {
-			return // below --log-level
-		}
-		// An error is said whatever --log-level: the exit code alone
-		// would not say why.
-		log.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel)).Error(msg)
 		return
 	}
 	fmt.Fprintln(c.w, "reconciler:", msg)

@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestPerRepo(t *testing.T) {
@@ -56,5 +61,40 @@ func TestExitCode(t *testing.T) {
 				t.Errorf("exitCode = %d, stderr %q; want %d, %q", got, stderr.String(), tt.want, tt.wantStderr)
 			}
 		})
+	}
+}
+
+// TestJSONLogsOnly: with --log-format json every line on stderr is JSON
+// with an ISO 8601 UTC time, the final error and a bad flag included.
+func TestJSONLogsOnly(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "host.json")
+	for _, args := range [][]string{
+		{"reconcile", "../../examples/manifests"},
+		{"validate", filepath.Join(t.TempDir(), "missing")},
+		{"--log-level", "fatal", "status"},
+		{"-o", "yaml", "status"},
+	} {
+		var stdout, stderr bytes.Buffer
+		con := &console{w: &stderr}
+		args = append([]string{"--log-format", "json", "--driver", "sim", "--sim-state", state}, args...)
+		code := exitCode(runWith(context.Background(), args, &stdout, con), con)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		for _, line := range lines {
+			var entry struct {
+				Level string `json:"level"`
+				TS    string `json:"ts"`
+				Msg   string `json:"msg"`
+			}
+			if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Msg == "" {
+				t.Errorf("%v: a line on stderr is not a JSON log line: %q", args, line)
+				continue
+			}
+			if ts, err := time.Parse(time.RFC3339Nano, entry.TS); err != nil || ts.Location() != time.UTC {
+				t.Errorf("%v: ts %q is not ISO 8601 in UTC", args, entry.TS)
+			}
+		}
+		if last := lines[len(lines)-1]; (code != 0) != strings.Contains(last, `"level":"error"`) {
+			t.Errorf("%v: exit %d, last line %q: an exit other than 0 ends with its error", args, code, last)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -193,8 +194,8 @@ func (g *globals) buildLogger() error {
 		return fmt.Errorf("--log-format %q: must be console or json", g.logFormat)
 	}
 	level, levelErr := zapcore.ParseLevel(g.logLevel)
-	if levelErr != nil {
-		level = zapcore.InfoLevel
+	if levelErr != nil || level > zapcore.ErrorLevel { // dpanic, panic, fatal would hide errors
+		level, levelErr = zapcore.InfoLevel, errors.New("bad level")
 	}
 	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
 	if g.logFormat == "json" && g.console != nil {
