@@ -72,7 +72,7 @@ func TestJSONLogsOnly(t *testing.T) {
 		{"reconcile", "../../examples/manifests"},
 		{"validate", filepath.Join(t.TempDir(), "missing")},
 		{"--log-level", "fatal", "status"},
-		{"-o", "yaml", "status"},
+		{"-o", "xml", "status"},
 	} {
 		var stdout, stderr bytes.Buffer
 		con := &console{w: &stderr}

@@ -37,8 +37,8 @@ processes with the same PIDs; with Hyper-V isolation it sees only the worker pro
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return g.writeJSON(struct {
+			if g.data() {
+				return g.writeData(struct {
 					Name      string `json:"name"`
 					ID        string `json:"id"`
 					Isolation string `json:"isolation"`

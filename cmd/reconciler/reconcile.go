@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,8 +128,8 @@ func (g *globals) removalLedger() (string, reconcile.RemovalLedger, error) {
 
 // writePlan prints a plan in the chosen output format.
 func (g *globals) writePlan(p reconcile.Plan) error {
-	if g.output == "json" {
-		return reconcile.WriteJSON(g.stdout, p)
+	if g.data() {
+		return g.writeEncoded(func(w io.Writer) error { return reconcile.WriteJSON(w, p) })
 	}
 	return reconcile.WriteText(g.stdout, p, isTerminal(g.stdout))
 }

@@ -45,8 +45,8 @@ plan), and the agent logs each hold once.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return g.writeJSON(struct {
+			if g.data() {
+				return g.writeData(struct {
 					Approved []string `json:"approved"`
 				}{approved})
 			}

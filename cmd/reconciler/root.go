@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"sigs.k8s.io/yaml"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/hcs"
@@ -113,7 +115,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "hcs driver: where images, layers and container scratch space live")
 	pf.StringVar(&g.registry, "registry-config", "", "hcs driver: docker-style config.json with registry credentials (never logged)")
 	pf.StringVar(&g.owner, "owner", "reconciler", "HCS owner name of the containers this agent manages; others are never touched")
-	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text, json or yaml (the same data as json)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "console", "log format on stderr: console or json")
 
@@ -130,9 +132,9 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	return root
 }
 
-// jsonCommands are the commands that print JSON with -o json. Every other
-// command refuses -o json rather than ignore it.
-var jsonCommands = map[string]bool{
+// dataCommands are the commands that print data with -o json or -o yaml.
+// Every other command refuses those rather than ignore them.
+var dataCommands = map[string]bool{
 	"reconciler reconcile":        true,
 	"reconciler validate":         true,
 	"reconciler status":           true,
@@ -142,17 +144,21 @@ var jsonCommands = map[string]bool{
 	"reconciler version":          true,
 }
 
-// checkOutput refuses -o json for a command that has no JSON output.
+// checkOutput refuses -o json or yaml for a command that has no data
+// output.
 func (g *globals) checkOutput(cmd *cobra.Command) error {
-	if g.output != "json" || jsonCommands[cmd.CommandPath()] {
+	if !g.data() || dataCommands[cmd.CommandPath()] {
 		return nil
 	}
 	hint := ""
 	if cmd.Name() == "watch" {
 		hint = "; for JSON logs use --log-format json, for its state GET /status at --listen"
 	}
-	return fmt.Errorf("--output json: %q prints no JSON%s", cmd.CommandPath(), hint)
+	return fmt.Errorf("--output %s: %q prints no JSON or YAML%s", g.output, cmd.CommandPath(), hint)
 }
+
+// data reports whether -o asks for data (json or yaml) rather than text.
+func (g *globals) data() bool { return g.output != "text" }
 
 // setup builds the logger, then checks the other global flags: an error
 // in them is said in the format --log-format asks for.
@@ -161,9 +167,9 @@ func (g *globals) setup() error {
 		return err
 	}
 	switch g.output {
-	case "text", "json":
+	case "text", "json", "yaml":
 	default:
-		return fmt.Errorf("--output %q: must be text or json", g.output)
+		return fmt.Errorf("--output %q: must be text, json or yaml", g.output)
 	}
 	switch g.driver {
 	case "hcs", "sim":
@@ -290,9 +296,31 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// writeJSON prints v on stdout as indented JSON, for -o json.
-func (g *globals) writeJSON(v any) error {
-	enc := json.NewEncoder(g.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// writeData prints v on stdout as indented JSON for -o json, or as YAML
+// for -o yaml.
+func (g *globals) writeData(v any) error {
+	return g.writeEncoded(func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// writeEncoded runs writeJSON on stdout for -o json; for -o yaml it prints
+// the same document as YAML (sigs.k8s.io/yaml: the JSON tags decide the
+// names, so both outputs hold the same fields).
+func (g *globals) writeEncoded(writeJSON func(io.Writer) error) error {
+	if g.output != "yaml" {
+		return writeJSON(g.stdout)
+	}
+	var doc bytes.Buffer
+	if err := writeJSON(&doc); err != nil {
+		return err
+	}
+	out, err := yaml.JSONToYAML(doc.Bytes())
+	if err != nil {
+		return err
+	}
+	_, err = g.stdout.Write(out)
+	return err
 }

@@ -65,9 +65,9 @@ func TestOutputJSONHonouredOrRefused(t *testing.T) {
 		seen[path] = true
 		err := (&globals{output: "json"}).checkOutput(c)
 		switch {
-		case jsonCommands[path] && err != nil:
+		case dataCommands[path] && err != nil:
 			t.Errorf("%s: -o json refused, but it prints JSON: %v", path, err)
-		case !jsonCommands[path] && (err == nil || !strings.Contains(err.Error(), "prints no JSON")):
+		case !dataCommands[path] && (err == nil || !strings.Contains(err.Error(), "prints no JSON")):
 			t.Errorf("%s: -o json = %v, want a refusal", path, err)
 		}
 		if err := (&globals{output: "text"}).checkOutput(c); err != nil {
@@ -75,9 +75,9 @@ func TestOutputJSONHonouredOrRefused(t *testing.T) {
 		}
 	}
 	walk(root)
-	for path := range jsonCommands {
+	for path := range dataCommands {
 		if !seen[path] {
-			t.Errorf("jsonCommands names %q, which is no command", path)
+			t.Errorf("dataCommands names %q, which is no command", path)
 		}
 	}
 

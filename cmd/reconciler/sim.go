@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -56,8 +55,8 @@ func newSimHostCommand(g *globals) *cobra.Command {
 						return err
 					}
 				}
-				if g.output == "json" {
-					return json.NewEncoder(g.stdout).Encode(struct {
+				if g.data() {
+					return g.writeData(struct {
 						State string `json:"state"`
 						reconcile.HostJSON
 						HyperV bool `json:"hyperv"`

@@ -43,8 +43,8 @@ the spec it was created with (environment values hidden), where the driver kept 
 			for _, s := range systems {
 				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
-			if g.output == "json" {
-				return g.writeJSON(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
+			if g.data() {
+				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
 			}
 			fmt.Fprintf(g.stdout, "host: %s, %s, default isolation %s, Hyper-V %s\n", host, host.SKU, host.DefaultIsolation(), yesNo(host.HyperV, "available", "not available"))
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

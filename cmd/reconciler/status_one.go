@@ -42,8 +42,8 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 			return err
 		}
 	}
-	if g.output == "json" {
-		return g.writeJSON(detail)
+	if g.data() {
+		return g.writeData(detail)
 	}
 	return writeDetail(g, detail, time.Now())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -39,8 +40,8 @@ with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
 			plan := reconcile.ComputePlan(set, nil, h, policy)
 			plan.DryRun = true
-			if g.output == "json" {
-				err = reconcile.WriteJSON(g.stdout, plan)
+			if g.data() {
+				err = g.writeEncoded(func(w io.Writer) error { return reconcile.WriteJSON(w, plan) })
 			} else {
 				err = reconcile.WriteValidation(g.stdout, plan, len(set.Containers), isTerminal(g.stdout))
 			}

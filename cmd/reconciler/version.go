@@ -102,8 +102,8 @@ one JSON object. reconciler --version prints the text line too.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v := currentVersion()
-			if g.output == "json" {
-				return g.writeJSON(v)
+			if g.data() {
+				return g.writeData(v)
 			}
 			_, err := fmt.Fprintln(g.stdout, v)
 			return err

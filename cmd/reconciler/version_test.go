@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 func TestBuildVersion(t *testing.T) {
@@ -83,5 +87,42 @@ func TestVersionOutputs(t *testing.T) {
 			t.Fatalf("%v: %v", tt.args, err)
 		}
 		tt.check(t, stdout.String())
+	}
+}
+
+// TestOutputYAML: -o yaml prints the very data -o json does, for each
+// kind of data output.
+func TestOutputYAML(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "host.json")
+	if _, err := runSim(t, state, "reconcile", "../../examples/manifests"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"version"},
+		{"status"},
+		{"status", "orders-api"},
+		{"ps", "orders-api"},
+		{"sim", "host"},
+		{"validate", "../../examples/manifests"},
+		{"reconcile", "--dry-run", "../../examples/manifests"},
+	} {
+		js, err := runSim(t, state, append([]string{"-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v -o json: %v", args, err)
+		}
+		ym, err := runSim(t, state, append([]string{"-o", "yaml"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v -o yaml: %v", args, err)
+		}
+		var fromJSON, fromYAML any
+		if err := json.Unmarshal([]byte(js), &fromJSON); err != nil {
+			t.Fatalf("%v -o json: %v", args, err)
+		}
+		if err := yaml.Unmarshal([]byte(ym), &fromYAML); err != nil || strings.HasPrefix(strings.TrimSpace(ym), "{") {
+			t.Fatalf("%v -o yaml is not YAML (%v):\n%s", args, err, ym)
+		}
+		if args[0] != "status" && !reflect.DeepEqual(fromJSON, fromYAML) { // status: ages and times move
+			t.Errorf("%v: -o yaml and -o json differ:\n%s\n%s", args, ym, js)
+		}
 	}
 }
