@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -199,15 +198,16 @@ func (g *globals) buildLogger() error {
 	default:
 		return fmt.Errorf("--log-format %q: must be console or json", g.logFormat)
 	}
-	level, levelErr := zapcore.ParseLevel(g.logLevel)
-	if levelErr != nil || level > zapcore.ErrorLevel { // dpanic, panic, fatal would hide errors
-		level, levelErr = zapcore.InfoLevel, errors.New("bad level")
+	level, err := zapcore.ParseLevel(g.logLevel)
+	badLevel := err != nil || level > zapcore.ErrorLevel // dpanic, panic, fatal would hide errors
+	if badLevel {
+		level = zapcore.InfoLevel
 	}
 	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
 	if g.logFormat == "json" && g.console != nil {
 		g.console.speakJSON(g.log)
 	}
-	if levelErr != nil {
+	if badLevel {
 		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
 	}
 	return nil
