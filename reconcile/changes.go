@@ -12,9 +12,10 @@ import (
 // that changed (Action.Changes), and puts them in its reason in place of
 // the hashes: "env.ORDERS_DB changed (value hidden), resources.memoryMB
 // 1536 → 2048". The previous spec is the one the driver recorded at create
-// (driver.RequestReader); the hash stays what decides. A driver without
-// the capability, a system it kept no record of, or a read that fails
-// leaves the reason as the planner wrote it. Reads only: a dry run does
+// (driver.RequestReader), when that record agrees with the live system
+// (recordMismatch); the hash stays what decides. A driver without the
+// capability, a system it kept no record of, a stale record or a read that
+// fails leaves the reason as the planner wrote it. Reads only: a dry run does
 // the same.
 func describeChanges(ctx context.Context, reads readBounds, d driver.Driver, plan *Plan) {
 	rr, ok := d.(driver.RequestReader)
@@ -30,7 +31,7 @@ func describeChanges(ctx context.Context, reads readBounds, d driver.Driver, pla
 		prev, err := readBounded(ctx, reads, func(ctx context.Context) (driver.CreateRequest, error) {
 			return rr.CreatedWith(ctx, old.ID)
 		})
-		if err != nil {
+		if err != nil || recordMismatch(prev, old) != "" {
 			continue
 		}
 		changes := spec.Diff(prev.Spec, a.request.Spec)

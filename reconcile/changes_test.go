@@ -8,12 +8,23 @@ import (
 	"testing"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/driver/sim"
 	"github.com/reconciler/reconciler/spec"
 )
 
 // noRecords hides the driver's RequestReader: a driver that keeps no
 // record of what it created.
 type noRecords struct{ driver.Driver }
+
+// staleRecords reads back a record that disagrees with the live system
+// (another spec hash): one that must not be described.
+type staleRecords struct{ *sim.EmulatedHost }
+
+func (s staleRecords) CreatedWith(ctx context.Context, id string) (driver.CreateRequest, error) {
+	req, err := s.EmulatedHost.CreatedWith(ctx, id)
+	req.SpecHash += "-stale"
+	return req, err
+}
 
 func TestRecreateNamesTheFieldsThatChange(t *testing.T) {
 	orders := func(env string, memoryMB int, image string) spec.Container {
@@ -26,7 +37,7 @@ func TestRecreateNamesTheFieldsThatChange(t *testing.T) {
 	tests := []struct {
 		name       string
 		after      spec.Container
-		hideRecord bool
+		records    string // "" kept, "none" or "stale"
 		wantReason string
 	}{
 		{name: "the issue's example", after: orders("Server=sql02", 2048, "mcr.microsoft.com/windows/nanoserver:ltsc2022"),
@@ -38,15 +49,20 @@ func TestRecreateNamesTheFieldsThatChange(t *testing.T) {
 			c.Spec.Isolation = spec.IsolationHyperV
 			return c
 		}(), wantReason: "isolation process → hyperv; resources.memoryMB 1536 → 1024"},
-		{name: "no record: the hashes", after: orders("Server=sql02", 1536, img2022), hideRecord: true,
+		{name: "no record: the hashes", after: orders("Server=sql02", 1536, img2022), records: "none",
+			wantReason: "spec changed (v1-"},
+		{name: "a stale record: the hashes", after: orders("Server=sql02", 1536, img2022), records: "stale",
 			wantReason: "spec changed (v1-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHost(t)
 			var d driver.Driver = h
-			if tt.hideRecord {
+			switch tt.records {
+			case "none":
 				d = noRecords{h}
+			case "stale":
+				d = staleRecords{h}
 			}
 			ex := &Executor{Driver: d}
 			ctx := context.Background()
@@ -77,8 +93,8 @@ func TestRecreateNamesTheFieldsThatChange(t *testing.T) {
 				if err := json.Unmarshal(out.Bytes(), &parsed); err != nil {
 					t.Fatal(err)
 				}
-				if got := len(parsed.Actions[0].Changes); (got == 0) != tt.hideRecord {
-					t.Errorf("dry run %v: %d changes in the JSON plan (record hidden: %v)", dryRun, got, tt.hideRecord)
+				if got := len(parsed.Actions[0].Changes); (got == 0) != (tt.records != "") {
+					t.Errorf("dry run %v: %d changes in the JSON plan (records %q)", dryRun, got, tt.records)
 				}
 			}
 		})

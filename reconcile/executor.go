@@ -213,13 +213,9 @@ func (e *Executor) previous(ctx context.Context, old driver.System) restorePoint
 			req, err = r.CreatedWith(ctx, old.ID)
 			return err
 		})
-		switch {
-		case err != nil:
+		if err != nil {
 			rp.missing = "its spec could not be read back: " + err.Error()
-		case req.Name != old.Name || req.Owner != old.Owner || req.SpecHash != old.SpecHash || req.Isolation != old.Isolation:
-			rp.missing = fmt.Sprintf("the recorded spec (%s, %s) does not match the live system (%s, %s)",
-				orNone(req.SpecHash), req.Isolation, orNone(old.SpecHash), old.Isolation)
-		default:
+		} else if rp.missing = recordMismatch(req, old); rp.missing == "" {
 			rp.req = &req
 		}
 	}
@@ -228,6 +224,18 @@ func (e *Executor) previous(ctx context.Context, old driver.System) restorePoint
 			zap.String("name", old.Name), zap.String("id", old.ID), zap.String("why", rp.missing))
 	}
 	return rp
+}
+
+// recordMismatch says how the recorded request req of the live system old
+// disagrees with what the host shows of old (name, owner, spec hash,
+// isolation), or "" when it agrees: a stale record is never used, to
+// restore or to describe.
+func recordMismatch(req driver.CreateRequest, old driver.System) string {
+	if req.Name == old.Name && req.Owner == old.Owner && req.SpecHash == old.SpecHash && req.Isolation == old.Isolation {
+		return ""
+	}
+	return fmt.Sprintf("the recorded spec (%s, %s) does not match the live system (%s, %s)",
+		orNone(req.SpecHash), req.Isolation, orNone(old.SpecHash), old.Isolation)
 }
 
 // restore creates the previous spec again after a recreate's create failed

@@ -13,10 +13,6 @@ import (
 	"github.com/reconciler/reconciler/spec"
 )
 
-// hiddenValue stands for an environment value in status output: values
-// may be secrets, and status output ends up in tickets and chat.
-const hiddenValue = "(hidden)"
-
 // containerDetail is `status NAME -o json`.
 type containerDetail struct {
 	statusContainer
@@ -48,12 +44,13 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 	return writeDetail(g, detail, time.Now())
 }
 
-// hideEnv returns s with every environment value replaced by hiddenValue.
+// hideEnv returns s with every environment value replaced by
+// spec.HiddenValue.
 func hideEnv(s spec.ContainerSpec) spec.ContainerSpec {
 	if len(s.Env) > 0 {
 		env := make(map[string]string, len(s.Env))
 		for k := range s.Env {
-			env[k] = hiddenValue
+			env[k] = spec.HiddenValue
 		}
 		s.Env = env
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconciler/reconciler/spec"
 )
 
 func TestStatusOfOneContainer(t *testing.T) {
@@ -34,7 +36,7 @@ func TestStatusOfOneContainer(t *testing.T) {
 	}
 	var detail containerDetail
 	if err := json.Unmarshal([]byte(js), &detail); err != nil || detail.Name != "orders-api" || !detail.Managed || detail.Spec == nil ||
-		detail.Spec.Env["ORDERS_DB"] != hiddenValue || strings.Contains(js, "sql01") {
+		detail.Spec.Env["ORDERS_DB"] != spec.HiddenValue || strings.Contains(js, "sql01") {
 		t.Errorf("status -o json = %s (%v)", js, err)
 	}
 	if text, err := runSim(t, state, "status", "other"); err != nil || !strings.Contains(text, "owner:     docker (not this agent's: never touched)") {
