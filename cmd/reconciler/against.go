@@ -44,8 +44,17 @@ type snapshotHost struct {
 	systems []driver.System
 }
 
-// loadSnapshot reads a `status -o json` file.
+// loadSnapshot reads a `status -o json` file. Anything but a regular file
+// (a named pipe would block the read forever) is refused before it is
+// opened.
 func loadSnapshot(path string) (*snapshotHost, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--against: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("--against %s: not a regular file (%s): give the file `reconciler status -o json` wrote", path, st.Mode().Type())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--against: %w", err)
