@@ -64,6 +64,20 @@ type ImagePreparer interface {
 	PrepareImage(ctx context.Context, req CreateRequest) error
 }
 
+// HealthChecker is implemented by drivers that can run a container's
+// health check: an exec inside the container, or a TCP connect or an HTTP
+// GET to the container's address or published port.
+type HealthChecker interface {
+	// CheckHealth runs hc once against the compute system with this ID and
+	// returns nil when it passed. It does not retry and does not wait for
+	// hc.StartPeriod or hc.Interval: the caller schedules the checks and
+	// bounds each one by ctx (hc.Timeout). Errors: ErrUnhealthy wrapped
+	// with what the check saw (exit code, refused connection, HTTP status);
+	// ErrNotFound when there is no such system; anything else means the
+	// check could not be run.
+	CheckHealth(ctx context.Context, id string, hc spec.Healthcheck) error
+}
+
 // RequestReader is implemented by drivers that keep the request each
 // compute system they created was made with, so that a recreate whose
 // create fails can create the previous spec again. What it returns only
@@ -160,6 +174,8 @@ var (
 	ErrIncompatible = errors.New("incompatible with the host")
 	// ErrTransient: the host was busy or timed out; retrying may succeed.
 	ErrTransient = errors.New("transient failure")
+	// ErrUnhealthy: a health check ran and failed.
+	ErrUnhealthy = errors.New("health check failed")
 )
 
 // PullReporter is implemented by drivers that pull images and can tell how

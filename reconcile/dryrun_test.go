@@ -109,6 +109,12 @@ func (r *readOnlyHost) PrepareImage(_ context.Context, req driver.CreateRequest)
 	return r.mutate("PrepareImage(%s)", req.Spec.Image)
 }
 
+// CheckHealth counts as a mutation: an exec check runs a process inside
+// the container, and a dry run waits for no container to become healthy.
+func (r *readOnlyHost) CheckHealth(_ context.Context, id string, _ spec.Healthcheck) error {
+	return r.mutate("CheckHealth(%s)", id)
+}
+
 // TestReadOnlyHostOffersEveryCapability parses package driver and fails on
 // an interface the double does not implement: a capability it lacked would
 // be a code path a dry run under test never reaches.

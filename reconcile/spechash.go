@@ -77,6 +77,8 @@ func identical(a, b reflect.Value) bool {
 		return true
 	case reflect.Slice, reflect.Map:
 		return a.Len() == b.Len() && (a.Len() == 0 || a.UnsafePointer() == b.UnsafePointer())
+	case reflect.Pointer:
+		return a.UnsafePointer() == b.UnsafePointer()
 	case reflect.String:
 		return a.String() == b.String()
 	case reflect.Bool:

@@ -85,7 +85,8 @@ func (d *decoder) charge(n, at *yaml.Node) bool {
 }
 
 // value decodes the node at into v, whose type is one of the manifest
-// types: a struct, a slice, a map of strings, a string, an int or a bool.
+// types: a struct, a slice, a map of strings, a string, an int, a bool or
+// a pointer to one of these.
 // A null leaves v as it is (the field is unset).
 func (d *decoder) value(at *yaml.Node, v reflect.Value) {
 	n := resolveAlias(at)
@@ -97,6 +98,13 @@ func (d *decoder) value(at *yaml.Node, v reflect.Value) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		// An optional value whose absence means something (a default
+		// that is not the zero value): written, it is set.
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.value(at, v.Elem())
 	case reflect.Struct:
 		d.structValue(n, v)
 	case reflect.Map:
@@ -520,7 +528,7 @@ var (
 // use).
 func collectStructs(t reflect.Type, into map[reflect.Type]*structInfo) map[reflect.Type]*structInfo {
 	switch t.Kind() {
-	case reflect.Slice, reflect.Map:
+	case reflect.Slice, reflect.Map, reflect.Pointer:
 		return collectStructs(t.Elem(), into)
 	case reflect.Struct:
 	default:

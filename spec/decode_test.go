@@ -159,14 +159,14 @@ func TestParseControlCharacters(t *testing.T) {
 }
 
 // TestDecodeCoversTypes keeps the manifest types within what the decoder
-// decodes: structs, slices, string maps, strings, ints and bools.
+// decodes: structs, slices, string maps, strings, ints, bools and pointers
+// to them.
 func TestDecodeCoversTypes(t *testing.T) {
 	for typ, info := range structInfos {
 		for name, f := range info.fields {
 			k := f.typ.Kind()
-			for k == reflect.Slice {
+			if k == reflect.Slice || k == reflect.Pointer {
 				k = f.typ.Elem().Kind()
-				break
 			}
 			switch k {
 			case reflect.Struct, reflect.String, reflect.Int, reflect.Bool:

@@ -89,6 +89,95 @@ type ContainerSpec struct {
 	Ports         []Port            `json:"ports,omitempty"`
 	Network       Network           `json:"network,omitempty"`
 	Devices       []Device          `json:"devices,omitempty"`
+
+	// The fields below say how the agent runs and replaces the container,
+	// not what the container is: they are outside its spec hash, so a
+	// change to them never recreates it.
+
+	// RestartLimit bounds the agent's restarts of an exited container
+	// (a flap limit): past MaxRestarts within Window it is left stopped
+	// and reported.
+	RestartLimit RestartLimit `json:"restartLimit,omitzero"`
+	// Healthcheck says how the agent finds the container healthy.
+	Healthcheck Healthcheck `json:"healthcheck,omitzero"`
+	// DependsOn lists containers of the same set that must be started
+	// (or healthy) before this one is created; removals go in reverse.
+	DependsOn []Dependency `json:"dependsOn,omitempty"`
+	// Update says how a change to the container is rolled out.
+	Update Update `json:"update,omitzero"`
+}
+
+// Duration is a duration as written in a manifest, in Go's syntax ("5s",
+// "2m", "1m30s"). Validation refuses anything time.ParseDuration does not
+// accept, and negative values.
+type Duration string
+
+// Healthcheck is one of Exec, TCP or HTTP, with its timing.
+type Healthcheck struct {
+	// Exec is a command run inside the container; healthy when it exits 0.
+	Exec []string `json:"exec,omitempty"`
+	// TCP is a container port; healthy when it accepts a connection.
+	TCP int `json:"tcp,omitempty"`
+	// HTTP is a GET of a path on a container port; healthy on 2xx or 3xx.
+	HTTP HTTPCheck `json:"http,omitzero"`
+	// Interval is the time between two checks.
+	Interval Duration `json:"interval,omitempty"`
+	// Timeout bounds one check.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Retries is how many failed checks in a row make it unhealthy.
+	Retries int `json:"retries,omitempty"`
+	// StartPeriod is the time after a start during which failures do not
+	// count.
+	StartPeriod Duration `json:"startPeriod,omitempty"`
+}
+
+// HTTPCheck is an HTTP health check.
+type HTTPCheck struct {
+	Path string `json:"path,omitempty"`
+	Port int    `json:"port,omitempty"`
+}
+
+// DependencyCondition is what a dependency must reach first.
+type DependencyCondition string
+
+// The dependency conditions.
+const (
+	ConditionStarted DependencyCondition = "started"
+	ConditionHealthy DependencyCondition = "healthy"
+)
+
+// Dependency names a container this one waits for.
+type Dependency struct {
+	Name      string              `json:"name"`
+	Condition DependencyCondition `json:"condition,omitempty"`
+}
+
+// UpdateStrategy is how a changed container is replaced.
+type UpdateStrategy string
+
+// The update strategies.
+const (
+	// UpdateRecreate removes the old container, then creates the new one.
+	UpdateRecreate UpdateStrategy = "recreate"
+	// UpdateStartFirst creates the new container beside the old one and
+	// removes the old one once the new one is healthy.
+	UpdateStartFirst UpdateStrategy = "startFirst"
+)
+
+// Update is how a change is rolled out.
+type Update struct {
+	Strategy UpdateStrategy `json:"strategy,omitempty"`
+	// ProgressDeadline bounds the wait for a new container to be healthy.
+	ProgressDeadline Duration `json:"progressDeadline,omitempty"`
+	// AutoRollback restores the previous spec when the new container is not
+	// healthy within ProgressDeadline. Unset means true.
+	AutoRollback *bool `json:"autoRollback,omitempty"`
+}
+
+// RestartLimit is a flap limit on the agent's restarts.
+type RestartLimit struct {
+	MaxRestarts int      `json:"maxRestarts,omitempty"`
+	Window      Duration `json:"window,omitempty"`
 }
 
 // Resources limits a container. Zero means "no limit".
