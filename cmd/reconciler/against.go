@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/regularfile"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/spec"
 )
@@ -44,18 +44,17 @@ type snapshotHost struct {
 	systems []driver.System
 }
 
+// maxSnapshot bounds a status snapshot: 10,000 containers take about 5 MB.
+const maxSnapshot = 256 << 20
+
 // loadSnapshot reads a `status -o json` file. Anything but a regular file
 // (a named pipe would block the read forever) is refused before it is
 // opened.
 func loadSnapshot(path string) (*snapshotHost, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("--against: %w", err)
+	data, err := regularfile.Read(path, maxSnapshot)
+	if errors.Is(err, regularfile.ErrNotRegular) {
+		return nil, fmt.Errorf("--against %w: give the file `reconciler status -o json` wrote", err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("--against %s: not a regular file (%s): give the file `reconciler status -o json` wrote", path, st.Mode().Type())
-	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--against: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/reconciler/reconciler/internal/regularfile"
 )
 
 // gitEndpoint is the parsed repository URL.
@@ -174,12 +175,19 @@ func (c *gitCredentials) auth() (transport.AuthMethod, error) {
 		if user == "" {
 			user = "git"
 		}
-		keys, err := gitssh.NewPublicKeysFromFile(user, c.sshKeyFile, "")
+		pem, err := regularfile.Read(c.sshKeyFile, maxSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ssh key: %v", ErrGitConfig, err)
+		}
+		keys, err := gitssh.NewPublicKeys(user, pem, "")
 		if err != nil {
 			return nil, fmt.Errorf("%w: ssh key %s: %v", ErrGitConfig, c.sshKeyFile, err)
 		}
 		var files []string
 		if c.knownHostsFile != "" {
+			if err := regularfile.Check(c.knownHostsFile); err != nil {
+				return nil, fmt.Errorf("%w: known hosts: %v", ErrGitConfig, err)
+			}
 			files = []string{c.knownHostsFile}
 		}
 		cb, err := gitssh.NewKnownHostsCallback(files...)
@@ -192,6 +200,10 @@ func (c *gitCredentials) auth() (transport.AuthMethod, error) {
 	return nil, nil
 }
 
+// maxSecretFile bounds a token, key or keyring file: anything larger is
+// not one.
+const maxSecretFile = 1 << 20
+
 // token reads the token from its file or the environment.
 func (c *gitCredentials) token() (string, error) {
 	if c.tokenFile == "" {
@@ -201,7 +213,7 @@ func (c *gitCredentials) token() (string, error) {
 		}
 		return t, nil
 	}
-	b, err := os.ReadFile(c.tokenFile)
+	b, err := regularfile.Read(c.tokenFile, maxSecretFile)
 	if err != nil {
 		return "", fmt.Errorf("%w: token file: %v", ErrGitConfig, err)
 	}
@@ -222,7 +234,7 @@ func (c *gitCredentials) redact(err error) error {
 
 // loadKeyring reads armored OpenPGP public keys. Errors are ErrGitConfig.
 func loadKeyring(file string) (string, error) {
-	b, err := os.ReadFile(file)
+	b, err := regularfile.Read(file, maxSecretFile)
 	if err != nil {
 		return "", fmt.Errorf("%w: signature keyring: %v", ErrGitConfig, err)
 	}

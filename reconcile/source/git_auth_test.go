@@ -112,6 +112,12 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 		{name: "missing token file", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "https://example.com/r.git", TokenFile: filepath.Join(t.TempDir(), "nope")}
 		}, wantErr: true},
+		{name: "token file is a directory", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "https://example.com/r.git", TokenFile: t.TempDir()}
+		}, wantErr: true, wantErrText: "not a regular file (a directory)"},
+		{name: "ssh key is a directory", opts: func(t *testing.T) GitOptions {
+			return GitOptions{URL: "ssh://git@example.com/r.git", SSHKeyFile: t.TempDir()}
+		}, wantErr: true, wantErrText: "not a regular file (a directory)"},
 		{name: "empty token file", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "https://example.com/r.git", TokenFile: writeFile(t, "token", " \n")}
 		}, wantErr: true},

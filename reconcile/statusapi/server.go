@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/reconciler/reconciler/internal/regularfile"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
 )
@@ -54,11 +54,14 @@ func NewHandler(o Options) (http.Handler, error) {
 	return mux, nil
 }
 
+// maxSecretFile bounds a secret file: anything larger is not one.
+const maxSecretFile = 1 << 20
+
 // ReadWebhookSecret reads the webhook secret from file, without its
 // surrounding white space. An empty secret is an error: it would
 // authenticate nothing. The secret never appears in an error.
 func ReadWebhookSecret(file string) ([]byte, error) {
-	secret, err := os.ReadFile(file)
+	secret, err := regularfile.Read(file, maxSecretFile)
 	if err != nil {
 		return nil, fmt.Errorf("webhook secret: %w", err)
 	}
