@@ -152,7 +152,7 @@ func TestPullOnce(t *testing.T) {
 		name string
 		// pulled pulls (or creates) first, with no latency.
 		pulled func(ctx context.Context, h *EmulatedHost) error
-		// call runs with the pull latency set and a short ctx.
+		// call runs with the pull latency set.
 		call     func(ctx context.Context, h *EmulatedHost) error
 		wantSlow bool
 	}{
@@ -174,7 +174,13 @@ func TestPullOnce(t *testing.T) {
 			if err := h.SetFaults(t.Context(), Faults{PullLatency: slow}); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			// A pull outlasts a short limit; no pull fits easily in a
+			// long one, which a pull (an hour) would still outlast.
+			limit := time.Minute
+			if tt.wantSlow {
+				limit = 50 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), limit)
 			defer cancel()
 			err := tt.call(ctx, h)
 			if tt.wantSlow != errors.Is(err, context.DeadlineExceeded) {
