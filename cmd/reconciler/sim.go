@@ -148,6 +148,7 @@ func newSimRmCommand(g *globals) *cobra.Command {
 
 func newSimFaultCommand(g *globals) *cobra.Command {
 	var f sim.Faults
+	var failImages []string // --fail-image, the older name of --pull-fail
 	var clear bool
 	cmd := &cobra.Command{
 		Use:   "fault [--latency D] [--transient N] [--fail NAME]... [--pull-latency D] [--pull-fail IMG]... [--fail-port PORT]... | --clear",
@@ -168,6 +169,7 @@ given (a fault not given is cleared):
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withSim(g, func(h *sim.EmulatedHost) error {
 				fl := cmd.Flags()
+				f.FailImages = append(f.FailImages, failImages...)
 				if clear || fl.Changed("latency") || fl.Changed("transient") || fl.Changed("fail") || fl.Changed("fail-image") || fl.Changed("pull-fail") || fl.Changed("pull-latency") || fl.Changed("fail-port") {
 					if err := h.SetFaults(cmd.Context(), f); err != nil {
 						return err
@@ -187,7 +189,7 @@ given (a fault not given is cleared):
 	cmd.Flags().IntVar(&f.TransientFailures, "transient", 0, "the next N creates/removes fail with a transient error")
 	cmd.Flags().StringSliceVar(&f.FailNames, "fail", nil, "creates of these names fail permanently (but not of their containers running now)")
 	cmd.Flags().StringSliceVar(&f.FailImages, "pull-fail", nil, "pulls of these images fail permanently, manifest unknown (image preparation and create)")
-	cmd.Flags().StringSliceVar(&f.FailImages, "fail-image", nil, "the same as --pull-fail")
+	cmd.Flags().StringSliceVar(&failImages, "fail-image", nil, "the same as --pull-fail")
 	cmd.Flags().DurationVar(&f.PullLatency, "pull-latency", 0, "how long a pull of an image the host does not have takes, e.g. 2s")
 	cmd.Flags().IntSliceVar(&f.FailPorts, "fail-port", nil, "these host ports are taken: creates publishing one fail permanently")
 	cmd.Flags().BoolVar(&clear, "clear", false, "remove every fault")
