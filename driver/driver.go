@@ -72,9 +72,10 @@ type HealthChecker interface {
 	// returns nil when it passed. It does not retry and does not wait for
 	// hc.StartPeriod or hc.Interval: the caller schedules the checks and
 	// bounds each one by ctx (hc.Timeout). Errors: ErrUnhealthy wrapped
-	// with what the check saw (exit code, refused connection, HTTP status);
-	// ErrNotFound when there is no such system; anything else means the
-	// check could not be run.
+	// with what the check saw (exit code, refused connection, HTTP status),
+	// and for a system that is not running; ErrNotFound when there is no
+	// such system; anything else means the check could not be run. The
+	// error names the check (DescribeCheck).
 	CheckHealth(ctx context.Context, id string, hc spec.Healthcheck) error
 }
 

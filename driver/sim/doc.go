@@ -1,5 +1,6 @@
 // Package sim is an emulated Windows container host: EmulatedHost implements
-// driver.Driver and driver.ProcessViewer on top of one state file, so the
+// driver.Driver, driver.ProcessViewer, driver.ImagePreparer,
+// driver.RequestReader and driver.HealthChecker on top of one state file, so the
 // reconciler runs (and is tested) anywhere. It is the default driver off
 // Windows.
 //
@@ -20,6 +21,11 @@
 // processes in the host's process view with the same PIDs and a vmwp.exe
 // instead for Hyper-V ones, and can inject latency, transient and permanent
 // failures, exits (Kill) and disappearances (Delete) for tests and demos.
+// Image pulls take Faults.PullLatency once per image (an image pulled, or
+// run by a container, is present from then on) and fail for
+// Faults.FailImages; health checks (CheckHealth) report what SetHealth set
+// for the container's name or image, ok otherwise, and fail for a
+// container that is not running.
 //
 // sim imports driver and spec of the project, nothing else of it (never
 // reconcile, never driver/hcs).
