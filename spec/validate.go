@@ -65,6 +65,7 @@ func validate(c *Container) []issue {
 	v.exact(nil, "kind", c.Kind, Kind)
 	v.metadata(&c.Metadata)
 	v.spec(&c.Spec)
+	v.rollout(c.Metadata.Name, &c.Spec)
 	return v.issues
 }
 
