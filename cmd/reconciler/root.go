@@ -127,6 +127,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newSimCommand(g),
 		newRemovalsCommand(g),
 		newVersionCommand(g),
+		newSchemaCommand(g),
 	)
 	return root
 }
@@ -141,6 +142,7 @@ var dataCommands = map[string]bool{
 	"reconciler removals approve": true,
 	"reconciler sim host":         true,
 	"reconciler version":          true,
+	"reconciler schema":           true,
 }
 
 // checkOutput refuses -o json or yaml for a command that has no data
