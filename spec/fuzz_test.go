@@ -39,6 +39,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(manifest("  env: {A: x}\n  <<: {hostname: web}\n  Image: y\n")))
 	f.Add([]byte("a: &a [*a]\n---\n- *x\n"))
+	// The fields of safe updates: valid, and wrong in each way validation
+	// knows.
+	f.Add([]byte(healthcheck(`exec: [cmd, /c, "exit 0"]`, "interval: 5s", "timeout: 2s", "retries: 3", "startPeriod: 20s") +
+		"  dependsOn:\n    - {name: db, condition: healthy}\n  update: {strategy: startFirst, progressDeadline: 2m, autoRollback: true}\n" +
+		"  restartLimit: {maxRestarts: 5, window: 10m}\n"))
+	f.Add([]byte(healthcheck("tcp: 0", "http: {path: healthz}", "interval: 5", "retries: 0", "startPeriod: -1s") +
+		"  dependsOn: [{name: web}, {name: db, condition: ''}, {name: db}]\n  update: {strategy: '', progressDeadline: 0s}\n" +
+		"  restartPolicy: never\n  restartLimit: {maxRestarts: 0}\n"))
+	f.Add([]byte(manifest("  healthcheck: &h {http: {path: /, port: 80}, <<: {timeout: 1h}}\n  update: {<<: *h}\n")))
 	for _, b := range Bombs() {
 		f.Add([]byte(b))
 	}
