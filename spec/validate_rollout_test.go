@@ -25,11 +25,7 @@ func indent(lines []string) string {
 // and a dependsOn entry on its own: each refusal at its line and field,
 // with the fix.
 func TestParseRollout(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want []want
-	}{
+	tests := []parseCase{
 		// healthcheck: the kinds.
 		{name: "exec check with every timing field", yaml: healthcheck(`exec: [cmd, /c, "exit 0"]`, "interval: 5s", "timeout: 2s", "retries: 3", "startPeriod: 20s")},
 		{name: "tcp check", yaml: healthcheck("tcp: 80")},
@@ -153,15 +149,7 @@ func TestParseRollout(t *testing.T) {
 		{name: "dependsOn as names", yaml: manifest("  dependsOn: [db]\n"),
 			want: []want{{"spec.dependsOn[0]", 7, "must be a mapping with the fields name, condition"}}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cs, ps := Parse(strings.NewReader(tt.yaml), "m.yaml")
-			checkProblems(t, ps, tt.want)
-			if wantValid := len(tt.want) == 0; wantValid != (len(cs) == 1) {
-				t.Fatalf("got %d containers; want the document returned only when valid", len(cs))
-			}
-		})
-	}
+	checkParseCases(t, tests)
 }
 
 // TestParseRolloutKeepsDefaultsOut: what a manifest leaves out stays out
