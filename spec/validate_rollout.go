@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -56,7 +57,7 @@ func (v *checker) duration(in fieldPath, name string, d Duration, zeroOK bool) {
 	got, err := time.ParseDuration(s)
 	switch {
 	case err != nil:
-		v.add(in.dot(name), "%q is too long (over %v); write a shorter duration", s, time.Duration(1<<63-1).Round(time.Hour))
+		v.add(in.dot(name), "%q is too long (over %dh); write a shorter duration", s, math.MaxInt64/int64(time.Hour))
 	case got == 0 && !zeroOK:
 		v.add(in.dot(name), "%q is no time at all; a duration here must be more than 0, such as 5s", s)
 	}
