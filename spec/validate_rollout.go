@@ -83,11 +83,7 @@ func (v *checker) healthcheck(h *Healthcheck) {
 			v.add(inHealth, "sets %s but no check; add one of exec (a command), tcp (a port) or http ({path, port}), or remove healthcheck", strings.Join(timing, ", "))
 		}
 	}
-	for i, arg := range h.Exec {
-		if arg == "" {
-			v.add(inExec.at(i), "exec entries must not be empty")
-		}
-	}
+	v.commandLine(inExec, "exec", h.Exec)
 	if h.TCP != 0 {
 		v.between(inHealth, "tcp", h.TCP, 1, maxPort, " (the container port to connect to)")
 	}

@@ -42,6 +42,8 @@ func TestParseRollout(t *testing.T) {
 			want: []want{{"spec.healthcheck.exec", 8, `is empty; write the command to run inside the container, such as [cmd, /c, "exit 0"]`}}},
 		{name: "empty exec entry", yaml: healthcheck("exec: [cmd, '']"),
 			want: []want{{"spec.healthcheck.exec[1]", 8, "exec entries must not be empty"}}},
+		{name: "exec over the command line limit", yaml: healthcheck("exec: [cmd, /c, '" + strings.Repeat("x", maxCommandLine) + "']"),
+			want: []want{{"spec.healthcheck.exec", 8, "Windows limits a command line to 32767"}}},
 		{name: "exec as a string", yaml: healthcheck("exec: cmd /c exit 0"),
 			want: []want{{"spec.healthcheck.exec", 8, "must be a list"}}},
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ func TestSchemaCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkedIn = bytes.ReplaceAll(checkedIn, []byte("\r\n"), []byte("\n")) // a CRLF checkout
 	generated, err := spec.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
