@@ -56,6 +56,9 @@ type depGraph struct {
 	// ("web.yaml:9").
 	cause    map[int]string
 	problems []Problem
+	// names and missingMsgs are built when a name is missing.
+	names       []string
+	missingMsgs map[string]string
 }
 
 // fail records a problem of entry j of container i's dependsOn and leaves
@@ -85,37 +88,46 @@ func (g *depGraph) checkTargets(i int, declared []Container) {
 				g.fail(i, j, "condition", "%s waits for %s to be healthy, but %s (%s) declares no healthcheck; add a healthcheck to %s, or write condition: started",
 					c.Metadata.Name, d.Name, d.Name, g.cs[t].Origin, d.Name)
 			}
-		case slices.ContainsFunc(declared, func(o Container) bool { return o.Metadata.Name == d.Name }):
-			g.fail(i, j, "name", "%s is left out of the desired set by a problem of its own (declared at %s); %s waits for it, so it is left out too until that is fixed",
-				d.Name, strings.Join(declaredAt(declared, d.Name), ", "), c.Metadata.Name)
 		default:
-			fix := "declare it, fix its manifest, or remove this entry"
-			if s := closest(d.Name, g.names()); s != "" {
-				fix = fmt.Sprintf("did you mean %q? Else %s", s, fix)
-			}
-			g.fail(i, j, "name", "%q is not a container of the desired set (no valid manifest declares it); %s", d.Name, fix)
+			g.fail(i, j, "name", "%s", g.missing(d.Name, declared))
 		}
 	}
 }
 
-// declaredAt returns where the containers of cs named name are declared.
-func declaredAt(cs []Container, name string) []string {
+// missing says why name is not in the set and what to do, once per name
+// (a name many wait for is looked up once).
+func (g *depGraph) missing(name string, declared []Container) string {
+	if msg, ok := g.missingMsgs[name]; ok {
+		return msg
+	}
 	var at []string
-	for i := range cs {
-		if cs[i].Metadata.Name == name {
-			at = append(at, cs[i].Origin.String())
+	for i := range declared {
+		if declared[i].Metadata.Name == name {
+			at = append(at, declared[i].Origin.String())
 		}
 	}
-	return at
-}
-
-// names returns the names of the set, in order.
-func (g *depGraph) names() []string {
-	out := make([]string, len(g.cs))
-	for i := range g.cs {
-		out[i] = g.cs[i].Metadata.Name
+	var msg string
+	if len(at) > 0 {
+		msg = fmt.Sprintf("%s is left out of the desired set by a problem of its own (declared at %s); this container waits for it, so it is left out too until that is fixed",
+			name, strings.Join(at, ", "))
+	} else {
+		if g.names == nil {
+			g.names = make([]string, len(g.cs))
+			for i := range g.cs {
+				g.names[i] = g.cs[i].Metadata.Name
+			}
+		}
+		fix := "declare it, fix its manifest, or remove this entry"
+		if s := closest(name, g.names); s != "" {
+			fix = fmt.Sprintf("did you mean %q? Else %s", s, fix)
+		}
+		msg = fmt.Sprintf("%q is not a container of the desired set (no valid manifest declares it); %s", name, fix)
 	}
-	return out
+	if g.missingMsgs == nil {
+		g.missingMsgs = make(map[string]string)
+	}
+	g.missingMsgs[name] = msg
+	return msg
 }
 
 // findCycles reports each cycle of the graph once, at the entry that
@@ -183,26 +195,37 @@ func (g *depGraph) cycle(on []int, i, j int) {
 }
 
 // leaveOutDependents leaves out, with a problem each, the containers that
-// wait for one left out, until none does.
+// wait for one left out, and those that wait for them, and so on: a walk
+// back along the dependsOn entries from every container left out.
 func (g *depGraph) leaveOutDependents() {
-	for changed := true; changed; {
-		changed = false
-		for i := range g.cs {
-			if _, out := g.cause[i]; out {
+	if len(g.cause) == 0 {
+		return
+	}
+	type entry struct{ container, index int }
+	waiting := make(map[int][]entry)
+	for i := range g.cs {
+		for j, d := range g.cs[i].Spec.DependsOn {
+			if t, ok := g.index[d.Name]; ok {
+				waiting[t] = append(waiting[t], entry{i, j})
+			}
+		}
+	}
+	queue := make([]int, 0, len(g.cause))
+	for i := range g.cs {
+		if _, out := g.cause[i]; out {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		for _, w := range waiting[t] {
+			if _, out := g.cause[w.container]; out {
 				continue
 			}
-			for j, d := range g.cs[i].Spec.DependsOn {
-				t, ok := g.index[d.Name]
-				if !ok {
-					continue
-				}
-				if at, out := g.cause[t]; out {
-					g.fail(i, j, "name", "%s is left out of the desired set by the problem at %s; %s waits for it, so it is left out too until that is fixed",
-						d.Name, at, g.cs[i].Metadata.Name)
-					changed = true
-					break
-				}
-			}
+			g.fail(w.container, w.index, "name", "%s is left out of the desired set by the problem at %s; %s waits for it, so it is left out too until that is fixed",
+				g.cs[t].Metadata.Name, g.cause[t], g.cs[w.container].Metadata.Name)
+			queue = append(queue, w.container)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -93,7 +94,7 @@ func TestCheckDependencies(t *testing.T) {
 			keep: []string{},
 			errs: []string{
 				`m.yaml:10: db: metadata.name: name "db" is declared 2 times, in m.yaml:10, m.yaml:17; container names must be unique across the desired set`,
-				"m.yaml:8: web: spec.dependsOn[0].name: db is left out of the desired set by a problem of its own (declared at m.yaml:10, m.yaml:17); web waits for it, so it is left out too until that is fixed",
+				"m.yaml:8: web: spec.dependsOn[0].name: db is left out of the desired set by a problem of its own (declared at m.yaml:10, m.yaml:17); this container waits for it, so it is left out too until that is fixed",
 			},
 		},
 	}
@@ -159,5 +160,40 @@ func TestLoadDependencies(t *testing.T) {
 	}
 	if len(set.Errors) != 1 || set.Errors[0].Error() != "web.yaml:8: web: spec.dependsOn[0].name: dependency cycle: web → api → web; no container of it could ever be created first: remove one of these dependsOn entries; the others are api (api.yaml:1)" {
 		t.Errorf("errors:\n%s", renderProblems(set.Errors))
+	}
+}
+
+// BenchmarkCheckDependencies10k checks a set of 10,000 containers (the
+// product's target size), each waiting for the next: all met, and all
+// left out because the last one waits for a name nobody declares (every
+// container then has a problem: the worst case). The floor is the same
+// set without dependsOn (names and host ports only).
+func BenchmarkCheckDependencies10k(b *testing.B) {
+	const n = 10000
+	for _, tc := range []struct {
+		name, last string
+		kept       int
+		none       bool
+	}{{"floor: no dependsOn", "", n, true}, {"met", "", n, false}, {"chain broken at its end", "gone", 0, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cs := make([]Container, n)
+			for i := range cs {
+				cs[i].Metadata.Name = "c" + strconv.Itoa(i)
+				cs[i].Origin = Origin{File: cs[i].Metadata.Name + ".yaml", Line: 1, DependsOn: []int{8}}
+				next := "c" + strconv.Itoa(i+1)
+				if i == n-1 {
+					next = tc.last
+				}
+				if next != "" && !tc.none {
+					cs[i].Spec.DependsOn = []Dependency{{Name: next}}
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if kept, _ := CheckUnique(cs); len(kept) != tc.kept {
+					b.Fatalf("kept %d, want %d", len(kept), tc.kept)
+				}
+			}
+		})
 	}
 }
