@@ -200,7 +200,11 @@ func cmpOr[T any](a, b *T) *T {
 // Patterns and bounds of the schema.
 const (
 	dnsLabelPattern = `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`
-	guidPattern     = `^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`
+	// namedPipePattern is \\.\pipe\NAME, the prefix in any case.
+	namedPipePattern = `^\\\\\.\\[pP][iI][pP][eE]\\[^\\]+$`
+	// guid is 8-4-4-4-12 hex digits; guidPattern takes it in braces too.
+	guid        = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+	guidPattern = `^(` + guid + `|\{` + guid + `\})$`
 	// zeroDuration is a duration of no time ("0s", "0.0m"): with
 	// durationPattern, not matching it means more than 0.
 	zeroDuration = `^([0.]+(ns|us|µs|μs|ms|s|m|h))+$`
@@ -251,18 +255,22 @@ var schemaFields = map[string]*schemaNode{
 	"spec.mounts[].containerPath":      {Description: `An absolute Windows path inside the container ('C:\data'), mounted once.`},
 	"spec.mounts[].readOnly":           {Description: "Mount read-only. Default: false."},
 	"spec.namedPipes":                  {Description: "Host named pipes mapped into the container (pierces isolation)."},
-	"spec.namedPipes[].hostPipe":       {Description: `A named pipe path, '\\.\pipe\NAME'.`, Pattern: `^\\\\\.\\pipe\\[^\\]+$`},
-	"spec.namedPipes[].containerPipe":  {Description: `A named pipe path, '\\.\pipe\NAME'.`, Pattern: `^\\\\\.\\pipe\\[^\\]+$`},
+	"spec.namedPipes[].hostPipe":       {Description: `A named pipe path, '\\.\pipe\NAME'.`, Pattern: namedPipePattern},
+	"spec.namedPipes[].containerPipe":  {Description: `A named pipe path, '\\.\pipe\NAME'.`, Pattern: namedPipePattern},
 	"spec.ports":                       {Description: "Container ports published on the host (pierces isolation); a host port is published by one container only."},
 	"spec.ports[].hostPort":            portRange("The port on the host, 1 to 65535."),
 	"spec.ports[].containerPort":       portRange("The port in the container, 1 to 65535."),
 	"spec.ports[].protocol":            {Description: "tcp (the default) or udp.", Enum: []string{"tcp", "udp"}},
 	"spec.network":                     {Description: "The container's network."},
 	"spec.network.mode":                {Description: "nat (the default), transparent, l2bridge or none.", Enum: []string{"nat", "transparent", "l2bridge", "none"}},
-	"spec.network.namespace":           {Description: "An existing HNS network namespace to join, a GUID (pierces isolation)."},
+	"spec.network.namespace":           {Description: "An existing HNS network namespace to join, a GUID (pierces isolation); '' for none.", Pattern: `^$|` + guidPattern},
 	"spec.devices":                     {Description: "Host devices assigned to the container (pierces isolation)."},
-	"spec.devices[].idType":            {Description: "class (a device interface class GUID) or vpci-location-path.", Enum: []string{"class", "vpci-location-path"}},
-	"spec.devices[].id":                {Description: "The device interface class GUID, or the device's location path."},
+	"spec.devices[]": {
+		// A class is named by its GUID.
+		If:   &schemaNode{Properties: properties{{"idType", &schemaNode{Const: "class"}}}, Required: []string{"idType"}},
+		Then: &schemaNode{Properties: properties{{"id", &schemaNode{Pattern: guidPattern}}}}},
+	"spec.devices[].idType": {Description: "class (a device interface class GUID) or vpci-location-path.", Enum: []string{"class", "vpci-location-path"}},
+	"spec.devices[].id":     {Description: "The device interface class GUID, or the device's location path."},
 	"spec.restartLimit": {Description: "A flap limit: past maxRestarts restarts within window, the container is left stopped and reported. Outside the spec hash. Refused with restartPolicy: never.",
 		Dependencies: map[string][]string{"maxRestarts": {"window"}, "window": {"maxRestarts"}}},
 	"spec.restartLimit.maxRestarts": {Description: "Restarts allowed within window, 1 or more.", Minimum: ptr(1)},

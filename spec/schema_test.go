@@ -141,6 +141,10 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{name: "http check", yaml: manifest("  healthcheck: {http: {path: /healthz, port: 80}, interval: 1m30s}\n"), valid: true},
 		{name: "numbers and booleans as strings", yaml: manifest("  hostname: 1\n  env: {COUNT: 3, DEBUG: true}\n  command: [ping, 8, -n]\n"), valid: true},
 		{name: "memory of 0, no limit", yaml: manifest("  resources: {memoryMB: 0}\n"), valid: true},
+		{name: "named pipes, the prefix in any case", yaml: manifest("  namedPipes: [{hostPipe: '\\\\.\\PIPE\\svc', containerPipe: '\\\\.\\pipe\\svc'}]\n"), valid: true},
+		{name: "network namespace in braces", yaml: manifest("  network: {mode: nat, namespace: '{5f0d1c5e-3a4b-4c2d-9e8f-0a1b2c3d4e5f}'}\n"), valid: true},
+		{name: "no network namespace", yaml: manifest("  network: {namespace: ''}\n"), valid: true},
+		{name: "device by location path", yaml: manifest("  devices: [{idType: vpci-location-path, id: 'PCIROOT(0)#PCI(0100)'}]\n"), valid: true},
 
 		{name: "unknown field", yaml: manifest("  replicas: 2\n")},
 		{name: "unknown healthcheck field", yaml: manifest("  healthcheck: {tcp: 80, command: [x]}\n")},
@@ -173,6 +177,10 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{name: "memory below 64 MB", yaml: manifest("  resources: {memoryMB: 32}\n")},
 		{name: "port over 65535", yaml: manifest("  ports: [{hostPort: 80, containerPort: 70000}]\n")},
 		{name: "dependsOn as names", yaml: manifest("  dependsOn: [db]\n")},
+		{name: "named pipe without the prefix", yaml: manifest("  namedPipes: [{hostPipe: svc, containerPipe: '\\\\.\\pipe\\svc'}]\n")},
+		{name: "network namespace not a GUID", yaml: manifest("  network: {namespace: default}\n")},
+		{name: "network namespace with one brace", yaml: manifest("  network: {namespace: '{5f0d1c5e-3a4b-4c2d-9e8f-0a1b2c3d4e5f'}\n")},
+		{name: "device class not a GUID", yaml: manifest("  devices: [{idType: class, id: usb}]\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
