@@ -244,7 +244,7 @@ var schemaFields = map[string]*schemaNode{
 	"spec.command[]":                   {MinLength: ptr(1)},
 	"spec.workingDir":                  {Description: `The working directory, an absolute Windows path such as 'C:\app' (single quotes: in double quotes a backslash is an escape).`},
 	"spec.env":                         {Description: "Environment variables; plans and logs name them, never print their values."},
-	"spec.hostname":                    {Description: "The container's host name, a DNS label.", Pattern: dnsLabelPattern},
+	"spec.hostname":                    {Description: "The container's host name, a DNS label.", Pattern: `^$|` + dnsLabelPattern},
 	"spec.restartPolicy":               {Description: "What the agent does when the main process exits: always (the default), on-failure or never."},
 	"spec.resources":                   {Description: "Limits; 0 or absent means no limit."},
 	"spec.resources.cpuCount":          {Description: "Processors, 0 (no limit) to 256.", Minimum: ptr(0), Maximum: ptr(maxCPUCount)},

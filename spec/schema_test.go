@@ -143,6 +143,7 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{name: "memory of 0, no limit", yaml: manifest("  resources: {memoryMB: 0}\n"), valid: true},
 		{name: "named pipes, the prefix in any case", yaml: manifest("  namedPipes: [{hostPipe: '\\\\.\\PIPE\\svc', containerPipe: '\\\\.\\pipe\\svc'}]\n"), valid: true},
 		{name: "network namespace in braces", yaml: manifest("  network: {mode: nat, namespace: '{5f0d1c5e-3a4b-4c2d-9e8f-0a1b2c3d4e5f}'}\n"), valid: true},
+		{name: "no hostname", yaml: manifest("  hostname: ''\n"), valid: true},
 		{name: "no network namespace", yaml: manifest("  network: {namespace: ''}\n"), valid: true},
 		{name: "device by location path", yaml: manifest("  devices: [{idType: vpci-location-path, id: 'PCIROOT(0)#PCI(0100)'}]\n"), valid: true},
 
@@ -180,6 +181,7 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{name: "named pipe without the prefix", yaml: manifest("  namedPipes: [{hostPipe: svc, containerPipe: '\\\\.\\pipe\\svc'}]\n")},
 		{name: "network namespace not a GUID", yaml: manifest("  network: {namespace: default}\n")},
 		{name: "network namespace with one brace", yaml: manifest("  network: {namespace: '{5f0d1c5e-3a4b-4c2d-9e8f-0a1b2c3d4e5f'}\n")},
+		{name: "hostname not a DNS label", yaml: manifest("  hostname: web_1\n")},
 		{name: "device class not a GUID", yaml: manifest("  devices: [{idType: class, id: usb}]\n")},
 	}
 	for _, tt := range tests {
