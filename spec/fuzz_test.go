@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,16 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(manifest("  env: {A: x}\n  <<: {hostname: web}\n  Image: y\n")))
 	f.Add([]byte("a: &a [*a]\n---\n- *x\n"))
+	// The fields of safe updates: valid, and wrong in each way validation
+	// knows.
+	f.Add([]byte(healthcheck(`exec: [cmd, /c, "exit 0"]`, "interval: 5s", "timeout: 2s", "retries: 3", "startPeriod: 20s") +
+		"  dependsOn:\n    - {name: db, condition: healthy}\n  update: {strategy: startFirst, progressDeadline: 2m, autoRollback: true}\n" +
+		"  restartLimit: {maxRestarts: 5, window: 10m}\n"))
+	f.Add([]byte(healthcheck("tcp: 0", "http: {path: healthz}", "interval: 5", "retries: 0", "startPeriod: -1s") +
+		"  dependsOn: [{name: web}, {name: db, condition: ''}, {name: db}]\n  update: {strategy: '', progressDeadline: 0s}\n" +
+		"  restartPolicy: never\n  restartLimit: {maxRestarts: 0}\n"))
+	f.Add([]byte(manifest("  healthcheck: &h {http: {path: /, port: 80}, <<: {timeout: 1h}}\n  update: {<<: *h}\n")))
+	f.Add([]byte(named("a", dependsOn("b:healthy")) + "---\n" + named("b", dependsOn("c")) + "---\n" + named("c", dependsOn("a", "d")) + "---\n" + named("d", tcpCheck)))
 	for _, b := range Bombs() {
 		f.Add([]byte(b))
 	}
@@ -68,7 +79,21 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("hash %q", h)
 			}
 		}
-		for _, p := range ps {
+		// Across the set (names, ports, dependsOn): a container is left
+		// out only with a problem, and every container kept has what it
+		// waits for kept too.
+		kept, setProblems := CheckUnique(cs)
+		if len(kept) > len(cs) || (len(kept) < len(cs)) != (len(setProblems) > 0) {
+			t.Errorf("CheckUnique kept %d of %d containers with %d problems", len(kept), len(cs), len(setProblems))
+		}
+		for _, c := range kept {
+			for _, d := range c.Spec.DependsOn {
+				if !slices.ContainsFunc(kept, func(o Container) bool { return o.Metadata.Name == d.Name }) {
+					t.Errorf("%s is kept, waiting for %s, which is not", c.Metadata.Name, d.Name)
+				}
+			}
+		}
+		for _, p := range append(ps, setProblems...) {
 			if strings.TrimSpace(p.Message) == "" {
 				t.Errorf("problem without a message: %+v", p)
 			}

@@ -146,13 +146,25 @@ func parseFiles(files []namedFile) (results []parsed, all []Container) {
 	return results, all
 }
 
-// CheckUnique returns, in order, the containers whose names are unique
-// and whose host ports no other container publishes, and one problem per
-// duplicated name or host port that names every place (file:line)
-// declaring it, placed at the first. Every container of a duplicate is
-// dropped: which one was meant is unknown. When nothing repeats, the
-// containers returned are cs itself.
+// CheckUnique returns, in order, the containers whose names are unique,
+// whose host ports no other container publishes and whose dependencies
+// the set can meet (see checkDependencies), and one problem per duplicated
+// name or host port that names every place (file:line) declaring it,
+// placed at the first, and one per dependsOn entry that cannot be met,
+// placed at that entry. Every container of a duplicate is dropped: which
+// one was meant is unknown; so is every container whose dependencies
+// cannot be met. When nothing is dropped, the containers returned are cs
+// itself.
 func CheckUnique(cs []Container) ([]Container, []Problem) {
+	unique, problems := uniqueNames(cs)
+	unique, conflicts := checkHostPorts(unique)
+	unique, deps := checkDependencies(unique, cs)
+	return unique, append(append(problems, conflicts...), deps...)
+}
+
+// uniqueNames returns the containers of cs whose names are unique (cs
+// itself when all are) and a problem per repeated name.
+func uniqueNames(cs []Container) ([]Container, []Problem) {
 	first := make(map[string]int, len(cs))
 	for i := range cs {
 		if _, dup := first[cs[i].Metadata.Name]; dup {
@@ -160,10 +172,10 @@ func CheckUnique(cs []Container) ([]Container, []Problem) {
 		}
 		first[cs[i].Metadata.Name] = i
 	}
-	return checkHostPorts(cs)
+	return cs, nil
 }
 
-// dropDuplicates is CheckUnique of containers of which some share a name.
+// dropDuplicates is uniqueNames of containers of which some share a name.
 func dropDuplicates(cs []Container) ([]Container, []Problem) {
 	byName := make(map[string][]int, len(cs))
 	for i, c := range cs {
@@ -189,6 +201,5 @@ func dropDuplicates(cs []Container) ([]Container, []Problem) {
 			Message: fmt.Sprintf("name %q is declared %d times, in %s; container names must be unique across the desired set", c.Metadata.Name, len(same), strings.Join(where, ", ")),
 		})
 	}
-	unique, conflicts := checkHostPorts(unique)
-	return unique, append(problems, conflicts...)
+	return unique, problems
 }

@@ -146,10 +146,14 @@ func parseDocument(d document, file string, budget *int, c *Container) (ok bool,
 		return false, []Problem{p}
 	}
 	issues := decodeTree(root, d.data, budget, c)
-	c.Origin = Origin{File: file, Line: d.fileLine(d.start)}
+	c.Origin = Origin{File: file, Line: d.fileLine(d.start), DependsOn: dependencyLines(root, d, len(c.Spec.DependsOn))}
 	if decodedEnough(issues) {
 		c.ApplyDefaults()
-		issues = append(issues, notDecoded(validate(c), issues)...)
+		// A zero written where it would read as unset says more than
+		// the rule it breaks, and than the rules of the fields around it.
+		zeros := writtenZeros(root, c)
+		checked := append(zeros, notDecoded(validate(c), zeros)...)
+		issues = append(issues, notDecoded(checked, issues)...)
 	}
 	if len(issues) == 0 {
 		return true, nil
@@ -158,6 +162,19 @@ func parseDocument(d document, file string, budget *int, c *Container) (ok bool,
 		c.Metadata.Name = nameOf(root)
 	}
 	return false, c.problems(place(issues, root, d))
+}
+
+// dependencyLines returns the file line of each of the n entries of
+// spec.dependsOn, nil when there are none.
+func dependencyLines(root *yaml.Node, d document, n int) []int {
+	if n == 0 {
+		return nil
+	}
+	lines := make([]int, n)
+	for i := range lines {
+		lines[i] = d.fileLine(lineOf(root, inDependsOn.at(i)))
+	}
+	return lines
 }
 
 // decodedEnough reports whether a document decoded well enough to be

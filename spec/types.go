@@ -57,6 +57,10 @@ type Origin struct {
 	File string
 	// Line is the 1-based line where the document starts, 0 if unknown.
 	Line int
+	// DependsOn is the line of each entry of spec.dependsOn, in order, so
+	// that a problem found across the desired set (a missing name, a
+	// cycle) is placed at the entry; nil when unknown.
+	DependsOn []int
 }
 
 // String renders "file:line" or "file".

@@ -65,6 +65,7 @@ func validate(c *Container) []issue {
 	v.exact(nil, "kind", c.Kind, Kind)
 	v.metadata(&c.Metadata)
 	v.spec(&c.Spec)
+	v.rollout(c.Metadata.Name, &c.Spec)
 	return v.issues
 }
 
@@ -155,16 +156,7 @@ func (v *checker) spec(s *ContainerSpec) {
 			v.add(field("spec", "osVersion"), "%s", err.Error())
 		}
 	}
-	line := 0
-	for i, arg := range s.Command {
-		if arg == "" {
-			v.add(inCommand.at(i), "command entries must not be empty")
-		}
-		line += len(arg) + 3 // a separator and the quotes it may need
-	}
-	if line > maxCommandLine {
-		v.add(inCommand, "makes a command line of about %d characters; Windows limits a command line to %d", line, maxCommandLine)
-	}
+	v.commandLine(inCommand, "command", s.Command)
 	if s.WorkingDir != "" && !isDrivePath(s.WorkingDir) {
 		v.add(field("spec", "workingDir"), "%q %s", s.WorkingDir, containerPathRule)
 	}
@@ -177,6 +169,21 @@ func (v *checker) spec(s *ContainerSpec) {
 	v.ports(s.Ports, s.Network.Mode)
 	v.network(s.Network)
 	v.devices(s.Devices)
+}
+
+// commandLine checks the entries of a command at path in, named what in
+// messages: none empty, and a command line Windows takes.
+func (v *checker) commandLine(in fieldPath, what string, args []string) {
+	line := 0
+	for i, arg := range args {
+		if arg == "" {
+			v.add(in.at(i), "%s entries must not be empty", what)
+		}
+		line += len(arg) + 3 // a separator and the quotes it may need
+	}
+	if line > maxCommandLine {
+		v.add(in, "makes a command line of about %d characters; Windows limits a command line to %d", line, maxCommandLine)
+	}
 }
 
 // env checks variable names in a stable order. Values are never looked at

@@ -227,11 +227,7 @@ func TestParseValidation(t *testing.T) {
 }
 
 func TestParseStructure(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want []want
-	}{
+	tests := []parseCase{
 		{name: "unknown top-level field", yaml: manifest("") + "status: running\n",
 			want: []want{{"status", 7, `unknown field "status"; valid fields: apiVersion, kind, metadata, spec`}}},
 		{name: "two unknown fields give two problems", yaml: manifest("  imgae: x\n  workdir: 'C:\\app'\n"),
@@ -279,6 +275,20 @@ func TestParseStructure(t *testing.T) {
 		{name: "tab indentation", yaml: manifest("\tisolation: process\n"),
 			want: []want{{"", 7, "invalid YAML: found a tab character"}}},
 	}
+	checkParseCases(t, tests)
+}
+
+// parseCase is a one-document manifest and the problems Parse must find.
+type parseCase struct {
+	name string
+	yaml string
+	want []want
+}
+
+// checkParseCases parses each case's document: exactly the wanted
+// problems, and the container returned only when there are none.
+func checkParseCases(t *testing.T, tests []parseCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cs, ps := Parse(strings.NewReader(tt.yaml), "m.yaml")

@@ -95,7 +95,21 @@ func mergedMappings(v *yaml.Node) []*yaml.Node {
 // present in the tree: the key of a field, the item of a list, or the
 // document start when nothing of p is there.
 func lineOf(root *yaml.Node, p fieldPath) int {
-	n, line := root, root.Line
+	_, line := walkPath(root, p)
+	return line
+}
+
+// valueAt returns the value node at path p of the tree (through aliases
+// and merge keys), nil if it is not written.
+func valueAt(root *yaml.Node, p fieldPath) *yaml.Node {
+	n, _ := walkPath(root, p)
+	return n
+}
+
+// walkPath follows path p down the tree: n is the value node at p (nil if
+// p is not all there) and line the line of the deepest node of p present.
+func walkPath(root *yaml.Node, p fieldPath) (n *yaml.Node, line int) {
+	n, line = root, root.Line
 	for _, e := range p {
 		switch {
 		case e.kind == elemIndex && n.Kind == yaml.SequenceNode && e.index < len(n.Content):
@@ -104,14 +118,14 @@ func lineOf(root *yaml.Node, p fieldPath) int {
 		case e.kind != elemIndex && n.Kind == yaml.MappingNode:
 			k, v := lookupKey(n, e.name, nil)
 			if k == nil {
-				return line
+				return nil, line
 			}
 			n, line = resolveAlias(v), k.Line
 		default:
-			return line
+			return nil, line
 		}
 	}
-	return line
+	return n, line
 }
 
 // lookupKey finds a key of mapping n, then in the mappings it merges;

@@ -127,6 +127,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newSimCommand(g),
 		newRemovalsCommand(g),
 		newVersionCommand(g),
+		newSchemaCommand(g),
 	)
 	return root
 }
@@ -142,6 +143,7 @@ var dataCommands = map[string]bool{
 	"reconciler sim host":         true,
 	"reconciler sim health":       true,
 	"reconciler version":          true,
+	"reconciler schema":           true,
 }
 
 // checkOutput refuses -o json or yaml for a command that has no data
