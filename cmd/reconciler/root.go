@@ -126,6 +126,8 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newPsCommand(g),
 		newSimCommand(g),
 		newRemovalsCommand(g),
+		newSuspendCommand(g),
+		newResumeCommand(g),
 		newVersionCommand(g),
 	)
 	return root
@@ -139,6 +141,8 @@ var dataCommands = map[string]bool{
 	"reconciler status":           true,
 	"reconciler ps":               true,
 	"reconciler removals approve": true,
+	"reconciler suspend":          true,
+	"reconciler resume":           true,
 	"reconciler sim host":         true,
 	"reconciler version":          true,
 }
