@@ -275,7 +275,9 @@ func TestSuspendPlansWithoutApplyingUntilResumed(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "web.yaml"), testfixture.Manifest("web", ltsc2022, "hyperv"))
 	a.waitLogs("a suspended pass plans web's recreate", isMsg("agent suspended: passes plan and report, apply nothing, until resumed"),
-		func(l map[string]any) bool { return l["msg"] == "pass done" && l["suspended"] == true && l["recreated"] == 1.0 })
+		func(l map[string]any) bool {
+			return l["msg"] == "pass done" && l["suspended"] == true && l["recreated"] == 1.0
+		})
 	var st struct {
 		Suspension struct {
 			Suspended bool   `json:"suspended"`
