@@ -66,11 +66,20 @@ approved with "reconciler removals approve --agent ADDR" (POST /removals/approve
 --listen; taken only from this host, never from a web page), which starts a pass
 that carries out exactly the removals held then.
 
+The API at --listen (a port alone is loopback only; unix:///path and, on Windows,
+npipe:////./pipe/NAME are created owner-only) serves GET /status, /healthz, /readyz
+and /metrics (Prometheus). Its changes (approve, "reconciler suspend" and "resume")
+need the token of --api-token-file over TCP; on the socket or pipe they need none.
+A suspended agent plans and reports but applies nothing, across restarts, until
+resumed. --notify TYPE=URL (webhook, teams, slack) reports failed actions, held
+removals, rollbacks, sources that keep failing and the recovery, once per change.
+
 One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
 operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
-      --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook`,
+      --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook \
+      --api-token-file C:\secrets\api-token --notify teams=https://example.webhook.office.com/...`,
 		Args: noWatchArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.apply.check(); err != nil {
