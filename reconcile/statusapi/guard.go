@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 
 	"go.uber.org/zap"
+
+	"github.com/reconciler/reconciler/reconcile"
 )
 
 // guard admits the requests of the mutating endpoints: never from a web
@@ -52,7 +53,7 @@ func (g guard) admit(r *http.Request) (int, string) {
 	switch {
 	case r.Header.Get("Origin") != "":
 		return http.StatusForbidden, "not taken from web pages (the request has an Origin header)"
-	case !g.ownerOnly && !loopback(r.RemoteAddr):
+	case !g.ownerOnly && !reconcile.FromLoopback(r.RemoteAddr):
 		return http.StatusForbidden, fmt.Sprintf("taken from this host only (a loopback address), not from %s", r.RemoteAddr)
 	case g.token != nil && !tokenMatches(r, g.token):
 		return http.StatusUnauthorized, "missing or wrong API token (Authorization: Bearer, the content of --api-token-file)"
@@ -60,15 +61,6 @@ func (g guard) admit(r *http.Request) (int, string) {
 		return http.StatusForbidden, "this agent takes no changes over TCP without a token: start it with --api-token-file, or --listen on a unix:// socket or npipe:// pipe"
 	}
 	return http.StatusOK, ""
-}
-
-func loopback(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // errorAnswer is the body of a refusal.
