@@ -127,6 +127,14 @@ type Agent struct {
 	Logger     *zap.Logger
 	// OnPass, if set, is called after each pass with its plan.
 	OnPass func(Plan)
+	// OnReport, if set, is called after each pass, one that could not
+	// read the host included, with what it did. It runs on the agent's
+	// loop: it must not block.
+	OnReport func(PassReport)
+	// Suspended, if set, is asked at the start of each pass: while it
+	// reports true the pass plans and reports as a dry run does, and
+	// applies nothing.
+	Suspended func() bool
 	// RemovalWindow is how far back removals count against
 	// Policy.MaxRemovals (DefaultRemovalWindow if 0).
 	RemovalWindow time.Duration
@@ -314,6 +322,9 @@ func (a *Agent) runPass(ctx context.Context) {
 // it runs, for its log line.
 func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	start := time.Now()
+	report := PassReport{Pass: a.pass, Causes: causes, Started: start, DryRun: a.DryRun,
+		Suspended: !a.DryRun && a.Suspended != nil && a.Suspended()}
+	dryRun := a.DryRun || report.Suspended
 	snaps := make([]spec.Set, 0, len(a.Sources))
 	for _, s := range a.Sources {
 		snap, err := s.Snapshot(ctx)
@@ -321,6 +332,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 			snap = spec.Set{HoldRemovals: true, HoldReason: fmt.Sprintf("source %s could not be read: %v", s, err)}
 		}
 		snaps = append(snaps, snap)
+		report.Sources = append(report.Sources, SourceReport{Name: s.String(), Revision: snap.Revision, Err: err})
 	}
 	desired := Merge(snaps)
 	ex := *a.Executor
@@ -333,21 +345,34 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
 	reads := readBounds{timeout: ex.ReadTimeout, expire: a.expireRead, stuck: &a.stuck, onUnstuck: a.Trigger}
-	plan, err := converge(ctx, reads, a.Driver, desired, policy, &ex, a.DryRun)
+	plan, err := converge(ctx, reads, a.Driver, desired, policy, &ex, dryRun)
 	a.noteRead(log, err)
-	if err != nil {
+	for name := range policy.Deferred {
+		report.Deferred = append(report.Deferred, name)
+	}
+	slices.Sort(report.Deferred)
+	defer func() {
+		if a.OnReport != nil {
+			report.Plan, report.Err, report.Duration = plan, err, time.Since(start)
+			a.OnReport(report)
+		}
+	}()
+	if err != nil || report.Suspended {
+		// For the retry, or for the pass after the resume.
 		a.mu.Lock()
-		a.approved = append(a.approved, policy.Removals.Approved...) // for the retry
+		a.approved = append(a.approved, policy.Removals.Approved...)
 		a.mu.Unlock()
+	}
+	if err != nil {
 		return
 	}
 	a.hashes.Sweep()
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
-	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
+	if !dryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
 		a.saveLedger(log)
 	}
-	if !a.DryRun {
+	if !dryRun {
 		for _, name := range a.retries.Record(a.now(), plan) {
 			d := a.retries.failed[name]
 			log.Warn("recreate failed: its new spec waits before it is tried again",
@@ -362,6 +387,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		zap.Int("errors", c.Errors), zap.Int("warnings", c.Warnings),
 		zap.Strings("revisions", revisions(snaps)),
 		zap.Bool("dryRun", a.DryRun),
+		zap.Bool("suspended", report.Suspended),
 		zap.Strings("trigger", causes),
 		zap.Duration("duration", time.Since(start)))
 	if a.OnPass != nil {

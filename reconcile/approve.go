@@ -73,7 +73,7 @@ func approve(a RemovalApprover, r *http.Request) (int, approvalAnswer) {
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "approvals are POST requests")
 	}
-	if !fromLoopback(r.RemoteAddr) {
+	if !FromLoopback(r.RemoteAddr) {
 		return refuse(http.StatusForbidden, "approvals are taken from this host only (a loopback address), not from %s", r.RemoteAddr)
 	}
 	if r.Header.Get("Origin") != "" {
@@ -101,8 +101,9 @@ func approve(a RemovalApprover, r *http.Request) (int, approvalAnswer) {
 	return http.StatusOK, approvalAnswer{Approved: names}
 }
 
-// fromLoopback reports whether a request's remote address is this host's.
-func fromLoopback(remote string) bool {
+// FromLoopback reports whether a request's remote address is this host's (a
+// loopback address).
+func FromLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		return false

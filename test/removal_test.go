@@ -48,7 +48,9 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 		names = append(names, fmt.Sprintf("app-%02d", i))
 		write(t, filepath.Join(dir, names[i]+".yaml"), testfixture.Manifest(names[i], ltsc2022, "process"))
 	}
-	a := e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms")
+	token := filepath.Join(t.TempDir(), "api-token")
+	write(t, token, "approve-token\n")
+	a := e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms", "--api-token-file", token)
 	addr, _ := a.waitLog("listening")["address"].(string)
 	e.eventually("all 12 run", runs(names...))
 
@@ -82,7 +84,7 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	if err := a.stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	a = e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms")
+	a = e.start("--dir", dir, "--listen", "127.0.0.1:0", "--resync", "200ms", "--api-token-file", token)
 	addr, _ = a.waitLog("listening")["address"].(string)
 	a.waitLogs("the restarted agent holds app-06 and app-07", heldLog("app-06", "app-07"), isMsg("pass done"))
 	if !runs(names[6:]...)(e.systems()) {
@@ -90,7 +92,10 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	}
 
 	// Approve without a restart: exactly those two go.
-	out, err := e.run("removals", "approve", "--agent", addr)
+	if _, err := e.run("removals", "approve", "--agent", addr); err == nil || !strings.Contains(err.Error(), "API token") {
+		t.Errorf("an approval without the token: %v, want it refused", err)
+	}
+	out, err := e.run("removals", "approve", "--agent", addr, "--token-file", token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +104,7 @@ func TestWatchHoldsOneByOneRemovalsUntilApproved(t *testing.T) {
 	}
 	e.eventually("the approved removals are carried out", runs(names[8:]...))
 	a.waitLogs("the hold ends", isMsg("removals approved: the next pass carries them out"), isMsg("removals no longer held"))
-	out, err = e.run("removals", "approve", "--agent", addr)
+	out, err = e.run("removals", "approve", "--agent", addr, "--token-file", token)
 	if err != nil || !strings.Contains(out, "nothing approved") {
 		t.Errorf("a second approval: %q, %v; want nothing approved", out, err)
 	}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +20,7 @@ func newRemovalsCommand(g *globals) *cobra.Command {
 }
 
 func newRemovalsApproveCommand(g *globals) *cobra.Command {
-	var agent string
-	var timeout time.Duration
+	var f agentFlags
 	cmd := &cobra.Command{
 		Use:   "approve --agent ADDR [NAME...]",
 		Short: "Approve the removals a running agent holds, once, without restarting it",
@@ -35,13 +32,18 @@ removal held later needs a new approval. Removals held because a manifest is inv
 or a source cannot see its input are not approvable: fix the input instead.
 
 The agent takes approvals from its own host only (a loopback address), as a JSON
-POST to /removals/approve. GET /status at --listen shows what is held (the last
+POST to /removals/approve, with its API token (--token-file, the file given to the
+agent as --api-token-file) or on its owner-only unix socket or named pipe. GET /status at --listen shows what is held (the last
 plan), and the agent logs each hold once.`,
 		Example: `  reconciler removals approve --agent 127.0.0.1:9440
-  reconciler removals approve --agent http://127.0.0.1:9440 web db`,
+  reconciler removals approve --agent 127.0.0.1:9440 --token-file C:\secrets\api-token web db
+  reconciler removals approve --agent unix:///run/reconciler.sock`,
 		RunE: func(cmd *cobra.Command, names []string) error {
-			client := &http.Client{Timeout: timeout}
-			approved, err := reconcile.RequestApproval(cmd.Context(), client, agent, names)
+			client, base, err := f.client()
+			if err != nil {
+				return err
+			}
+			approved, err := reconcile.RequestApproval(cmd.Context(), client, base, names)
 			if err != nil {
 				return err
 			}
@@ -58,8 +60,7 @@ plan), and the agent logs each hold once.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&agent, "agent", "", "the running agent's --listen address, e.g. 127.0.0.1:9440")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the agent's answer")
+	f.register(cmd.Flags())
 	_ = cmd.MarkFlagRequired("agent")
 	return cmd
 }

@@ -126,6 +126,8 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newPsCommand(g),
 		newSimCommand(g),
 		newRemovalsCommand(g),
+		newSuspendCommand(g),
+		newResumeCommand(g),
 		newVersionCommand(g),
 		newSchemaCommand(g),
 	)
@@ -140,6 +142,8 @@ var dataCommands = map[string]bool{
 	"reconciler status":           true,
 	"reconciler ps":               true,
 	"reconciler removals approve": true,
+	"reconciler suspend":          true,
+	"reconciler resume":           true,
 	"reconciler sim host":         true,
 	"reconciler sim health":       true,
 	"reconciler version":          true,

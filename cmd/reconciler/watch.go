@@ -33,6 +33,7 @@ type watchFlags struct {
 
 	listen            string
 	webhookSecretFile string
+	ops               opsFlags
 }
 
 func newWatchCommand(g *globals) *cobra.Command {
@@ -65,11 +66,20 @@ approved with "reconciler removals approve --agent ADDR" (POST /removals/approve
 --listen; taken only from this host, never from a web page), which starts a pass
 that carries out exactly the removals held then.
 
+The API at --listen (a port alone is loopback only; unix:///path and, on Windows,
+npipe:////./pipe/NAME are created owner-only) serves GET /status, /healthz, /readyz
+and /metrics (Prometheus). Its changes (approve, "reconciler suspend" and "resume")
+need the token of --api-token-file over TCP; on the socket or pipe they need none.
+A suspended agent plans and reports but applies nothing, across restarts, until
+resumed. --notify TYPE=URL (webhook, teams, slack) reports failed actions, held
+removals, rollbacks, sources that keep failing and the recovery, once per change.
+
 One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
 operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
-      --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook`,
+      --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook \
+      --api-token-file C:\secrets\api-token --notify teams=https://example.webhook.office.com/...`,
 		Args: noWatchArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.apply.check(); err != nil {
@@ -96,8 +106,9 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 	fl.StringVar(&f.knownHosts, "git-known-hosts", "", "known_hosts file checked for SSH remotes (or $RECONCILER_GIT_KNOWN_HOSTS)")
 	fl.BoolVar(&f.atomic, "atomic", false, "apply each commit all or nothing: an invalid commit leaves the last good one in force")
 	fl.StringVar(&f.keyring, "verify-signatures", "", "armored OpenPGP public keys: a head commit not signed by one of them is not applied")
-	fl.StringVar(&f.listen, "listen", "", "address of the agent's API, e.g. 127.0.0.1:9440: GET /status, the webhook (POST /hooks/git) and POST /removals/approve (from this host only)")
-	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (GitHub HMAC or GitLab token); required with --listen and --git")
+	fl.StringVar(&f.listen, "listen", "", "address of the agent's API: 127.0.0.1:9440 (a port alone is loopback), unix:///run/reconciler.sock or npipe:////./pipe/reconciler; GET /status, /healthz, /readyz, /metrics, the webhook (POST /hooks/git), POST /suspend, /resume and /removals/approve")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (GitHub HMAC or GitLab token); the webhook is on at --listen with --git only with it")
+	f.ops.register(fl)
 	return cmd
 }
 
@@ -124,7 +135,6 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		return err
 	}
 
-	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
 		Sources:    sources,
 		Driver:     d,
@@ -134,14 +144,18 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		DryRun:     f.apply.dryRun,
 		TrimMemory: true,
 		Logger:     g.log.Named("agent"),
-		OnPass:     status.SetPlan,
 
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
 		LedgerPath:    ledgerPath,
 	}
+	ops, closeOps, err := f.ops.newOps(g, agent, d, gits)
+	if err != nil {
+		return err
+	}
+	defer closeOps()
 	if f.listen != "" {
-		stop, err := f.serve(g, status, len(gits) > 0, agent)
+		stop, err := f.serve(g, ops, len(gits) > 0, agent)
 		if err != nil {
 			return err
 		}
@@ -220,17 +234,21 @@ func perRepo(flag string, values []string, n int) ([]string, error) {
 }
 
 // serve starts the agent's API on --listen.
-func (f *watchFlags) serve(g *globals, status *statusapi.Status, withGit bool, approver reconcile.RemovalApprover) (stop func(), err error) {
-	var secret []byte
-	if withGit {
-		if f.webhookSecretFile == "" {
-			return nil, errors.New("--listen with --git needs --webhook-secret-file: the webhook only trusts signed requests")
-		}
-		if secret, err = statusapi.ReadWebhookSecret(f.webhookSecretFile); err != nil {
+func (f *watchFlags) serve(g *globals, ops *ops, withGit bool, approver reconcile.RemovalApprover) (stop func(), err error) {
+	o, err := f.ops.apiOptions(g, f.listen)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case withGit && f.webhookSecretFile == "":
+		g.log.Info("the git webhook is off: it needs --webhook-secret-file (it only trusts signed requests); sources are polled")
+	case f.webhookSecretFile != "":
+		if o.WebhookSecret, err = statusapi.ReadWebhookSecret(f.webhookSecretFile); err != nil {
 			return nil, err
 		}
 	}
-	h, err := statusapi.NewHandler(statusapi.Options{Status: status, Approver: approver, WebhookSecret: secret, Logger: g.log})
+	o.Status, o.Approver, o.Suspension, o.Metrics, o.Logger = ops.status, approver, ops.suspension, ops.metrics, g.log
+	h, err := statusapi.NewHandler(o)
 	if err != nil {
 		return nil, err
 	}

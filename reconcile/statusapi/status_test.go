@@ -1,6 +1,7 @@
 package statusapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,12 +23,22 @@ type fakeGit struct {
 	triggers int
 }
 
+func (g *fakeGit) String() string           { return "git fake" }
 func (g *fakeGit) Status() source.GitStatus { return g.status }
 func (g *fakeGit) Trigger()                 { g.triggers++ }
 
 // fakeDriver is a driver that does not pull images; its Driver methods
 // are never called by the API (a call would panic on the nil interface).
 type fakeDriver struct{ driver.Driver }
+
+// listDriver is a driver whose List answers systems (or err).
+type listDriver struct {
+	driver.Driver
+	systems []driver.System
+	err     error
+}
+
+func (d listDriver) List(context.Context) ([]driver.System, error) { return d.systems, d.err }
 
 // fakePuller is a driver reporting fixed pulls in progress.
 type fakePuller struct {
