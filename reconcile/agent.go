@@ -136,6 +136,11 @@ type Agent struct {
 	// LedgerPath is set.
 	Ledger     RemovalLedger
 	LedgerPath string
+	// Rollbacks, if set, are the specs rolled back for failing their
+	// health gate (see LoadRollbacks): a recreate to one is held until
+	// its manifest changes. Unless DryRun the agent records new ones and
+	// forgets those whose manifest changed.
+	Rollbacks *Rollbacks
 	// Now is the clock of the removal window and of the retry backoff of
 	// failed recreates (time.Now if nil).
 	Now func() time.Time
@@ -161,6 +166,8 @@ type Agent struct {
 	readFailure string
 	problems    map[problemKey]bool
 	lastHolds   string
+	// lastRollbacks keys the recreates held by Rollbacks in the last pass.
+	lastRollbacks string
 	saveFailing bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
@@ -329,6 +336,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
 	policy.Deferred = a.retries.Active(a.now())
 	policy.Hashes = &a.hashes
+	policy.RolledBack = a.Rollbacks.Active()
+	if !a.DryRun {
+		ex.Rollbacks = a.Rollbacks
+	}
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -344,6 +355,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	a.hashes.Sweep()
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
+	a.noteRollbacks(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
 		a.saveLedger(log)
 	}
@@ -355,6 +367,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		}
 	}
 	c := plan.Counts()
+	downtime := zap.Skip()
+	if d, ok := plan.Downtime(); ok {
+		downtime = zap.Duration("downtime", d) // the longest of its recreates
+	}
 	log.Info("pass done",
 		zap.Int("desired", len(desired.Containers)),
 		zap.Int("created", c.Create), zap.Int("recreated", c.Recreate), zap.Int("removed", c.Remove), zap.Int("held", c.Held),
@@ -363,6 +379,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		zap.Strings("revisions", revisions(snaps)),
 		zap.Bool("dryRun", a.DryRun),
 		zap.Strings("trigger", causes),
+		downtime,
 		zap.Duration("duration", time.Since(start)))
 	if a.OnPass != nil {
 		a.OnPass(plan)
@@ -459,7 +476,7 @@ func (a *Agent) ApproveRemovals(names []string) ([]string, error) {
 // (what ApproveRemovals may approve) and logs the holds when they change:
 // once when a hold starts or its set of names changes, once when it ends.
 func (a *Agent) noteHolds(log *zap.Logger, plan Plan) {
-	groups := holds(plan)
+	groups := slices.DeleteFunc(holds(plan), func(h holdGroup) bool { return h.kind != ActionRemove })
 	var approvable []string
 	var key strings.Builder
 	for _, h := range groups {

@@ -81,15 +81,29 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
+			rollbacks, err := g.rollbacks()
+			if err != nil {
+				return err
+			}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
-			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, f.executor(d, g), f.dryRun)
+			policy.RolledBack = rollbacks.Active()
+			ex := f.executor(d, g)
+			if !f.dryRun {
+				ex.Rollbacks = rollbacks
+			}
+			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, ex, f.dryRun)
 			if err != nil {
 				return err
 			}
 			if !f.dryRun && ledger.Record(time.Now(), f.removalWindow, plan) {
 				if err := ledger.Save(ledgerPath); err != nil {
 					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
+				}
+			}
+			if !f.dryRun {
+				if err := rollbacks.Keep(plan.RolledBackNames()); err != nil {
+					g.log.Warn("the rollback record was not updated", zap.Error(err))
 				}
 			}
 			return g.finishPlan(plan, detailed)
