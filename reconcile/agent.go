@@ -168,7 +168,7 @@ type Agent struct {
 	lastHolds   string
 	// lastRollbacks keys the recreates held by Rollbacks in the last pass.
 	lastRollbacks string
-	saveFailing bool
+	saveFailing   bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
 	// hashes keeps the spec hashes of the desired set between passes.
