@@ -48,7 +48,12 @@ func (e *Executor) createAndGate(ctx context.Context, a *Action, sl *slot) error
 	if err != nil {
 		return err
 	}
-	return e.awaitHealthy(ctx, sl, a.Name, sys, a.request.Spec)
+	if err := e.awaitHealthy(ctx, sl, a.Name, sys, a.request.Spec); err != nil && !errors.Is(err, ErrInterrupted) {
+		return fmt.Errorf("created, but not healthy: %w", err)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // recreate removes the old container, creates the new one and waits for
@@ -158,7 +163,7 @@ func (e *Executor) unhealthy(a *Action, prevHash string, herr error) error {
 	if !req.Spec.Update.Rollback() {
 		e.logger().Warn("new container not healthy: left running (autoRollback is off)", zap.String("name", a.Name),
 			zap.String("specHash", req.SpecHash), zap.String("previousSpecHash", prevHash), zap.Error(herr))
-		return fmt.Errorf("%w: spec %s: %w", ErrUnhealthyLeft, req.SpecHash, herr)
+		return fmt.Errorf("%w: spec %s not healthy: %w", ErrUnhealthyLeft, req.SpecHash, herr)
 	}
 	rec := RollbackRecord{SpecHash: req.SpecHash, PreviousSpecHash: prevHash, Reason: herr.Error(), At: time.Now().UTC()}
 	a.RolledBack = &rec
@@ -167,7 +172,7 @@ func (e *Executor) unhealthy(a *Action, prevHash string, herr error) error {
 	if err := e.Rollbacks.Record(a.Name, rec); err != nil {
 		e.logger().Error("rolled-back spec not recorded: a restart would try it again", zap.String("name", a.Name), zap.Error(err))
 	}
-	return fmt.Errorf("%w: spec %s: %w", ErrRolledBack, req.SpecHash, herr)
+	return fmt.Errorf("%w: spec %s not healthy: %w", ErrRolledBack, req.SpecHash, herr)
 }
 
 // awaitHealthy waits until the new system sys of name is healthy: with
@@ -202,9 +207,9 @@ func (e *Executor) awaitHealthy(ctx context.Context, sl *slot, name string, sys 
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	case wctx.Err() != nil:
-		return fmt.Errorf("%w: not healthy within %s (progressDeadline), the last check: %w", driver.ErrUnhealthy, deadline, lastCheck(err, wctx.Err()))
+		return fmt.Errorf("not within %s (progressDeadline), the last check: %w", deadline, lastCheck(err, wctx.Err()))
 	}
-	return fmt.Errorf("not healthy: %w", err)
+	return err
 }
 
 // lastCheck is the failure WaitHealthy joined to its context's error
@@ -218,7 +223,7 @@ func lastCheck(err, ctxErr error) error {
 		}
 	}
 	if errors.Is(err, ctxErr) {
-		return errors.New("no check answered")
+		return fmt.Errorf("%w: no check answered", driver.ErrUnhealthy)
 	}
 	return err
 }
