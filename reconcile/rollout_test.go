@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/sim"
@@ -438,5 +440,53 @@ func TestRolloutNotHealthyWithinTheDeadline(t *testing.T) {
 	a := plan.Actions[0]
 	if a.Status != StatusFailed || !errors.Is(a.Err, driver.ErrUnhealthy) || !strings.Contains(a.Err.Error(), "not within 20ms (progressDeadline), the last check: connection refused") {
 		t.Errorf("%s: %s %v, want failed, not healthy within the deadline", a, a.Status, a.Err)
+	}
+}
+
+// TestAgentDoesNotRetryARolledBackSpec: the agent rolls back a new spec
+// that fails its health gate, records it, holds it on the passes that
+// follow (a restarted agent too, from the record) and logs the hold once,
+// and rolls out the next change of the manifest.
+func TestAgentDoesNotRetryARolledBackSpec(t *testing.T) {
+	h := newHealthHost(t)
+	path := filepath.Join(t.TempDir(), "rollbacks.json")
+	before, after := webWith(img2022, spec.UpdateStartFirst), webWith(img2022Nano, spec.UpdateStartFirst)
+	h.fail(after)
+	start := func(c spec.Container) (*memSource, *passes, *observer.ObservedLogs, func() error) {
+		r, err := LoadRollbacks(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, logs := observer.New(zap.InfoLevel)
+		src, got := newMemSource(c), newPasses()
+		stop := startAgent(t, &Agent{Sources: []Source{src}, Driver: h, Executor: &Executor{Driver: h}, Rollbacks: r,
+			Policy: Policy{Owner: "reconciler"}, Resync: 20 * time.Millisecond, Logger: zap.New(core), OnPass: got.add})
+		return src, got, logs, stop
+	}
+	src, got, _, stop := start(before)
+	got.next(t, "web runs", func(p Plan) bool { return p.Counts().Create == 1 })
+	<-src.ready
+	src.set(spec.Set{Containers: []spec.Container{after}})
+	got.next(t, "the new spec is rolled back", func(p Plan) bool {
+		return len(p.Actions) == 1 && errors.Is(p.Actions[0].Err, ErrRolledBack)
+	})
+	got.next(t, "the next pass holds it", func(p Plan) bool { return p.Counts().Held == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A restarted agent holds it from the record, whatever the passes.
+	_, got2, logs, _ := start(after)
+	for range 3 {
+		p := got2.next(t, "a pass", func(Plan) bool { return true })
+		if c := p.Counts(); c.Held != 1 || c.Recreate+c.Create+c.Remove != 0 {
+			t.Fatalf("pass %v, want the rolled-back spec held and nothing done", p.Actions)
+		}
+	}
+	if n := logs.FilterMessage("update held: its spec was rolled back").Len(); n != 1 {
+		t.Errorf("the hold was logged %d times, want once", n)
+	}
+	if got := liveHashes(t, h, "web"); len(got) != 1 || got[0] != before.Spec.Hash() {
+		t.Errorf("running %v, want the previous spec %s", got, before.Spec.Hash())
 	}
 }
