@@ -24,9 +24,9 @@ import (
 var ErrRolledBack = errors.New("rolled back")
 
 // ErrUnhealthyLeft marks a rollout whose new spec was not healthy within
-// its progress deadline and was left running, as update.autoRollback:
-// false asks.
-var ErrUnhealthyLeft = errors.New("unhealthy, left running (autoRollback is off)")
+// its progress deadline and was left running: update.autoRollback: false
+// asks so, or there was no previous spec to restore.
+var ErrUnhealthyLeft = errors.New("unhealthy, left running")
 
 // ErrInterrupted marks a rollout stopped (SIGTERM, the pass deadline)
 // while it waited for the new container's health: nothing was rolled
@@ -45,8 +45,8 @@ type RollbackRecord struct {
 	At     time.Time `json:"at"`
 }
 
-// Status is what status shows for a container whose last rollout was
-// rolled back.
+// RolledBackStatus is what status shows for a container whose last
+// rollout was rolled back.
 const RolledBackStatus = "failed (rolled back)"
 
 // Rollbacks is the agent's memory of rolled-back specs, by container

@@ -77,8 +77,12 @@ func (e *Executor) recreate(ctx context.Context, a *Action, sl *slot) error {
 	}
 	a.Downtime, a.DowntimeMeasured = time.Since(stopping), true
 	herr := e.awaitHealthy(ctx, sl, a.Name, sys, a.request.Spec)
-	if herr == nil || errors.Is(herr, ErrInterrupted) {
+	switch {
+	case herr == nil || errors.Is(herr, ErrInterrupted):
 		return herr
+	case prev.req == nil && a.request.Spec.Update.Rollback():
+		// No way back: an unhealthy container beats none.
+		return fmt.Errorf("%w (no rollback possible: %s): spec %s not healthy: %w", ErrUnhealthyLeft, prev.missing, a.request.SpecHash, herr)
 	}
 	failure := e.unhealthy(a, previousHash(a), herr)
 	if !errors.Is(failure, ErrRolledBack) {
@@ -163,7 +167,7 @@ func (e *Executor) unhealthy(a *Action, prevHash string, herr error) error {
 	if !req.Spec.Update.Rollback() {
 		e.logger().Warn("new container not healthy: left running (autoRollback is off)", zap.String("name", a.Name),
 			zap.String("specHash", req.SpecHash), zap.String("previousSpecHash", prevHash), zap.Error(herr))
-		return fmt.Errorf("%w: spec %s not healthy: %w", ErrUnhealthyLeft, req.SpecHash, herr)
+		return fmt.Errorf("%w (autoRollback is off): spec %s not healthy: %w", ErrUnhealthyLeft, req.SpecHash, herr)
 	}
 	rec := RollbackRecord{SpecHash: req.SpecHash, PreviousSpecHash: prevHash, Reason: herr.Error(), At: time.Now().UTC()}
 	a.RolledBack = &rec

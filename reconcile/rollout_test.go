@@ -490,3 +490,32 @@ func TestAgentDoesNotRetryARolledBackSpec(t *testing.T) {
 		t.Errorf("running %v, want the previous spec %s", got, before.Spec.Hash())
 	}
 }
+
+// healthNoRecords is a host with health checks that keeps no record of the
+// specs it created: a recreate has nothing to roll back to.
+type healthNoRecords struct {
+	driver.Driver
+	driver.HealthChecker
+}
+
+func TestRecreateWithoutAWayBackLeavesTheUnhealthyOne(t *testing.T) {
+	h := newHealthHost(t)
+	d := healthNoRecords{h, h}
+	before, after := webWith(img2022, spec.UpdateRecreate), webWith(img2022Nano, spec.UpdateRecreate)
+	h.fail(after)
+	ctx := context.Background()
+	ex := &Executor{Driver: d, Logger: zaptest.NewLogger(t), Rollbacks: &Rollbacks{}}
+	if _, err := Converge(ctx, d, spec.Set{Containers: []spec.Container{before}}, Policy{Owner: "reconciler"}, ex, false); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Converge(ctx, d, spec.Set{Containers: []spec.Container{after}}, Policy{Owner: "reconciler"}, ex, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := plan.Actions[0]; !errors.Is(a.Err, ErrUnhealthyLeft) || !strings.Contains(a.Err.Error(), "no rollback possible") {
+		t.Fatalf("%s: %v, want the unhealthy one left, no rollback possible", a, a.Err)
+	}
+	if got := liveHashes(t, h, "web"); len(got) != 1 || got[0] != after.Spec.Hash() || len(ex.Rollbacks.Active()) != 0 {
+		t.Errorf("running %v, records %v; want the new spec left running, nothing recorded", got, ex.Rollbacks.Active())
+	}
+}
