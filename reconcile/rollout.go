@@ -41,15 +41,15 @@ func (s *slot) acquire() {
 }
 
 // createAndGate creates a new container (prepared already) and waits for
-// its health: the action's error says when it is not healthy. There is
-// nothing to roll back to.
+// its health: the action fails with ErrUnhealthyLeft when it is not
+// healthy in time (there is nothing to roll back to: it is left running).
 func (e *Executor) createAndGate(ctx context.Context, a *Action, sl *slot) error {
 	sys, err := e.create(ctx, "create "+a.Name, *a.request)
 	if err != nil {
 		return err
 	}
 	if err := e.awaitHealthy(ctx, sl, a.Name, sys, a.request.Spec); err != nil && !errors.Is(err, ErrInterrupted) {
-		return fmt.Errorf("created, but not healthy: %w", err)
+		return fmt.Errorf("%w: the new container is not healthy: %w", ErrUnhealthyLeft, err)
 	} else if err != nil {
 		return err
 	}
