@@ -438,8 +438,11 @@ func TestRolloutNotHealthyWithinTheDeadline(t *testing.T) {
 	plan := planFor(t, h, c)
 	(&Executor{Driver: h, Logger: zaptest.NewLogger(t)}).Apply(context.Background(), &plan)
 	a := plan.Actions[0]
-	if a.Status != StatusFailed || !errors.Is(a.Err, driver.ErrUnhealthy) || !strings.Contains(a.Err.Error(), "not within 20ms (progressDeadline), the last check: connection refused") {
+	if a.Status != StatusFailed || !errors.Is(a.Err, driver.ErrUnhealthy) || !errors.Is(a.Err, ErrUnhealthyLeft) || !strings.Contains(a.Err.Error(), "not within 20ms (progressDeadline), the last check: connection refused") {
 		t.Errorf("%s: %s %v, want failed, not healthy within the deadline", a, a.Status, a.Err)
+	}
+	if got := liveHashes(t, h, "web"); len(got) != 1 || got[0] != c.Spec.Hash() {
+		t.Errorf("running %v, want the new container left running", got)
 	}
 }
 

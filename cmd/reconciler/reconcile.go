@@ -30,6 +30,10 @@ Removals are counted over --removal-window (10m), across runs and with those of 
 running agent of the same owner: beyond --max-removals (more than half of the owned
 containers) they are held, shown as "-? NAME ... held" (status "held" in JSON) until
 approved (--allow-mass-removal here, "reconciler removals approve" for an agent).
+A new container must pass its healthcheck within update.progressDeadline; a rollout
+that does not is rolled back (update.autoRollback, the default), and its spec is held,
+"~? NAME recreate ... held", until the manifest changes. update.strategy: startFirst
+starts the new container beside the old one when the two can coexist.
 
 Exit codes: 0 done or nothing to do; 1 any error (invalid manifest, incompatible
 image, failed action); 2 with --detailed-exitcode when changes are pending (dry run,
