@@ -24,6 +24,11 @@ type statusHost struct {
 type statusContainer struct {
 	driver.System
 	Managed bool `json:"managed"`
+	// Update is "failed (rolled back)" when the last rollout of this
+	// owner's container of that name was rolled back (RolledBack says
+	// which specs and why).
+	Update     string                    `json:"update,omitempty"`
+	RolledBack *reconcile.RollbackRecord `json:"rolledBack,omitempty"`
 }
 
 // statusReport is `status -o json`, and what --against reads back.

@@ -30,6 +30,10 @@ Removals are counted over --removal-window (10m), across runs and with those of 
 running agent of the same owner: beyond --max-removals (more than half of the owned
 containers) they are held, shown as "-? NAME ... held" (status "held" in JSON) until
 approved (--allow-mass-removal here, "reconciler removals approve" for an agent).
+A new container must pass its healthcheck within update.progressDeadline; a rollout
+that does not is rolled back (update.autoRollback, the default), and its spec is held,
+"~? NAME recreate ... held", until the manifest changes. update.strategy: startFirst
+starts the new container beside the old one when the two can coexist.
 
 Exit codes: 0 done or nothing to do; 1 any error (invalid manifest, incompatible
 image, failed action); 2 with --detailed-exitcode when changes are pending (dry run,
@@ -81,15 +85,29 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
+			rollbacks, err := g.rollbacks()
+			if err != nil {
+				return err
+			}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
-			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, f.executor(d, g), f.dryRun)
+			policy.RolledBack = rollbacks.Active()
+			ex := f.executor(d, g)
+			if !f.dryRun {
+				ex.Rollbacks = rollbacks
+			}
+			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, ex, f.dryRun)
 			if err != nil {
 				return err
 			}
 			if !f.dryRun && ledger.Record(time.Now(), f.removalWindow, plan) {
 				if err := ledger.Save(ledgerPath); err != nil {
 					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
+				}
+			}
+			if !f.dryRun {
+				if err := rollbacks.Keep(plan.RolledBackNames()); err != nil {
+					g.log.Warn("the rollback record was not updated", zap.Error(err))
 				}
 			}
 			return g.finishPlan(plan, detailed)

@@ -43,6 +43,7 @@ the spec it was created with (environment values hidden), where the driver kept 
 			for _, s := range systems {
 				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
+			g.markRolledBack(list)
 			if g.data() {
 				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
 			}
@@ -50,7 +51,11 @@ the spec it was created with (environment values hidden), where the driver kept 
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tOWNER\tMANAGED\tISOLATION\tSTATE\tIMAGE\tID")
 			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, c.State, c.Image, c.ID)
+				state := string(c.State)
+				if c.Update != "" {
+					state += ", " + c.Update
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, state, c.Image, c.ID)
 			}
 			return tw.Flush()
 		},

@@ -134,6 +134,10 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
+	rollbacks, err := g.rollbacks()
+	if err != nil {
+		return err
+	}
 
 	agent := &reconcile.Agent{
 		Sources:    sources,
@@ -148,6 +152,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
 		LedgerPath:    ledgerPath,
+		Rollbacks:     rollbacks,
 	}
 	ops, closeOps, err := f.ops.newOps(g, agent, d, gits)
 	if err != nil {
