@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -28,10 +29,6 @@ type Watcher struct {
 	Send        func(Event)
 	// SourceFailingAfter is DefaultSourceFailingAfter if 0.
 	SourceFailingAfter int
-	// Rollback, if set, tells an action that rolled an update back: such
-	// an action is reported as a Rollback, not as Failed. (The executor
-	// marks them; until it does, nil reports none.)
-	Rollback func(reconcile.Action) bool
 
 	// failing are the containers reported failing, with the reason given.
 	failing map[string]bool
@@ -76,7 +73,7 @@ func (w *Watcher) observePlan(r reconcile.PassReport, at time.Time) (recovered [
 		case a.Status == reconcile.StatusHeld:
 			held = append(held, a.Name)
 			heldWhy = a.HoldReason
-		case w.Rollback != nil && w.Rollback(a):
+		case errors.Is(a.Err, reconcile.ErrRolledBack): // reported as a rollback, not a failure
 			rolled = append(rolled, a.Name)
 			rolledWhy = append(rolledWhy, actionWhy(a))
 		case a.Status == reconcile.StatusFailed:

@@ -22,7 +22,7 @@ func pass(actions ...string) reconcile.PassReport {
 		case "failed", "rollback":
 			act.Status, act.Err = reconcile.StatusFailed, errors.New("image not found")
 			if status == "rollback" {
-				act.Reason = "rolled back"
+				act.Err = fmt.Errorf("%w: health check failed", reconcile.ErrRolledBack)
 			}
 		case "held":
 			act.Kind, act.HoldReason = reconcile.ActionRemove, "beyond --max-removals"
@@ -85,7 +85,7 @@ func TestWatcher(t *testing.T) {
 					t.Errorf("event %+v lacks host, owner, time or reasons", e)
 				}
 				got = append(got, fmt.Sprintf("%s %v", e.Event, e.Containers))
-			}, Rollback: func(a reconcile.Action) bool { return a.Reason == "rolled back" }}
+			}}
 			for _, p := range tt.passes {
 				w.Observe(p)
 			}
