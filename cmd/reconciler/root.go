@@ -127,6 +127,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newSimCommand(g),
 		newRemovalsCommand(g),
 		newVersionCommand(g),
+		newExportCommand(g),
 	)
 	return root
 }
