@@ -177,6 +177,7 @@ func (v *checker) spec(s *ContainerSpec) {
 	v.ports(s.Ports, s.Network.Mode)
 	v.network(s.Network)
 	v.devices(s.Devices)
+	v.placement(s.Placement)
 }
 
 // env checks variable names in a stable order. Values are never looked at
