@@ -84,8 +84,8 @@ func WriteJSON(w io.Writer, p Plan) error {
 		Host:      HostView(p.Host),
 		Actions:   make([]actionJSON, 0, len(p.Actions)),
 		Unchanged: p.Unchanged,
-		Errors:    make([]errorJSON, 0, len(p.Errors)),
-		Warnings:  make([]warningJSON, 0, len(p.Warnings)),
+		Errors:    errorsJSON(p.Errors),
+		Warnings:  warningsJSON(p.Warnings),
 	}
 	if out.Unchanged == nil {
 		out.Unchanged = []string{}
@@ -97,12 +97,6 @@ func WriteJSON(w io.Writer, p Plan) error {
 			aj.Error = a.Err.Error()
 		}
 		out.Actions = append(out.Actions, aj)
-	}
-	for _, e := range p.Errors {
-		out.Errors = append(out.Errors, errorJSON{Source: e.File, Line: e.Line, Name: e.Name, Message: problemMessage(e)})
-	}
-	for _, e := range p.Warnings {
-		out.Warnings = append(out.Warnings, warningJSON{Source: e.File, Name: e.Name, Message: problemMessage(e)})
 	}
 	for _, a := range p.Auto {
 		out.AutoIsolation = append(out.AutoIsolation, autoJSON(a))

@@ -295,8 +295,9 @@ func TestFields(t *testing.T) {
 			s.Network = spec.Network{Mode: "l2bridge", Namespace: "5B45201D-F2F2-4F3B-85BB-30FF1F953599"}
 			s.DependsOn = []spec.Dependency{{Name: "db"}}
 			s.RestartLimit = spec.RestartLimit{MaxRestarts: 2}
+			s.Placement = spec.Placement{Hostnames: []string{"web-*"}}
 		}, wantErrors: []string{"spec.devices", "spec.network.mode", "spec.network.namespace"},
-			wantWarnings: []string{"spec.dependsOn[0]", "spec.restartLimit"}},
+			wantWarnings: []string{"spec.dependsOn[0]", "spec.placement", "spec.restartLimit"}},
 		{name: "healthcheck", edit: func(s *spec.ContainerSpec) {
 			s.Isolation = spec.IsolationProcess
 			s.Healthcheck = spec.Healthcheck{TCP: 80, Interval: "5s", Timeout: "2s", Retries: 4, StartPeriod: "12s"}

@@ -208,6 +208,9 @@ func (e *exporter) unmapped() {
 	for i, d := range s.DependsOn {
 		e.warn(fmt.Sprintf("spec.dependsOn[%d]", i), "Kubernetes starts pods independently: %s is not waited for; an init container that waits for its Service does it", d.Name)
 	}
+	if s.Placement.Defined() {
+		e.warn("spec.placement", "not exported: the pod goes to any Windows node of the image's build; label the nodes and add a nodeSelector or node affinity for the hosts it admits")
+	}
 	if s.RestartLimit != (spec.RestartLimit{}) {
 		e.warn("spec.restartLimit", "the kubelet restarts an exited container with its own back-off (CrashLoopBackOff) and no limit")
 	}
