@@ -141,6 +141,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	}
 
 	status := statusapi.NewStatus(gits, d, nil)
+	status.SetFacts(f.apply.hostFacts)
 	agent := &reconcile.Agent{
 		Sources:    sources,
 		Driver:     d,

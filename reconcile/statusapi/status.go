@@ -10,6 +10,7 @@ import (
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // GitSource is what the API needs of a git source: its status for GET
@@ -29,9 +30,10 @@ type Status struct {
 	pulls driver.PullReporter // nil when the driver does not pull images
 	now   func() time.Time
 
-	mu   sync.Mutex
-	plan *reconcile.Plan
-	at   time.Time
+	mu    sync.Mutex
+	plan  *reconcile.Plan
+	at    time.Time
+	facts spec.HostFacts
 }
 
 // NewStatus returns the status of an agent with these git sources. d is
@@ -61,13 +63,14 @@ type statusJSON struct {
 	Plan       json.RawMessage       `json:"plan"`
 	GitSources []source.GitStatus    `json:"git"`
 	Pulls      []driver.PullProgress `json:"pulls"`
+	Applied    *appliedJSON          `json:"applied"`
 }
 
 // ServeHTTP answers GET /status with statusJSON, the plan in the JSON of
 // reconcile.WriteJSON (DESIGN §6).
 func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	plan, at := s.plan, s.at
+	plan, at, facts := s.plan, s.at, s.facts
 	s.mu.Unlock()
 	out := statusJSON{LastPass: at, Plan: json.RawMessage("null"),
 		GitSources: make([]source.GitStatus, 0, len(s.gits)), Pulls: []driver.PullProgress{}}
@@ -87,6 +90,7 @@ func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 			out.Pulls = p
 		}
 	}
+	out.Applied = s.applied(plan, at, facts)
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
