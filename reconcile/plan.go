@@ -92,6 +92,9 @@ type Plan struct {
 	// Auto is what isolation: auto resolved to on this host, and why, for
 	// every declared container that asks for it and can run here, by name.
 	Auto []AutoIsolation
+	// Elsewhere are the declared containers whose placement does not
+	// admit this host, by name: they are not desired here.
+	Elsewhere []PlacedElsewhere
 
 	// owned is how many containers this owner had when the plan was made.
 	owned int
@@ -104,6 +107,14 @@ type AutoIsolation struct {
 	// Isolation is process or hyperv.
 	Isolation spec.Isolation
 	// Reason says why, naming the image and host versions.
+	Reason string
+}
+
+// PlacedElsewhere is a declared container whose placement does not admit
+// the plan's host.
+type PlacedElsewhere struct {
+	Name, Source string
+	// Reason says which criterion of the placement refused the host.
 	Reason string
 }
 
@@ -234,6 +245,9 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 	slices.SortFunc(elsewhere, func(a, b spec.Elsewhere) int {
 		return cmp.Compare(a.Container.Metadata.Name, b.Container.Metadata.Name)
 	})
+	for _, e := range elsewhere {
+		plan.Elsewhere = append(plan.Elsewhere, PlacedElsewhere{Name: e.Container.Metadata.Name, Source: e.Container.Origin.String(), Reason: e.Why})
+	}
 	live := slices.Clone(observed)
 	slices.SortFunc(live, func(a, b driver.System) int { return cmp.Compare(a.Name, b.Name) })
 

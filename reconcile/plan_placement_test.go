@@ -70,6 +70,13 @@ func TestComputePlanPlacement(t *testing.T) {
 				}
 			}
 			checkProblems(t, "warning", plan.Warnings, tt.wantWarnings)
+			for _, c := range tt.desired {
+				admitted, _, _ := c.Spec.Placement.Admits(paris, server2022)
+				listed := slices.ContainsFunc(plan.Elsewhere, func(e PlacedElsewhere) bool { return e.Name == c.Metadata.Name && e.Reason != "" })
+				if admitted == listed {
+					t.Errorf("%s: admitted %v, listed elsewhere %v: %+v", c.Metadata.Name, admitted, listed, plan.Elsewhere)
+				}
+			}
 		})
 	}
 }

@@ -23,6 +23,13 @@ type (
 		Warnings  []warningJSON `json:"warnings"`
 		// AutoIsolation is there when a container says isolation: auto.
 		AutoIsolation []autoJSON `json:"autoIsolation,omitempty"`
+		// Elsewhere is there when a placement does not admit this host.
+		Elsewhere []elsewhereJSON `json:"elsewhere,omitempty"`
+	}
+	elsewhereJSON struct {
+		Name   string `json:"name"`
+		Source string `json:"source"`
+		Reason string `json:"reason"`
 	}
 	autoJSON struct {
 		Name      string         `json:"name"`
@@ -100,6 +107,9 @@ func WriteJSON(w io.Writer, p Plan) error {
 	}
 	for _, a := range p.Auto {
 		out.AutoIsolation = append(out.AutoIsolation, autoJSON(a))
+	}
+	for _, e := range p.Elsewhere {
+		out.Elsewhere = append(out.Elsewhere, elsewhereJSON(e))
 	}
 	// Encoded compact, then indented into a buffer grown once: the
 	// Encoder's own indenting grows its buffer by doubling, which for a
@@ -236,6 +246,9 @@ func writeProblems(w io.Writer, p Plan, paint func(color, s string) string) {
 // color adds ANSI colours (for terminals only).
 func WriteValidation(w io.Writer, p Plan, checked int, color bool) error {
 	writeAuto(w, p, func(string) bool { return true })
+	for _, e := range p.Elsewhere {
+		fmt.Fprintf(w, "  %s (%s) is for other hosts: %s\n", e.Name, e.Source, e.Reason)
+	}
 	writeProblems(w, p, painter(color))
 	_, err := fmt.Fprintf(w, "%d container(s) checked against %s: %d error(s), %d warning(s)\n",
 		checked, p.Host, len(p.Errors), len(p.Warnings))
