@@ -28,7 +28,7 @@ is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
 --host-sku server (a server with Hyper-V unless --host-sku and --no-hyperv, which go
 with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 		Example: `  reconciler validate examples/manifests
-  reconciler validate --fleet examples/fleet/fleet.yaml examples/fleet/manifests
+  reconciler validate --fleet examples/fleet/fleet.yaml examples/fleet/shared 'examples/fleet/hosts/{hostname}'
   reconciler validate --host-os 10.0.17763.5329 --host-sku client ./manifests`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeManifestPaths,
