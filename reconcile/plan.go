@@ -88,6 +88,9 @@ type Action struct {
 	// approvable marks a removal held by the removal limit, which an
 	// approval releases (a partial view is released by fixing it).
 	approvable bool
+	// byPlacement marks the removal of a container still declared, whose
+	// placement does not admit this host.
+	byPlacement bool
 }
 
 // String renders the action for logs: "recreate web (isolation process →
@@ -108,6 +111,9 @@ type Plan struct {
 	// Auto is what isolation: auto resolved to on this host, and why, for
 	// every declared container that asks for it and can run here, by name.
 	Auto []AutoIsolation
+	// Elsewhere are the declared containers whose placement does not
+	// admit this host, by name: they are not desired here.
+	Elsewhere []PlacedElsewhere
 
 	// owned is how many containers this owner had when the plan was made.
 	owned int
@@ -136,6 +142,14 @@ type AutoIsolation struct {
 	// Isolation is process or hyperv.
 	Isolation spec.Isolation
 	// Reason says why, naming the image and host versions.
+	Reason string
+}
+
+// PlacedElsewhere is a declared container whose placement does not admit
+// the plan's host.
+type PlacedElsewhere struct {
+	Name, Source string
+	// Reason says which criterion of the placement refused the host.
 	Reason string
 }
 
@@ -203,6 +217,20 @@ type Policy struct {
 	// Rollbacks): a recreate to one of them is held until the manifest's
 	// spec changes.
 	RolledBack map[string]RollbackRecord
+	// Facts name this host for spec.placement: a container whose
+	// placement does not admit it is not desired here, and the removal
+	// of one running here is held until approved.
+	Facts spec.HostFacts
+}
+
+// placedElsewhere finds name among the containers placed on other hosts
+// (sorted by name), and says why this host is not one of them.
+func placedElsewhere(elsewhere []spec.Elsewhere, name string) (string, bool) {
+	i, ok := slices.BinarySearchFunc(elsewhere, name, func(e spec.Elsewhere, n string) int { return cmp.Compare(e.Container.Metadata.Name, n) })
+	if !ok {
+		return "", false
+	}
+	return elsewhere[i].Why, true
 }
 
 // problemAt builds a problem about container c.
@@ -222,7 +250,10 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // or a source holds removals; the removals of a window beyond MaxRemovals
 // (counted with those done earlier in p.Removals) are held unless
 // approved or AllowMassRemoval; a new spec that the host cannot run never
-// tears down the running old one. A held removal is an action with
+// tears down the running old one; a container whose manifest is still
+// there but whose placement (p.Facts, host) does not admit this host is not
+// desired here, and its removal is held until approved, as a mistyped
+// placement must never remove it. A held removal is an action with
 // StatusHeld.
 //
 // Isolation "default" and "auto" are resolved on host (spec.CheckCompatibility)
@@ -242,11 +273,20 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 		Errors:    append([]spec.Problem{}, d.Errors...),
 		Warnings:  append([]spec.Problem{}, d.Warnings...),
 	}
-	desired := make([]*spec.Container, len(d.Containers))
-	for i := range d.Containers {
-		desired[i] = &d.Containers[i]
+	desired, elsewhere, placing := spec.PlaceOn(d.Containers, p.Facts, host)
+	if len(placing) > 0 {
+		// A placement that cannot be decided here holds removals, as
+		// any problem of the set does.
+		plan.Warnings = append(plan.Warnings, placing...)
+		d.Warnings = slices.Concat(d.Warnings, placing)
 	}
 	slices.SortFunc(desired, func(a, b *spec.Container) int { return cmp.Compare(a.Metadata.Name, b.Metadata.Name) })
+	slices.SortFunc(elsewhere, func(a, b spec.Elsewhere) int {
+		return cmp.Compare(a.Container.Metadata.Name, b.Container.Metadata.Name)
+	})
+	for _, e := range elsewhere {
+		plan.Elsewhere = append(plan.Elsewhere, PlacedElsewhere{Name: e.Container.Metadata.Name, Source: e.Container.Origin.String(), Reason: e.Why})
+	}
 	live := slices.Clone(observed)
 	slices.SortFunc(live, func(a, b driver.System) int { return cmp.Compare(a.Name, b.Name) })
 
@@ -272,8 +312,13 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 		j = k
 		owned += len(mine)
 		if c == nil {
+			why, placed := placedElsewhere(elsewhere, name)
 			for _, s := range mine {
 				a := removeAction(s, "no longer declared")
+				if placed {
+					a = removeAction(s, "declared, but not for this host: "+why)
+					a.byPlacement = true
+				}
 				a.undeclared = true
 				removals = append(removals, a)
 			}
@@ -429,7 +474,11 @@ func (p *Plan) holdRemovals(d spec.Set, removals []Action, policy Policy) {
 		return
 	}
 	w := policy.Removals
-	var limited []Action
+	var limited, placed []Action
+	defer func() {
+		p.hold(placed, "its manifest is still there, but its placement does not admit this host, and a placement may be mistyped: "+
+			"approve the removal with `reconciler removals approve NAME` (running agent) or pass --allow-mass-removal", true)
+	}()
 	approved := 0
 	for _, a := range removals {
 		switch {
@@ -439,6 +488,8 @@ func (p *Plan) holdRemovals(d spec.Set, removals []Action, policy Policy) {
 			a.approved, a.Reason = true, a.Reason+"; removal approved"
 			p.Actions = append(p.Actions, a)
 			approved++
+		case a.byPlacement && !policy.AllowMassRemoval:
+			placed = append(placed, a)
 		default:
 			limited = append(limited, a)
 		}

@@ -24,6 +24,13 @@ type (
 		Warnings  []warningJSON `json:"warnings"`
 		// AutoIsolation is there when a container says isolation: auto.
 		AutoIsolation []autoJSON `json:"autoIsolation,omitempty"`
+		// Elsewhere is there when a placement does not admit this host.
+		Elsewhere []elsewhereJSON `json:"elsewhere,omitempty"`
+	}
+	elsewhereJSON struct {
+		Name   string `json:"name"`
+		Source string `json:"source"`
+		Reason string `json:"reason"`
 	}
 	autoJSON struct {
 		Name      string         `json:"name"`
@@ -99,8 +106,8 @@ func WriteJSON(w io.Writer, p Plan) error {
 		Host:      HostView(p.Host),
 		Actions:   make([]actionJSON, 0, len(p.Actions)),
 		Unchanged: p.Unchanged,
-		Errors:    make([]errorJSON, 0, len(p.Errors)),
-		Warnings:  make([]warningJSON, 0, len(p.Warnings)),
+		Errors:    errorsJSON(p.Errors),
+		Warnings:  warningsJSON(p.Warnings),
 	}
 	if out.Unchanged == nil {
 		out.Unchanged = []string{}
@@ -117,14 +124,11 @@ func WriteJSON(w io.Writer, p Plan) error {
 		}
 		out.Actions = append(out.Actions, aj)
 	}
-	for _, e := range p.Errors {
-		out.Errors = append(out.Errors, errorJSON{Source: e.File, Line: e.Line, Name: e.Name, Message: problemMessage(e)})
-	}
-	for _, e := range p.Warnings {
-		out.Warnings = append(out.Warnings, warningJSON{Source: e.File, Name: e.Name, Message: problemMessage(e)})
-	}
 	for _, a := range p.Auto {
 		out.AutoIsolation = append(out.AutoIsolation, autoJSON(a))
+	}
+	for _, e := range p.Elsewhere {
+		out.Elsewhere = append(out.Elsewhere, elsewhereJSON(e))
 	}
 	// Encoded compact, then indented into a buffer grown once: the
 	// Encoder's own indenting grows its buffer by doubling, which for a
@@ -282,6 +286,9 @@ func writeProblems(w io.Writer, p Plan, paint func(color, s string) string) {
 // color adds ANSI colours (for terminals only).
 func WriteValidation(w io.Writer, p Plan, checked int, color bool) error {
 	writeAuto(w, p, func(string) bool { return true })
+	for _, e := range p.Elsewhere {
+		fmt.Fprintf(w, "  %s (%s) is for other hosts: %s\n", e.Name, e.Source, e.Reason)
+	}
 	writeProblems(w, p, painter(color))
 	_, err := fmt.Fprintf(w, "%d container(s) checked against %s: %d error(s), %d warning(s)\n",
 		checked, p.Host, len(p.Errors), len(p.Warnings))

@@ -28,9 +28,9 @@ const hashVersion = "v1-"
 // so that "default" becoming an explicit "process", or "auto" that
 // resolves to the mode running, is not a change, while "auto" resolving
 // to another mode after a host change is), osVersion (a hint about the
-// image), restartPolicy, restartLimit, healthcheck, dependsOn or update
-// (they say how the agent runs and replaces the container, not what it
-// is).
+// image), restartPolicy, restartLimit, healthcheck, dependsOn, update or
+// placement (they say how, and where, the agent runs and replaces the
+// container, not what it is).
 //
 // The encoding is written field by field, never derived from the struct,
 // so adding a field to ContainerSpec changes no existing hash: each field

@@ -13,7 +13,7 @@ import (
 // ContainerSpec without deciding which list it belongs to.
 var (
 	hashedFields   = []string{"Image", "Command", "WorkingDir", "Env", "Hostname", "Resources", "Mounts", "NamedPipes", "Ports", "Network", "Devices"}
-	unhashedFields = []string{"Isolation", "OSVersion", "RestartPolicy", "RestartLimit", "Healthcheck", "DependsOn", "Update"}
+	unhashedFields = []string{"Isolation", "OSVersion", "RestartPolicy", "RestartLimit", "Healthcheck", "DependsOn", "Update", "Placement"}
 )
 
 // webContainer is testdata/web.yaml, parsed and defaulted.

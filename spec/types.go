@@ -109,6 +109,9 @@ type ContainerSpec struct {
 	DependsOn []Dependency `json:"dependsOn,omitempty"`
 	// Update says how a change to the container is rolled out.
 	Update Update `json:"update,omitzero"`
+	// Placement says which hosts of a fleet the container is meant for;
+	// a host it does not admit does not run it.
+	Placement Placement `json:"placement,omitzero"`
 }
 
 // Duration is a duration as written in a manifest, in Go's syntax ("5s",

@@ -169,6 +169,7 @@ func (v *checker) spec(s *ContainerSpec) {
 	v.ports(s.Ports, s.Network.Mode)
 	v.network(s.Network)
 	v.devices(s.Devices)
+	v.placement(s.Placement)
 }
 
 // commandLine checks the entries of a command at path in, named what in

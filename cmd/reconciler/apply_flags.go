@@ -8,6 +8,7 @@ import (
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/reconcile"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // applyFlags are the planning and execution flags shared by reconcile and
@@ -23,6 +24,9 @@ type applyFlags struct {
 	timeout          time.Duration
 	readTimeout      time.Duration
 	stopTimeout      time.Duration
+	// facts are --hostname and --host-label; hostFacts what check read.
+	facts     factsFlags
+	hostFacts spec.HostFacts
 }
 
 func (f *applyFlags) register(fs *pflag.FlagSet) {
@@ -36,6 +40,7 @@ func (f *applyFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", reconcile.DefaultTimeout, "time limit of each create or remove, retries included")
 	fs.DurationVar(&f.readTimeout, "read-timeout", reconcile.DefaultReadTimeout, "time limit of each read of the host (its build, its compute systems): a host that does not answer fails the pass, which is retried")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", reconcile.DefaultStopGrace, "how long a removed container gets to shut down before it is terminated")
+	f.facts.register(fs)
 }
 
 // check refuses flag values no pass could use.
@@ -46,11 +51,13 @@ func (f *applyFlags) check() error {
 	if f.readTimeout <= 0 {
 		return fmt.Errorf("--read-timeout %s: must be positive", f.readTimeout)
 	}
-	return nil
+	var err error
+	f.hostFacts, err = f.facts.facts()
+	return err
 }
 
 func (f *applyFlags) policy(owner string) reconcile.Policy {
-	return reconcile.Policy{Owner: owner, AllowMassRemoval: f.allowMassRemoval, MaxRemovals: f.maxRemovals, Strict: f.strict, DenyHostAccess: f.denyHostAccess}
+	return reconcile.Policy{Owner: owner, AllowMassRemoval: f.allowMassRemoval, MaxRemovals: f.maxRemovals, Strict: f.strict, DenyHostAccess: f.denyHostAccess, Facts: f.hostFacts}
 }
 
 func (f *applyFlags) executor(d driver.Driver, g *globals) *reconcile.Executor {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -49,15 +50,24 @@ the exit code.`,
 			if err := f.check(); err != nil {
 				return err
 			}
-			set, err := spec.Load(paths...)
-			if err != nil {
-				return err
+			// load reads the manifests, the paths filled with the facts of
+			// the host planned for.
+			load := func(host func(context.Context) (spec.Host, error)) (spec.Set, error) {
+				paths, err := g.expandPaths(paths, f.hostFacts, func() (spec.Host, error) { return host(cmd.Context()) })
+				if err != nil {
+					return spec.Set{}, err
+				}
+				return spec.Load(paths...)
 			}
 			if against != "" {
 				if !f.dryRun {
 					return fmt.Errorf("--against plans against a snapshot of another host, which cannot be changed from here: add --dry-run")
 				}
 				snapshot, err := loadSnapshot(against)
+				if err != nil {
+					return err
+				}
+				set, err := load(snapshot.Host)
 				if err != nil {
 					return err
 				}
@@ -74,6 +84,10 @@ the exit code.`,
 				return err
 			}
 			defer closeDriver()
+			set, err := load(d.Host)
+			if err != nil {
+				return err
+			}
 			if !f.dryRun {
 				lock, err := g.lockAgent()
 				if err != nil {

@@ -130,6 +130,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newResumeCommand(g),
 		newVersionCommand(g),
 		newSchemaCommand(g),
+		newExportCommand(g),
 	)
 	return root
 }

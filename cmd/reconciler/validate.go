@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,8 @@ import (
 func newValidateCommand(g *globals) *cobra.Command {
 	var (
 		host         hostFlags
+		facts        factsFlags
+		fleet        string
 		strict, deny bool
 	)
 	cmd := &cobra.Command{
@@ -25,11 +28,19 @@ is the driver's (--driver) unless --host-os names one, e.g. --host-os ltsc2019
 --host-sku server (a server with Hyper-V unless --host-sku and --no-hyperv, which go
 with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 		Example: `  reconciler validate examples/manifests
+  reconciler validate --fleet examples/fleet/fleet.yaml examples/fleet/shared 'examples/fleet/hosts/{hostname}'
   reconciler validate --host-os 10.0.17763.5329 --host-sku client ./manifests`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeManifestPaths,
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			set, err := spec.Load(paths...)
+			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
+			if fleet != "" {
+				if host.given(cmd.Flags()) || cmd.Flags().Changed("hostname") || cmd.Flags().Changed("host-label") {
+					return fmt.Errorf("--fleet describes the hosts: --host-os, --host-sku, --no-hyperv, --hostname and --host-label go without it")
+				}
+				return g.validateFleet(fleet, paths, policy)
+			}
+			hf, err := facts.facts()
 			if err != nil {
 				return err
 			}
@@ -37,7 +48,15 @@ with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			policy := reconcile.Policy{Owner: g.owner, Strict: strict, DenyHostAccess: deny}
+			paths, err = g.expandPaths(paths, hf, func() (spec.Host, error) { return h, nil })
+			if err != nil {
+				return err
+			}
+			set, err := spec.Load(paths...)
+			if err != nil {
+				return err
+			}
+			policy.Facts = hf
 			plan := reconcile.ComputePlan(set, nil, h, policy)
 			plan.DryRun = true
 			if g.data() {
@@ -56,6 +75,8 @@ with --host-os, say otherwise). Exit 0 when valid, 1 otherwise.`,
 	}
 	fl := cmd.Flags()
 	host.register(fl, string(spec.SKUServer))
+	facts.register(fl)
+	fl.StringVar(&fleet, "fleet", "", "FLEET.yaml (hosts: [{name, build, sku, labels}]): show what each host would run, with which isolation, and fail on any host where something cannot run; PATH may be a template ("+spec.PathPlaceholders+")")
 	fl.BoolVar(&strict, "strict", false, "an image whose OS version cannot be told is an error")
 	fl.BoolVar(&deny, "deny-host-access", false, "manifests that pierce the isolation boundary are errors")
 	return cmd
@@ -77,4 +98,47 @@ func (g *globals) validationHost(cmd *cobra.Command, f *hostFlags) (spec.Host, e
 		return d.Host(cmd.Context())
 	}
 	return f.apply(cmd.Flags(), spec.Host{SKU: spec.SKUServer, HyperV: true})
+}
+
+// validateFleet is validate --fleet: every host of the fleet file plans
+// the set it would load (its own when the paths are templates).
+func (g *globals) validateFleet(file string, paths []string, policy reconcile.Policy) error {
+	fleet, problems := spec.LoadFleet(file)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(g.stderr, "! "+p.Error())
+		}
+		return &exitError{code: 1, err: fmt.Errorf("--fleet %s: %d problem(s)", file, len(problems))}
+	}
+	sets := make([]spec.Set, len(fleet.Hosts))
+	loaded := map[string]spec.Set{}
+	for i, h := range fleet.Hosts {
+		hp, err := expandAll(paths, h.Facts(), h.Host())
+		if err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+		key := strings.Join(hp, "\x00")
+		set, ok := loaded[key]
+		if !ok {
+			if set, err = spec.Load(hp...); err != nil {
+				return fmt.Errorf("host %s: %w", h.Name, err)
+			}
+			loaded[key] = set
+		}
+		sets[i] = set
+	}
+	fp := reconcile.PlanFleet(fleet.Hosts, sets, policy)
+	var err error
+	if g.data() {
+		err = g.writeData(fp.View())
+	} else {
+		err = reconcile.WriteFleet(g.stdout, fp, isTerminal(g.stdout))
+	}
+	if err != nil {
+		return err
+	}
+	if fp.Failed() {
+		return &exitError{code: 1}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/reconcile/statusapi"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // watchFlags are the flags of the watch command.
@@ -53,6 +54,11 @@ Sources (repeatable; names must be unique across all of them):
                POST /hooks/git at --listen; --ref and --path are given once for all
                repositories or once per --git, in order
 
+One repository for a fleet: --dir and --path may be templates of this host's facts,
+{hostname} (lowercase), {build}, {ltsc} and {label:KEY} (from --host-label KEY=VALUE),
+so that every host runs the same command line; a manifest's placement (host name
+globs, label matchers, OS builds) keeps it to the hosts it admits.
+
 A git token goes in --git-token-file or $RECONCILER_GIT_TOKEN, never in the URL: a URL
 with a password or token in it is refused, and a token is not sent over plain http://
 without --allow-insecure-http. URL user info is never logged, shown or cached.
@@ -79,7 +85,8 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 		Example: `  reconciler watch --dir C:\manifests
   reconciler watch --git https://git.example.com/ops/host1.git --ref main --path hosts/web1 \
       --git-token-file C:\secrets\token --listen 127.0.0.1:9440 --webhook-secret-file C:\secrets\hook \
-      --api-token-file C:\secrets\api-token --notify teams=https://example.webhook.office.com/...`,
+      --api-token-file C:\secrets\api-token --notify teams=https://example.webhook.office.com/...
+  reconciler watch --git https://git.example.com/ops/fleet.git --path 'hosts/{hostname}' --host-label site=paris`,
 		Args: noWatchArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.apply.check(); err != nil {
@@ -116,10 +123,6 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if len(f.dirs) == 0 && len(f.gitURLs) == 0 {
 		return errors.New("nothing to watch: give at least one --dir or --git")
 	}
-	sources, gits, err := f.sources(g)
-	if err != nil {
-		return err
-	}
 	lock, err := g.lockAgent()
 	if err != nil {
 		return err
@@ -130,6 +133,19 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		return err
 	}
 	defer closeDriver()
+	// --dir and --path may be templates of this host's facts: every host
+	// of a fleet runs the same command line.
+	host := func() (spec.Host, error) { return d.Host(ctx) }
+	if f.dirs, err = g.expandPaths(f.dirs, f.apply.hostFacts, host); err != nil {
+		return err
+	}
+	if f.gitPaths, err = g.expandPaths(f.gitPaths, f.apply.hostFacts, host); err != nil {
+		return err
+	}
+	sources, gits, err := f.sources(g)
+	if err != nil {
+		return err
+	}
 	ledgerPath, ledger, err := g.removalLedger()
 	if err != nil {
 		return err
@@ -138,7 +154,6 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
-
 	agent := &reconcile.Agent{
 		Sources:    sources,
 		Driver:     d,
@@ -159,6 +174,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		return err
 	}
 	defer closeOps()
+	ops.status.SetFacts(f.apply.hostFacts)
 	if f.listen != "" {
 		stop, err := f.serve(g, ops, len(gits) > 0, agent)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/source"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // GitSource is what the API needs of a git source: its status for GET
@@ -40,6 +41,8 @@ type Status struct {
 	report *reconcile.PassReport
 	// suspension, if set, is shown.
 	suspension *Suspension
+	// facts name the host in GET /status (applied).
+	facts spec.HostFacts
 }
 
 // ShowSuspension has GET /status show s.
@@ -131,6 +134,7 @@ type statusJSON struct {
 	Suspension *SuspensionState      `json:"suspension,omitempty"`
 	Ready      bool                  `json:"ready"`
 	NotReady   string                `json:"notReady,omitempty"`
+	Applied    *appliedJSON          `json:"applied"`
 }
 
 // sourceJSON is a source of any kind as the last pass read it.
@@ -144,7 +148,7 @@ type sourceJSON struct {
 // reconcile.WriteJSON (DESIGN §6).
 func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	plan, at, report, sp := s.plan, s.at, s.report, s.suspension
+	plan, at, report, sp, facts := s.plan, s.at, s.report, s.suspension, s.facts
 	s.mu.Unlock()
 	out := statusJSON{LastPass: at, Plan: json.RawMessage("null"), Sources: []sourceJSON{},
 		GitSources: make([]source.GitStatus, 0, len(s.gits)), Pulls: []driver.PullProgress{}}
@@ -178,6 +182,7 @@ func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 			out.Pulls = p
 		}
 	}
+	out.Applied = s.applied(plan, at, facts)
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
