@@ -51,7 +51,7 @@ func (r *RetryBackoff) Active(now time.Time) map[string]Deferral {
 func (r *RetryBackoff) Record(now time.Time, plan Plan) []string {
 	var added []string
 	for _, a := range plan.Actions {
-		if a.Kind != ActionRecreate || a.request == nil || errors.Is(a.Err, ErrNotStarted) {
+		if a.Kind != ActionRecreate || a.request == nil || errors.Is(a.Err, ErrNotStarted) || errors.Is(a.Err, ErrDependencyNotReady) {
 			continue // a recreate never tried says nothing of its spec
 		}
 		switch a.Status {
