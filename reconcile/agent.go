@@ -136,6 +136,11 @@ type Agent struct {
 	// LedgerPath is set.
 	Ledger     RemovalLedger
 	LedgerPath string
+	// Restarts counts the restarts of exited containers for their flap
+	// limit (see LoadRestartLedger); unless DryRun the agent keeps it up
+	// to date, and writes it to RestartsPath when it changed, if set.
+	Restarts     RestartLedger
+	RestartsPath string
 	// Now is the clock of the removal window and of the retry backoff of
 	// failed recreates (time.Now if nil).
 	Now func() time.Time
@@ -329,6 +334,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
 	policy.Deferred = a.retries.Active(a.now())
 	policy.Hashes = &a.hashes
+	policy.Restarts = a.Restarts.At(a.now())
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -348,6 +354,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		a.saveLedger(log)
 	}
 	if !a.DryRun {
+		a.noteRestarts(log, plan)
 		for _, name := range a.retries.Record(a.now(), plan) {
 			d := a.retries.failed[name]
 			log.Warn("recreate failed: its new spec waits before it is tried again",

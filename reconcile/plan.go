@@ -92,6 +92,9 @@ type Plan struct {
 
 	// owned is how many containers this owner had when the plan was made.
 	owned int
+	// limited are the restarts the flap limit left out (see
+	// limitRestarts).
+	limited []limitedRestart
 }
 
 // AutoIsolation is the isolation a container declared with isolation: auto
@@ -164,6 +167,10 @@ type Policy struct {
 	// Hashes, if set, remembers spec hashes across plans (see
 	// SpecHashes); nil hashes every spec.
 	Hashes *SpecHashes
+	// Restarts are the restarts of exited containers done within their
+	// windows (see RestartLedger): past a container's restartLimit it is
+	// left stopped. The zero value counts none.
+	Restarts RestartCounts
 }
 
 // problemAt builds a problem about container c.
@@ -243,6 +250,7 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 		removals = plan.planContainer(c, mine, foreign, &checks, removals)
 	}
 	plan.owned = owned
+	plan.limitRestarts(desired, p.Restarts)
 	plan.holdRemovals(d, removals, p)
 	sortActions(plan.Actions)
 	return plan

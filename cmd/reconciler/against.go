@@ -24,6 +24,18 @@ type statusHost struct {
 type statusContainer struct {
 	driver.System
 	Managed bool `json:"managed"`
+	// StateReason says why a stopped container stays so: "restart
+	// limit: 5 in 10m" when the flap limit left it stopped.
+	StateReason string `json:"stateReason,omitempty"`
+}
+
+// stateText is the state as the text views show it: "stopped (restart
+// limit: 5 in 10m)".
+func (c statusContainer) stateText() string {
+	if c.StateReason == "" {
+		return string(c.State)
+	}
+	return string(c.State) + " (" + c.StateReason + ")"
 }
 
 // statusReport is `status -o json`, and what --against reads back.

@@ -81,8 +81,13 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
+			restartsPath, restarts, err := g.restartLedger()
+			if err != nil {
+				return err
+			}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
+			policy.Restarts = restarts.At(time.Now())
 			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, f.executor(d, g), f.dryRun)
 			if err != nil {
 				return err
@@ -91,6 +96,9 @@ the exit code.`,
 				if err := ledger.Save(ledgerPath); err != nil {
 					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
 				}
+			}
+			if !f.dryRun {
+				g.recordRestarts(restartsPath, &restarts, plan)
 			}
 			return g.finishPlan(plan, detailed)
 		},

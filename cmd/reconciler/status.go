@@ -39,9 +39,10 @@ the spec it was created with (environment values hidden), where the driver kept 
 			if err != nil {
 				return err
 			}
+			notes := g.stateNotes(systems)
 			list := make([]statusContainer, 0, len(systems))
 			for _, s := range systems {
-				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
+				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner, StateReason: notes[s.ID]})
 			}
 			if g.data() {
 				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
@@ -50,7 +51,7 @@ the spec it was created with (environment values hidden), where the driver kept 
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tOWNER\tMANAGED\tISOLATION\tSTATE\tIMAGE\tID")
 			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, c.State, c.Image, c.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, c.stateText(), c.Image, c.ID)
 			}
 			return tw.Flush()
 		},

@@ -27,7 +27,8 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 	if err != nil {
 		return err
 	}
-	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner}}
+	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner,
+		StateReason: g.stateNotes([]driver.System{sys})[sys.ID]}}
 	if reader, ok := d.(driver.RequestReader); ok {
 		req, err := reader.CreatedWith(cmd.Context(), sys.ID)
 		switch {
@@ -65,7 +66,7 @@ func writeDetail(g *globals, c containerDetail, now time.Time) error {
 	row("id", c.ID)
 	row("owner", c.Owner+yesNo(c.Managed, " (this agent's)", " (not this agent's: never touched)"))
 	row("isolation", string(c.Isolation))
-	state := string(c.State)
+	state := c.stateText()
 	if c.State == driver.StateStopped {
 		state += fmt.Sprintf(", exit code %d", c.ExitCode)
 	}

@@ -123,6 +123,10 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
+	restartsPath, restarts, err := g.restartLedger()
+	if err != nil {
+		return err
+	}
 
 	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
@@ -139,6 +143,8 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
 		LedgerPath:    ledgerPath,
+		Restarts:      restarts,
+		RestartsPath:  restartsPath,
 	}
 	if f.listen != "" {
 		stop, err := f.serve(g, status, len(gits) > 0, agent)
