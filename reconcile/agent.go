@@ -42,6 +42,7 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 		return Plan{}, fmt.Errorf("list compute systems: %w", err)
 	}
 	plan := ComputePlan(desired, observed, host, policy)
+	plan.observed = observed
 	describeChanges(ctx, reads, d, &plan)
 	plan.DryRun = dryRun
 	if !dryRun {
@@ -141,6 +142,9 @@ type Agent struct {
 	// to date, and writes it to RestartsPath when it changed, if set.
 	Restarts     RestartLedger
 	RestartsPath string
+	// Health, if set, is told after each pass which running containers
+	// declare a healthcheck, and watches their health; Run closes it.
+	Health *HealthMonitor
 	// Now is the clock of the removal window and of the retry backoff of
 	// failed recreates (time.Now if nil).
 	Now func() time.Time
@@ -227,6 +231,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.TrimMemory {
 		defer a.mem.start(log)()
 	}
+	defer a.Health.Close()
 	a.triggerFor("start")
 	for {
 		select {
@@ -348,6 +353,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		return
 	}
 	a.hashes.Sweep()
+	if a.Health != nil {
+		a.Health.Set(healthTargets(desired, &plan, policy.Owner, a.now()))
+	}
+	plan.observed = nil
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {

@@ -95,6 +95,9 @@ type Plan struct {
 	// limited are the restarts the flap limit left out (see
 	// limitRestarts).
 	limited []limitedRestart
+	// observed are the live systems the plan was made from, while the
+	// agent's pass needs them (see healthTargets).
+	observed []driver.System
 }
 
 // AutoIsolation is the isolation a container declared with isolation: auto
