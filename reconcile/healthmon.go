@@ -302,10 +302,11 @@ func runningOf(systems []driver.System, name, owner string) (driver.System, bool
 
 // CheckOnce runs hc once against the running system s, bounded by hc's
 // timeout, and says its health: healthy when the check passes; when it
-// fails, starting within hc's start period since s was created, else
-// unhealthy, with what the check saw. It is what a one-shot command (no
-// agent, no history of checks) can tell. A driver that cannot run health
-// checks gives ErrNoHealthCheck.
+// fails (or cannot be run), starting within hc's start period since s was
+// created, else unhealthy, with what the check saw. It is what a one-shot
+// command (no agent, no history of checks) can tell. Errors: ErrNoHealthCheck
+// for a driver that cannot run health checks, driver.ErrNotFound for a
+// system that is gone.
 func CheckOnce(ctx context.Context, d driver.Driver, s driver.System, hc spec.Healthcheck, now time.Time) (ContainerHealth, error) {
 	checker, ok := d.(driver.HealthChecker)
 	if !ok {
@@ -316,14 +317,55 @@ func CheckOnce(ctx context.Context, d driver.Driver, s driver.System, hc spec.He
 	switch {
 	case err == nil:
 		return h, nil
-	case !errors.Is(err, driver.ErrUnhealthy):
-		return ContainerHealth{}, err // the check could not be run
+	case errors.Is(err, driver.ErrNotFound):
+		return ContainerHealth{}, err
 	}
 	h.Health, h.LastFailure, h.Failures = HealthUnhealthy, err.Error(), 1
 	if now.Sub(s.Created) < hc.Timing().StartPeriod {
 		h.Health = HealthStarting
 	}
 	return h, nil
+}
+
+// checkAllParallel bounds the checks CheckRunning runs at once.
+const checkAllParallel = 8
+
+// CheckRunning runs one check (CheckOnce) of each running system of owner
+// whose recorded spec (driver.RequestReader) declares a healthcheck, a
+// few at a time, and returns their health by system ID. It is how the
+// one-shot status command tells health; a driver that cannot run health
+// checks or keeps no specs gives none.
+func CheckRunning(ctx context.Context, d driver.Driver, systems []driver.System, owner string, now time.Time) map[string]ContainerHealth {
+	reader, ok := d.(driver.RequestReader)
+	out := map[string]ContainerHealth{}
+	if _, checks := d.(driver.HealthChecker); !ok || !checks {
+		return out
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, checkAllParallel)
+	for _, s := range systems {
+		if s.Owner != owner || s.State != driver.StateRunning {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			req, err := reader.CreatedWith(ctx, s.ID)
+			if err != nil || !req.Spec.Healthcheck.Defined() {
+				return
+			}
+			if h, err := CheckOnce(ctx, d, s, req.Spec.Healthcheck, now); err == nil {
+				mu.Lock()
+				out[s.ID] = h
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // runCheck runs hc once against the system id, bounded by hc's timeout: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -192,13 +193,14 @@ func TestCheckOnce(t *testing.T) {
 		{"passes", nil, time.Hour, HealthHealthy, nil},
 		{"fails after the start period", bad, time.Hour, HealthUnhealthy, nil},
 		{"fails within the start period", bad, 10 * time.Second, HealthStarting, nil},
-		{"cannot run", errors.New("exec: no such container process"), time.Hour, "", errors.New("")},
+		{"cannot run", errors.New("exec: no such container process"), time.Hour, HealthUnhealthy, nil},
+		{"gone", fmt.Errorf("web_1: %w", driver.ErrNotFound), time.Hour, "", driver.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &switchableHealth{answer: map[string]error{"web_1": tt.answer}, checks: map[string]int{}}
 			h, err := CheckOnce(context.Background(), d, driver.System{Name: "web", ID: "web_1", Created: now.Add(-tt.created)}, hc, now)
-			if (err != nil) != (tt.wantErr != nil) || h.Health != tt.want {
+			if !errors.Is(err, tt.wantErr) || h.Health != tt.want {
 				t.Fatalf("CheckOnce = %+v, %v; want %s", h, err, tt.want)
 			}
 			if tt.answer != nil && err == nil && h.LastFailure != tt.answer.Error() {
@@ -212,5 +214,29 @@ func TestCheckOnce(t *testing.T) {
 	}
 	if m := NewHealthMonitor(plain, nil, nil); m != nil {
 		t.Error("a monitor of a driver without health checks")
+	}
+}
+
+func TestCheckRunning(t *testing.T) {
+	d := newJournaled(t)
+	d.health["db"] = []error{fmt.Errorf("exit code 1: %w", driver.ErrUnhealthy)}
+	hc := spec.Healthcheck{TCP: 80, StartPeriod: "0s"}
+	applyPlan(t, d, 4,
+		ctr("web", img2022, spec.IsolationProcess, withHealth(hc)),
+		ctr("db", img2022, spec.IsolationProcess, withHealth(hc)),
+		ctr("plain", img2022, spec.IsolationProcess))
+	systems, err := d.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Health{}
+	for _, h := range CheckRunning(context.Background(), d, systems, "reconciler", time.Now()) {
+		got[h.Name] = h.Health
+	}
+	if want := map[string]Health{"web": HealthHealthy, "db": HealthUnhealthy}; !maps.Equal(got, want) {
+		t.Errorf("health %v, want %v (none for plain: it declares no healthcheck)", got, want)
+	}
+	if got := CheckRunning(context.Background(), d, systems, "someone-else", time.Now()); len(got) != 0 {
+		t.Errorf("health of another owner's containers: %v", got)
 	}
 }

@@ -27,15 +27,23 @@ type statusContainer struct {
 	// StateReason says why a stopped container stays so: "restart
 	// limit: 5 in 10m" when the flap limit left it stopped.
 	StateReason string `json:"stateReason,omitempty"`
+	// Health is healthy, unhealthy or starting for a running container
+	// of this owner that declares a healthcheck (one check, see
+	// reconcile.CheckRunning); LastHealthFailure what a failed check saw.
+	Health            reconcile.Health `json:"health,omitempty"`
+	LastHealthFailure string           `json:"lastHealthFailure,omitempty"`
 }
 
 // stateText is the state as the text views show it: "stopped (restart
-// limit: 5 in 10m)".
+// limit: 5 in 10m)", "running (healthy)".
 func (c statusContainer) stateText() string {
-	if c.StateReason == "" {
-		return string(c.State)
+	switch {
+	case c.StateReason != "":
+		return string(c.State) + " (" + c.StateReason + ")"
+	case c.Health != "":
+		return string(c.State) + " (" + string(c.Health) + ")"
 	}
-	return string(c.State) + " (" + c.StateReason + ")"
+	return string(c.State)
 }
 
 // statusReport is `status -o json`, and what --against reads back.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,6 +29,24 @@ func (g *globals) recordRestarts(path string, l *reconcile.RestartLedger, plan r
 	}
 	if err := l.Save(path); err != nil {
 		g.log.Warn("the restarts of this run will not count against the containers' restartLimit", zap.Error(err))
+	}
+}
+
+// annotate adds to each container of list (this owner's) why the flap
+// limit left it stopped, and its health by one check (see
+// reconcile.CheckRunning).
+func (g *globals) annotate(ctx context.Context, d driver.Driver, list []statusContainer) {
+	systems := make([]driver.System, len(list))
+	for i, c := range list {
+		systems[i] = c.System
+	}
+	notes := g.stateNotes(systems)
+	health := reconcile.CheckRunning(ctx, d, systems, g.owner, time.Now())
+	for i := range list {
+		list[i].StateReason = notes[list[i].ID]
+		if h, ok := health[list[i].ID]; ok {
+			list[i].Health, list[i].LastHealthFailure = h.Health, h.LastFailure
+		}
 	}
 }
 

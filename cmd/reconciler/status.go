@@ -17,6 +17,13 @@ func newStatusCommand(g *globals) *cobra.Command {
 driver observes it live: isolation comes from live evidence, not from a record.
 MANAGED is "yes" for the systems of this agent's --owner.
 
+STATE says, for this owner's containers, why one stays stopped ("stopped (restart
+limit: 5 in 10m)": it exited too often, see restartLimit) and the health of a running
+one that declares a healthcheck: "running (healthy)", "(unhealthy)" or "(starting)"
+(a failure within its startPeriod). status has no history of checks: it runs one
+check of each such container now, a few at once, each bounded by its timeout (a
+running agent keeps the health over time: GET /status at its --listen).
+
 status NAME (a name or compute system id) shows one container in detail: owner, isolation,
 state and exit code, image, spec hash, when it was created and on which host version, and
 the spec it was created with (environment values hidden), where the driver kept it.`,
@@ -39,11 +46,11 @@ the spec it was created with (environment values hidden), where the driver kept 
 			if err != nil {
 				return err
 			}
-			notes := g.stateNotes(systems)
 			list := make([]statusContainer, 0, len(systems))
 			for _, s := range systems {
-				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner, StateReason: notes[s.ID]})
+				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
+			g.annotate(cmd.Context(), d, list)
 			if g.data() {
 				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
 			}

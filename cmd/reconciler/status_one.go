@@ -27,8 +27,10 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 	if err != nil {
 		return err
 	}
-	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner,
-		StateReason: g.stateNotes([]driver.System{sys})[sys.ID]}}
+	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner}}
+	one := []statusContainer{detail.statusContainer}
+	g.annotate(cmd.Context(), d, one)
+	detail.statusContainer = one[0]
 	if reader, ok := d.(driver.RequestReader); ok {
 		req, err := reader.CreatedWith(cmd.Context(), sys.ID)
 		switch {
@@ -71,6 +73,9 @@ func writeDetail(g *globals, c containerDetail, now time.Time) error {
 		state += fmt.Sprintf(", exit code %d", c.ExitCode)
 	}
 	row("state", state)
+	if c.LastHealthFailure != "" {
+		row("last check", "failed: "+c.LastHealthFailure)
+	}
 	row("image", c.Image)
 	if c.SpecHash != "" {
 		row("spec hash", c.SpecHash)

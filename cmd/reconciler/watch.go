@@ -146,6 +146,9 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		Restarts:      restarts,
 		RestartsPath:  restartsPath,
 	}
+	if agent.Health = reconcile.NewHealthMonitor(d, g.log.Named("health"), nil); agent.Health != nil {
+		status.ShowHealth(agent.Health)
+	}
 	if f.listen != "" {
 		stop, err := f.serve(g, status, len(gits) > 0, agent)
 		if err != nil {

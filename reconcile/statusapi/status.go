@@ -32,6 +32,8 @@ type Status struct {
 	mu   sync.Mutex
 	plan *reconcile.Plan
 	at   time.Time
+	// health, if set, is shown.
+	health HealthReporter
 }
 
 // NewStatus returns the status of an agent with these git sources. d is
@@ -61,13 +63,16 @@ type statusJSON struct {
 	Plan       json.RawMessage       `json:"plan"`
 	GitSources []source.GitStatus    `json:"git"`
 	Pulls      []driver.PullProgress `json:"pulls"`
+	// Health is the health of the running containers that declare a
+	// healthcheck, by name; a list, never null.
+	Health []reconcile.ContainerHealth `json:"health"`
 }
 
 // ServeHTTP answers GET /status with statusJSON, the plan in the JSON of
 // reconcile.WriteJSON (DESIGN §6).
 func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	plan, at := s.plan, s.at
+	plan, at, health := s.plan, s.at, s.health
 	s.mu.Unlock()
 	out := statusJSON{LastPass: at, Plan: json.RawMessage("null"),
 		GitSources: make([]source.GitStatus, 0, len(s.gits)), Pulls: []driver.PullProgress{}}
@@ -87,8 +92,27 @@ func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 			out.Pulls = p
 		}
 	}
+	out.Health = []reconcile.ContainerHealth{}
+	if health != nil {
+		out.Health = health.Health()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
+}
+
+// HealthReporter is what GET /status shows of the containers' health
+// (*reconcile.HealthMonitor).
+type HealthReporter interface {
+	// Health returns each watched container's health, by name; it must
+	// not block on the host.
+	Health() []reconcile.ContainerHealth
+}
+
+// ShowHealth has GET /status show the health h keeps.
+func (s *Status) ShowHealth(h HealthReporter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health = h
 }
