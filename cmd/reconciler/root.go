@@ -140,6 +140,7 @@ var dataCommands = map[string]bool{
 	"reconciler ps":               true,
 	"reconciler removals approve": true,
 	"reconciler sim host":         true,
+	"reconciler sim health":       true,
 	"reconciler version":          true,
 }
 

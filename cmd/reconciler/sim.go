@@ -20,7 +20,7 @@ another tool starts a container, a container's main process exits, a reboot make
 vanish, the host is a different Windows build. The state file is --sim-state
 (or $RECONCILER_SIM_STATE); "sim host" prints its path.`,
 	}
-	cmd.AddCommand(newSimHostCommand(g), newSimCreateCommand(g), newSimKillCommand(g), newSimRmCommand(g), newSimFaultCommand(g))
+	cmd.AddCommand(newSimHostCommand(g), newSimCreateCommand(g), newSimKillCommand(g), newSimRmCommand(g), newSimFaultCommand(g), newSimHealthCommand(g))
 	return cmd
 }
 
@@ -150,21 +150,25 @@ func newSimFaultCommand(g *globals) *cobra.Command {
 	var f sim.Faults
 	var clear bool
 	cmd := &cobra.Command{
-		Use:   "fault [--latency D] [--transient N] [--fail NAME]... [--fail-image IMG]... [--fail-port PORT]... | --clear",
-		Short: "Show, or replace, the latency and faults the emulated host injects into creates and removes",
+		Use:   "fault [--latency D] [--transient N] [--fail NAME]... [--pull-latency D] [--pull-fail IMG]... [--fail-port PORT]... | --clear",
+		Short: "Show, or replace, the latency and faults the emulated host injects into creates, removes and pulls",
 		Long: `fault shows the faults the emulated host injects, or replaces them all with the ones
 given (a fault not given is cleared):
   --fail NAME        creates of that container name fail, except of a container of that
                      name running when the fault is set: its new spec fails, its old
                      spec can be restored
-  --fail-image IMG   pulling that image fails, as when the registry does not have it:
-                     the agent's image preparation and every create of it fail
+  --pull-latency D   pulling an image the host does not have yet takes D: the agent's
+                     image preparation, and a create of an image not prepared before;
+                     an image pulled once is not pulled again
+  --pull-fail IMG    pulling that image fails ("manifest unknown"), as when the registry
+                     does not have it: the agent's image preparation and every create
+                     of it fail (--fail-image is the same)
   --fail-port PORT   another program holds that host port: a create publishing it fails`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withSim(g, func(h *sim.EmulatedHost) error {
 				fl := cmd.Flags()
-				if clear || fl.Changed("latency") || fl.Changed("transient") || fl.Changed("fail") || fl.Changed("fail-image") || fl.Changed("fail-port") {
+				if clear || fl.Changed("latency") || fl.Changed("transient") || fl.Changed("fail") || fl.Changed("fail-image") || fl.Changed("pull-fail") || fl.Changed("pull-latency") || fl.Changed("fail-port") {
 					if err := h.SetFaults(cmd.Context(), f); err != nil {
 						return err
 					}
@@ -173,8 +177,8 @@ given (a fault not given is cleared):
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.stdout, "latency %s, next %d create/remove call(s) fail transiently, creates of %v fail (not of %v), pulls of %v fail, host ports %v are taken\n",
-					cur.Latency, cur.TransientFailures, cur.FailNames, cur.Spared(), cur.FailImages, cur.FailPorts)
+				fmt.Fprintf(g.stdout, "latency %s, next %d create/remove call(s) fail transiently, creates of %v fail (not of %v), pulls take %s, pulls of %v fail, host ports %v are taken\n",
+					cur.Latency, cur.TransientFailures, cur.FailNames, cur.Spared(), cur.PullLatency, cur.FailImages, cur.FailPorts)
 				return nil
 			})
 		},
@@ -182,8 +186,65 @@ given (a fault not given is cleared):
 	cmd.Flags().DurationVar(&f.Latency, "latency", 0, "added to every create and remove, e.g. 500ms")
 	cmd.Flags().IntVar(&f.TransientFailures, "transient", 0, "the next N creates/removes fail with a transient error")
 	cmd.Flags().StringSliceVar(&f.FailNames, "fail", nil, "creates of these names fail permanently (but not of their containers running now)")
-	cmd.Flags().StringSliceVar(&f.FailImages, "fail-image", nil, "pulls of these images fail permanently (image preparation and create)")
+	cmd.Flags().StringSliceVar(&f.FailImages, "pull-fail", nil, "pulls of these images fail permanently, manifest unknown (image preparation and create)")
+	cmd.Flags().StringSliceVar(&f.FailImages, "fail-image", nil, "the same as --pull-fail")
+	cmd.Flags().DurationVar(&f.PullLatency, "pull-latency", 0, "how long a pull of an image the host does not have takes, e.g. 2s")
 	cmd.Flags().IntSliceVar(&f.FailPorts, "fail-port", nil, "these host ports are taken: creates publishing one fail permanently")
 	cmd.Flags().BoolVar(&clear, "clear", false, "remove every fault")
+	return cmd
+}
+
+func newSimHealthCommand(g *globals) *cobra.Command {
+	var image bool
+	cmd := &cobra.Command{
+		Use:   "health [NAME ok|fail] [--image IMG ok|fail]",
+		Short: "Show, or set, what the health checks of a container name or an image report",
+		Long: `health sets what the emulated host's health checks report from now on: those of the
+containers named NAME (running now or created later), or, with --image, of the
+containers of that image. A name's setting wins over its image's; containers report
+ok unless set to fail, and a container that is not running always fails its check.
+Without arguments it shows the settings; -o json prints them (after the change).`,
+		Example: `  reconciler sim health web fail
+  reconciler sim health --image contoso/app:v2 fail
+  reconciler sim health web ok`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 && len(args) != 2 {
+				return fmt.Errorf("want NAME ok|fail (or --image IMG ok|fail), or nothing to show the settings")
+			}
+			if image && len(args) == 0 {
+				return fmt.Errorf("--image needs IMG ok|fail")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withSim(g, func(h *sim.EmulatedHost) error {
+				if len(args) == 2 {
+					set := sim.HealthSetting{Name: args[0], State: sim.HealthState(args[1])}
+					what := "containers named " + args[0]
+					if image {
+						set.Name, set.Image = "", args[0]
+						what = "containers of " + args[0]
+					}
+					if err := h.SetHealth(cmd.Context(), set); err != nil {
+						return err
+					}
+					if !g.data() {
+						fmt.Fprintf(g.stdout, "health checks of %s report %s from now on\n", what, set.State)
+						return nil
+					}
+				}
+				hs, err := h.Health(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if g.data() {
+					return g.writeData(hs)
+				}
+				fmt.Fprintf(g.stdout, "names %v, images %v; any other container reports ok\n", hs.Names, hs.Images)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&image, "image", false, "the first argument is an image reference, not a container name")
 	return cmd
 }

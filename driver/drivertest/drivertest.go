@@ -32,6 +32,31 @@ type Harness struct {
 	// NoHyperV, when non-nil, returns a driver on a host without Hyper-V
 	// (sim only); nil skips that subtest.
 	NoHyperV func(t *testing.T) driver.Driver
+
+	// HealthyCheck passes against a running container of ProcessImage
+	// created by the suite (running ping); zero means exec
+	// `cmd /c exit 0`.
+	HealthyCheck spec.Healthcheck
+	// Unhealthy returns a check that fails against the running system sys
+	// from now on, doing what the driver needs for that (the emulated
+	// host sets its health state; HCS returns an exec `cmd /c exit 1`).
+	// nil skips the subtests that need a failing check.
+	Unhealthy func(t *testing.T, sys driver.System) spec.Healthcheck
+	// Stop makes the main process of the running system sys exit and
+	// returns once List shows it stopped. nil skips that subtest.
+	Stop func(t *testing.T, sys driver.System)
+	// SlowPulls makes every pull of an image the host does not have take
+	// at least a minute from now on. nil skips the subtests that need a
+	// pull in progress.
+	SlowPulls func(t *testing.T)
+}
+
+// healthyCheck is the harness's passing check, or its default.
+func (h Harness) healthyCheck() spec.Healthcheck {
+	if h.HealthyCheck.Defined() {
+		return h.HealthyCheck
+	}
+	return spec.Healthcheck{Exec: []string{"cmd", "/c", "exit 0"}}
 }
 
 // Timeouts bounding each driver call of the suite and the cleanup of what
@@ -70,7 +95,14 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ProcessesNotFound", testProcessesNotFound},
 		{"PrepareImage", testPrepareImage},
 		{"PrepareImageIncompatible", testPrepareImageIncompatible},
+		{"PrepareImageNotPulledTwice", testPrepareImageNotPulledTwice},
+		{"PrepareImageCancelled", testPrepareImageCancelled},
 		{"PullsSettle", testPullsSettle},
+		{"CheckHealthy", testCheckHealthy},
+		{"CheckUnhealthy", testCheckUnhealthy},
+		{"CheckHealthStopped", testCheckHealthStopped},
+		{"CheckHealthRemoved", testCheckHealthRemoved},
+		{"CheckHealthNotFound", testCheckHealthNotFound},
 		{"CreatedWith", testCreatedWith},
 		{"CreatedWithNotFound", testCreatedWithNotFound},
 	}
@@ -622,5 +654,116 @@ func testCreatedWithNotFound(t *testing.T, s *suite) {
 	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
 	if _, err := r.CreatedWith(s.ctx(t), id); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("CreatedWith(%s) = %v, want ErrNotFound", id, err)
+	}
+}
+
+// testPrepareImageNotPulledTwice: an image prepared once is not fetched
+// again: with pulls made slow afterwards, preparing it again, and creating
+// from it, do not wait for a pull.
+func testPrepareImageNotPulledTwice(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
+	if s.SlowPulls == nil {
+		t.Skip("the harness cannot make pulls slow")
+	}
+	req := s.request("dt-prepare-once", spec.IsolationProcess, s.ProcessImage)
+	if err := p.PrepareImage(s.ctx(t), req); err != nil {
+		t.Fatalf("PrepareImage: %v", err)
+	}
+	s.SlowPulls(t)
+	// Less than a slow pull takes: a second pull would run out of time.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := p.PrepareImage(ctx, req); err != nil {
+		t.Fatalf("PrepareImage of an image already prepared, with pulls slow: %v (pulled again?)", err)
+	}
+	sys, err := s.Driver.Create(ctx, req)
+	if err != nil {
+		t.Fatalf("Create of an image already prepared, with pulls slow: %v (pulled again?)", err)
+	}
+	removeAtEnd(t, s.Driver, sys.ID)
+}
+
+// testPrepareImageCancelled: PrepareImage returns ctx's error when ctx is
+// done, before it starts or while it pulls, and creates nothing.
+func testPrepareImageCancelled(t *testing.T, s *suite) {
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	p := capability[driver.ImagePreparer](t, s.Driver, "ImagePreparer")
+	req := s.request("dt-prepare-cancelled", spec.IsolationProcess, s.ProcessImage)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.PrepareImage(ctx, req); !errors.Is(err, context.Canceled) {
+		t.Errorf("PrepareImage with a cancelled context = %v, want context.Canceled", err)
+	}
+	if s.SlowPulls != nil {
+		s.SlowPulls(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- p.PrepareImage(ctx, req) }()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("PrepareImage cancelled during a slow pull = %v, want context.Canceled", err)
+		}
+	}
+	s.requireNone(t, s.Driver, req.Name)
+}
+
+// healthChecker returns the driver as a HealthChecker and a running system
+// of ProcessImage named name; it skips the test when the driver is none.
+func (s *suite) healthChecker(t *testing.T, name string) (driver.HealthChecker, driver.System) {
+	t.Helper()
+	s.needImage(t, s.ProcessImage, "ProcessImage")
+	hc := capability[driver.HealthChecker](t, s.Driver, "HealthChecker")
+	return hc, s.create(t, s.Driver, s.request(name, spec.IsolationProcess, s.ProcessImage))
+}
+
+func testCheckHealthy(t *testing.T, s *suite) {
+	hc, sys := s.healthChecker(t, "dt-healthy")
+	if err := hc.CheckHealth(s.ctx(t), sys.ID, s.healthyCheck()); err != nil {
+		t.Errorf("CheckHealth(%s, %s) = %v, want healthy", sys.ID, driver.DescribeCheck(s.healthyCheck()), err)
+	}
+}
+
+func testCheckUnhealthy(t *testing.T, s *suite) {
+	if s.Unhealthy == nil {
+		t.Skip("the harness cannot make a check fail")
+	}
+	hc, sys := s.healthChecker(t, "dt-unhealthy")
+	check := s.Unhealthy(t, sys)
+	err := hc.CheckHealth(s.ctx(t), sys.ID, check)
+	if !errors.Is(err, driver.ErrUnhealthy) {
+		t.Fatalf("CheckHealth(%s, %s) = %v, want ErrUnhealthy", sys.ID, driver.DescribeCheck(check), err)
+	}
+	if !strings.Contains(err.Error(), driver.DescribeCheck(check)) {
+		t.Errorf("CheckHealth = %q, want it to name the check %s", err, driver.DescribeCheck(check))
+	}
+}
+
+func testCheckHealthStopped(t *testing.T, s *suite) {
+	if s.Stop == nil {
+		t.Skip("the harness cannot stop a container")
+	}
+	hc, sys := s.healthChecker(t, "dt-health-stopped")
+	s.Stop(t, sys)
+	if err := hc.CheckHealth(s.ctx(t), sys.ID, s.healthyCheck()); !errors.Is(err, driver.ErrUnhealthy) {
+		t.Errorf("CheckHealth of a stopped system = %v, want ErrUnhealthy", err)
+	}
+}
+
+func testCheckHealthRemoved(t *testing.T, s *suite) {
+	hc, sys := s.healthChecker(t, "dt-health-removed")
+	if err := s.Driver.Remove(s.ctx(t), sys.ID, removeGrace); err != nil {
+		t.Fatalf("Remove(%s): %v", sys.ID, err)
+	}
+	if err := hc.CheckHealth(s.ctx(t), sys.ID, s.healthyCheck()); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("CheckHealth of a removed system = %v, want ErrNotFound", err)
+	}
+}
+
+func testCheckHealthNotFound(t *testing.T, s *suite) {
+	hc := capability[driver.HealthChecker](t, s.Driver, "HealthChecker")
+	id := driver.SystemID("dt-never-created", s.Owner, fakeSpecHash("dt-never-created"))
+	if err := hc.CheckHealth(s.ctx(t), id, s.healthyCheck()); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("CheckHealth(%s) = %v, want ErrNotFound", id, err)
 	}
 }

@@ -249,6 +249,15 @@ func TestContextHonoured(t *testing.T) {
 				_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "nanoserver:ltsc2022"))
 				return err
 			}},
+		{name: "prepare image while sleeping the pull latency", setup: withPullLatency(time.Minute),
+			call: func(ctx context.Context, h *EmulatedHost) error {
+				return h.PrepareImage(ctx, createReq("web", spec.IsolationProcess, "servercore:ltsc2022"))
+			}},
+		{name: "create of an image not pulled while sleeping the pull latency", setup: withPullLatency(time.Minute),
+			call: func(ctx context.Context, h *EmulatedHost) error {
+				_, err := h.Create(ctx, createReq("web", spec.IsolationProcess, "servercore:ltsc2022"))
+				return err
+			}},
 		{name: "list while another process holds the lock", setup: holdLock,
 			call: func(ctx context.Context, h *EmulatedHost) error { _, err := h.List(ctx); return err }},
 	}
@@ -285,6 +294,14 @@ func withLatency(d time.Duration) func(t *testing.T, h *EmulatedHost) {
 	}
 }
 
+func withPullLatency(d time.Duration) func(t *testing.T, h *EmulatedHost) {
+	return func(t *testing.T, h *EmulatedHost) {
+		if err := h.SetFaults(t.Context(), Faults{PullLatency: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // heldLocks are the locks holdLock took, by state path.
 var heldLocks sync.Map
 
@@ -313,8 +330,9 @@ func TestSetFaultsValidation(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "none", faults: Faults{}},
-		{name: "all", faults: Faults{Latency: time.Second, TransientFailures: 2, FailNames: []string{"a"}, FailImages: []string{"b:1"}, FailPorts: []int{80}}},
+		{name: "all", faults: Faults{Latency: time.Second, TransientFailures: 2, FailNames: []string{"a"}, FailImages: []string{"b:1"}, FailPorts: []int{80}, PullLatency: 3 * time.Second}},
 		{name: "negative latency", faults: Faults{Latency: -time.Second}, wantErr: true},
+		{name: "negative pull latency", faults: Faults{PullLatency: -time.Second}, wantErr: true},
 		{name: "negative transient failures", faults: Faults{TransientFailures: -1}, wantErr: true},
 		{name: "port 0", faults: Faults{FailPorts: []int{0}}, wantErr: true},
 		{name: "port above 65535", faults: Faults{FailPorts: []int{65536}}, wantErr: true},
@@ -351,7 +369,9 @@ func TestFaultsJSON(t *testing.T) {
 		{name: "full", json: `{"latency":"150ms","transientFailures":2,"failNames":["a","b"],"failImages":["c:1"],"failPorts":[8080]}`,
 			want: Faults{Latency: 150 * time.Millisecond, TransientFailures: 2, FailNames: []string{"a", "b"}, FailImages: []string{"c:1"}, FailPorts: []int{8080}}},
 		{name: "no latency", json: `{"transientFailures":1}`, want: Faults{TransientFailures: 1}},
+		{name: "pull latency", json: `{"latency":"0s","transientFailures":0,"pullLatency":"2s"}`, want: Faults{PullLatency: 2 * time.Second}},
 		{name: "bad latency", json: `{"latency":"soon"}`, wantErr: true},
+		{name: "bad pull latency", json: `{"pullLatency":"later"}`, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,7 @@ var (
 	_ driver.ProcessViewer = (*EmulatedHost)(nil)
 	_ driver.ImagePreparer = (*EmulatedHost)(nil)
 	_ driver.RequestReader = (*EmulatedHost)(nil)
+	_ driver.HealthChecker = (*EmulatedHost)(nil)
 )
 
 // Open opens the emulated host whose state is at path (symlinks resolved:
@@ -116,7 +117,9 @@ func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 // than process/hyperv, a malformed spec.osVersion, a name in
 // Faults.FailNames (unless spared), an image in Faults.FailImages, or a
 // host port in Faults.FailPorts. After the injected latency (slept without
-// the lock), either the system exists and is running or nothing changed.
+// the lock; plus Faults.PullLatency when the host does not have the image
+// yet, which it has from then on), either the system exists and is running
+// or nothing changed.
 func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (driver.System, error) {
 	id := req.Name
 	if req.SpecHash != "" {
@@ -126,7 +129,13 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 	if err != nil {
 		return driver.System{}, fmt.Errorf("create %s: %w", id, err)
 	}
-	if err := h.sleepLatency(ctx); err != nil {
+	// An image the host does not have is pulled first.
+	if err := h.sleepLatency(ctx, func(m *model) (time.Duration, error) {
+		if m.images[req.Spec.Image] {
+			return m.faults.Latency, nil
+		}
+		return m.faults.PullLatency + m.faults.Latency, nil
+	}); err != nil {
 		return driver.System{}, fmt.Errorf("create %s: %w", id, err)
 	}
 	var sys driver.System
@@ -199,21 +208,55 @@ func refuseIncompatible(host spec.Host, img spec.ImageVersion, iso spec.Isolatio
 // PrepareImage emulates an image pull: it refuses what Create would refuse
 // of req's image (an isolation that is not resolved, a malformed
 // spec.osVersion, an image the host cannot run in that isolation mode, an
-// image in Faults.FailImages) and otherwise changes nothing; the emulated
-// host needs no layers. See driver.ImagePreparer.
+// image in Faults.FailImages: the registry is asked each time, as tags
+// move) and, when the host does not have the image yet, takes
+// Faults.PullLatency (slept without the lock; ctx ends it, and then the
+// image is not pulled) and records the image as present, so that it is
+// not pulled again. See driver.ImagePreparer.
 func (h *EmulatedHost) PrepareImage(ctx context.Context, req driver.CreateRequest) error {
 	img, err := checkRequest(req)
 	if err == nil {
-		err = h.st.read(ctx, func(m *model) error {
-			if err := m.faults.pullError(req.Spec.Image); err != nil {
-				return err
-			}
-			return refuseIncompatible(m.host, img, req.Isolation)
-		})
+		err = h.pull(ctx, req, img)
 	}
 	if err != nil {
 		return fmt.Errorf("prepare image: %w", err)
 	}
+	return nil
+}
+
+// pull is PrepareImage's pull of req's image, whose OS version is img.
+func (h *EmulatedHost) pull(ctx context.Context, req driver.CreateRequest, img spec.ImageVersion) error {
+	image := req.Spec.Image
+	check := func(m *model) error {
+		if err := m.faults.pullError(image); err != nil {
+			return err
+		}
+		return refuseIncompatible(m.host, img, req.Isolation)
+	}
+	present := false
+	err := h.sleepLatency(ctx, func(m *model) (time.Duration, error) {
+		present = m.images[image]
+		if err := check(m); err != nil || present {
+			return 0, err
+		}
+		return m.faults.PullLatency, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("pull %s: %w", image, err)
+	}
+	if err != nil || present {
+		return err
+	}
+	err = h.st.update(ctx, func(m *model, commit func(entry) error) error {
+		if err := check(m); err != nil || m.images[image] {
+			return err
+		}
+		return commit(entry{Op: opImage, Image: image})
+	})
+	if err != nil {
+		return err
+	}
+	h.log.Debug("pulled image", zap.String("image", image))
 	return nil
 }
 
@@ -277,7 +320,7 @@ func checkRequest(req driver.CreateRequest) (spec.ImageVersion, error) {
 // while injected transient failures last. The injected latency is slept
 // without the lock first.
 func (h *EmulatedHost) Remove(ctx context.Context, id string, grace time.Duration) error {
-	if err := h.sleepLatency(ctx); err != nil {
+	if err := h.sleepLatency(ctx, func(m *model) (time.Duration, error) { return m.faults.Latency, nil }); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
 	err := h.st.update(ctx, func(m *model, commit func(entry) error) error {
@@ -311,20 +354,22 @@ func (h *EmulatedHost) Processes(ctx context.Context, id string) (driver.Process
 	return view, nil
 }
 
-// sleepLatency sleeps the injected latency, holding no lock, or until ctx
-// is done.
-func (h *EmulatedHost) sleepLatency(ctx context.Context) error {
-	var latency time.Duration
+// sleepLatency sleeps the latency that latency reads from the state (under
+// the shared lock), holding no lock, or until ctx is done. An error of
+// latency is returned before any sleep.
+func (h *EmulatedHost) sleepLatency(ctx context.Context, latency func(m *model) (time.Duration, error)) error {
+	var d time.Duration
 	if err := h.st.read(ctx, func(m *model) error {
-		latency = m.faults.Latency
-		return nil
+		var err error
+		d, err = latency(m)
+		return err
 	}); err != nil {
 		return err
 	}
-	if latency <= 0 {
+	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(latency)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -442,7 +487,7 @@ func (h *EmulatedHost) SetFaults(ctx context.Context, f Faults) error {
 	if err != nil {
 		return fmt.Errorf("set faults: %w", err)
 	}
-	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames), zap.Strings("spared", f.spared),
+	h.log.Debug("set faults", zap.Duration("latency", f.Latency), zap.Duration("pullLatency", f.PullLatency), zap.Int("transientFailures", f.TransientFailures), zap.Strings("failNames", f.FailNames), zap.Strings("spared", f.spared),
 		zap.Strings("failImages", f.FailImages), zap.Ints("failPorts", f.FailPorts))
 	return nil
 }

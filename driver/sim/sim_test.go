@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 
@@ -14,8 +15,9 @@ import (
 
 func TestConformance(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T) drivertest.Harness {
+		h := openTestHost(t, filepath.Join(t.TempDir(), "host.json"))
 		return drivertest.Harness{
-			Driver:          openTestHost(t, filepath.Join(t.TempDir(), "host.json")),
+			Driver:          h,
 			Owner:           "reconciler",
 			ProcessImage:    "mcr.microsoft.com/windows/nanoserver:ltsc2022",
 			HyperVOnlyImage: "mcr.microsoft.com/windows/servercore:ltsc2019",
@@ -27,6 +29,22 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return h
+			},
+			Unhealthy: func(t *testing.T, sys driver.System) spec.Healthcheck {
+				if err := h.SetHealth(t.Context(), HealthSetting{Name: sys.Name, State: HealthFail}); err != nil {
+					t.Fatal(err)
+				}
+				return spec.Healthcheck{HTTP: spec.HTTPCheck{Path: "/healthz", Port: 80}}
+			},
+			Stop: func(t *testing.T, sys driver.System) {
+				if err := h.Kill(t.Context(), sys.ID, 1); err != nil {
+					t.Fatal(err)
+				}
+			},
+			SlowPulls: func(t *testing.T) {
+				if err := h.SetFaults(t.Context(), Faults{PullLatency: time.Hour}); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	})

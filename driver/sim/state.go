@@ -33,6 +33,12 @@ type Faults struct {
 	// FailPorts are host ports another program holds: a Create that
 	// publishes one fails permanently, as HNS refuses the port mapping.
 	FailPorts []int
+	// PullLatency is how long pulling an image the host does not have
+	// takes: PrepareImage of it, and a Create of an image not prepared
+	// before (pulled then, as a real host does), sleep it without holding
+	// the state lock. An image pulled once is present from then on and is
+	// not pulled again.
+	PullLatency time.Duration
 
 	// spared are the IDs of the systems of FailNames that existed when
 	// SetFaults set them.
@@ -43,7 +49,7 @@ type Faults struct {
 // those of these names that existed when the faults were set.
 func (f Faults) Spared() []string { return slices.Clone(f.spared) }
 
-// faultsJSON is Faults on disk: latency as a Go duration string ("150ms")
+// faultsJSON is Faults on disk: latencies as Go duration strings ("150ms")
 // so a person can read and edit it.
 type faultsJSON struct {
 	Latency           string   `json:"latency"`
@@ -51,13 +57,19 @@ type faultsJSON struct {
 	FailNames         []string `json:"failNames,omitempty"`
 	FailImages        []string `json:"failImages,omitempty"`
 	FailPorts         []int    `json:"failPorts,omitempty"`
+	PullLatency       string   `json:"pullLatency,omitempty"`
 	Spared            []string `json:"spared,omitempty"`
 }
 
 // MarshalJSON renders the latency as a duration string.
 func (f Faults) MarshalJSON() ([]byte, error) {
+	var pull string
+	if f.PullLatency != 0 {
+		pull = f.PullLatency.String()
+	}
 	return json.Marshal(faultsJSON{
 		Latency:           f.Latency.String(),
+		PullLatency:       pull,
 		TransientFailures: f.TransientFailures,
 		FailNames:         f.FailNames,
 		FailImages:        f.FailImages,
@@ -72,20 +84,37 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	var latency time.Duration
-	if j.Latency != "" {
-		var err error
-		if latency, err = time.ParseDuration(j.Latency); err != nil {
-			return fmt.Errorf("faults latency: %w", err)
-		}
+	latency, err := parseLatency("latency", j.Latency)
+	if err != nil {
+		return err
 	}
-	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames, FailImages: j.FailImages, FailPorts: j.FailPorts, spared: j.Spared}
+	pull, err := parseLatency("pullLatency", j.PullLatency)
+	if err != nil {
+		return err
+	}
+	*f = Faults{Latency: latency, TransientFailures: j.TransientFailures, FailNames: j.FailNames, FailImages: j.FailImages, FailPorts: j.FailPorts,
+		PullLatency: pull, spared: j.Spared}
 	return nil
+}
+
+// parseLatency reads the duration of the faults' field name; "" is 0.
+func parseLatency(name, text string) (time.Duration, error) {
+	if text == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return 0, fmt.Errorf("faults %s: %w", name, err)
+	}
+	return d, nil
 }
 
 func (f Faults) validate() error {
 	if f.Latency < 0 {
 		return fmt.Errorf("faults: latency %s is negative", f.Latency)
+	}
+	if f.PullLatency < 0 {
+		return fmt.Errorf("faults: pull latency %s is negative", f.PullLatency)
 	}
 	if f.TransientFailures < 0 {
 		return fmt.Errorf("faults: transientFailures %d is negative", f.TransientFailures)
@@ -224,6 +253,10 @@ type snapshot struct {
 	Seq    uint64    `json:"seq"`
 	Host   spec.Host `json:"host"`
 	Faults Faults    `json:"faults"`
+	// Health is what health checks report (reconciler sim health).
+	Health HealthStates `json:"health,omitzero"`
+	// Images are the images the host has pulled, sorted.
+	Images []string `json:"images,omitempty"`
 	// NextPID is the host-wide PID counter's next value.
 	NextPID uint32 `json:"nextPID"`
 	// Systems are sorted by ID.
@@ -235,9 +268,13 @@ type model struct {
 	hostID     string
 	generation uint64
 	// seq is the sequence number of the last entry applied.
-	seq     uint64
-	host    spec.Host
-	faults  Faults
+	seq    uint64
+	host   spec.Host
+	faults Faults
+	health HealthStates
+	// images are the images pulled (see Faults.PullLatency): those
+	// PrepareImage pulled and those of every system created.
+	images  map[string]bool
 	nextPID uint32
 	systems map[string]*systemRecord
 }
@@ -254,14 +291,18 @@ var defaultHost = spec.Host{Build: 20348, Revision: 1, SKU: spec.SKUServer, Hype
 
 // newModel is a new state of the host hostID.
 func newModel(hostID string) *model {
-	return &model{hostID: hostID, generation: 1, host: defaultHost, nextPID: firstHostPID, systems: map[string]*systemRecord{}}
+	return &model{hostID: hostID, generation: 1, host: defaultHost, nextPID: firstHostPID, images: map[string]bool{}, systems: map[string]*systemRecord{}}
 }
 
 func modelFromSnapshot(s snapshot) (*model, error) {
 	if s.Generation == 0 {
 		return nil, fmt.Errorf("generation is 0")
 	}
-	m := &model{hostID: s.HostID, generation: s.Generation, seq: s.Seq, host: s.Host, faults: s.Faults, nextPID: s.NextPID, systems: make(map[string]*systemRecord, len(s.Systems))}
+	m := &model{hostID: s.HostID, generation: s.Generation, seq: s.Seq, host: s.Host, faults: s.Faults, health: s.Health, nextPID: s.NextPID,
+		images: make(map[string]bool, len(s.Images)), systems: make(map[string]*systemRecord, len(s.Systems))}
+	for _, img := range s.Images {
+		m.images[img] = true
+	}
 	for _, r := range s.Systems {
 		if r == nil || r.ID == "" {
 			return nil, fmt.Errorf("a system without id")
@@ -270,12 +311,29 @@ func modelFromSnapshot(s snapshot) (*model, error) {
 			return nil, fmt.Errorf("system %s listed twice", r.ID)
 		}
 		m.systems[r.ID] = r
+		m.pulled(r.Image)
 	}
 	return m, nil
 }
 
+// pulled records that the host has image: pulled by PrepareImage, or by
+// the Create of a system that runs it.
+func (m *model) pulled(image string) {
+	if image == "" {
+		return
+	}
+	if m.images == nil {
+		m.images = map[string]bool{}
+	}
+	m.images[image] = true
+}
+
 func (m *model) snapshot() snapshot {
-	s := snapshot{HostID: m.hostID, Generation: m.generation, Seq: m.seq, Host: m.host, Faults: m.faults, NextPID: m.nextPID, Systems: m.sortedSystems()}
+	s := snapshot{HostID: m.hostID, Generation: m.generation, Seq: m.seq, Host: m.host, Faults: m.faults, Health: m.health, NextPID: m.nextPID, Systems: m.sortedSystems()}
+	for img := range m.images {
+		s.Images = append(s.Images, img)
+	}
+	slices.Sort(s.Images)
 	if s.Systems == nil {
 		s.Systems = []*systemRecord{}
 	}
@@ -324,6 +382,8 @@ const (
 	opDelete = "delete" // a system gone
 	opHost   = "host"   // the host changed
 	opFaults = "faults" // the faults changed
+	opHealth = "health" // what the health checks of a name or image report
+	opImage  = "image"  // an image pulled
 )
 
 // entry is one journal line after the first.
@@ -331,13 +391,15 @@ type entry struct {
 	// Seq is the entry's sequence number: one more than the previous
 	// entry's, or than the snapshot's Seq for the first. Zero in the
 	// format before host ids.
-	Seq     uint64        `json:"seq,omitempty"`
-	Op      string        `json:"op"`
-	System  *systemRecord `json:"system,omitempty"`
-	ID      string        `json:"id,omitempty"`
-	NextPID uint32        `json:"nextPID,omitempty"`
-	Host    *spec.Host    `json:"host,omitempty"`
-	Faults  *Faults       `json:"faults,omitempty"`
+	Seq     uint64         `json:"seq,omitempty"`
+	Op      string         `json:"op"`
+	System  *systemRecord  `json:"system,omitempty"`
+	ID      string         `json:"id,omitempty"`
+	NextPID uint32         `json:"nextPID,omitempty"`
+	Host    *spec.Host     `json:"host,omitempty"`
+	Faults  *Faults        `json:"faults,omitempty"`
+	Health  *HealthSetting `json:"health,omitempty"`
+	Image   string         `json:"image,omitempty"`
 }
 
 // validate reports what makes e malformed.
@@ -351,7 +413,13 @@ func (e entry) validate() error {
 		return fmt.Errorf("host without a host")
 	case e.Op == opFaults && e.Faults == nil:
 		return fmt.Errorf("faults without faults")
-	case e.Op != opPut && e.Op != opDelete && e.Op != opHost && e.Op != opFaults:
+	case e.Op == opHealth && e.Health == nil:
+		return fmt.Errorf("health without a setting")
+	case e.Op == opHealth:
+		return e.Health.validate()
+	case e.Op == opImage && e.Image == "":
+		return fmt.Errorf("image without an image")
+	case e.Op != opPut && e.Op != opDelete && e.Op != opHost && e.Op != opFaults && e.Op != opImage:
 		return fmt.Errorf("unknown op %q", e.Op)
 	}
 	return nil
@@ -366,6 +434,7 @@ func (m *model) apply(e entry) error {
 	switch e.Op {
 	case opPut:
 		m.systems[e.System.ID] = e.System
+		m.pulled(e.System.Image)
 		if e.NextPID != 0 {
 			m.nextPID = e.NextPID
 		}
@@ -375,6 +444,10 @@ func (m *model) apply(e entry) error {
 		m.host = *e.Host
 	case opFaults:
 		m.faults = *e.Faults
+	case opHealth:
+		m.health = m.health.with(*e.Health)
+	case opImage:
+		m.pulled(e.Image)
 	}
 	m.seq = e.Seq
 	return nil

@@ -96,7 +96,11 @@ type store struct {
 	entries   int
 	stale     bool
 	staleInfo fs.FileInfo
-	closed    bool
+	// journalInfo is the journal's identity when it was last read to its
+	// end under the lock, while nothing has changed since (see
+	// readUnchanged); nil otherwise.
+	journalInfo fs.FileInfo
+	closed      bool
 
 	// pending are the entries committed to the model and not yet
 	// appended to the journal (see flush); pendingEntries counts them.
@@ -132,6 +136,33 @@ func openStore(path string, log *zap.Logger) (*store, error) {
 		committedMark: upkeep{what: "recording the committed length in the journal header"},
 	}
 	return s, nil
+}
+
+// readUnchanged runs fn on the state read last, without taking the file
+// lock, when neither the state file nor the journal changed since it was
+// read to its end under the lock (the same identity, size and mtime, as
+// refresh compares them: the journal only grows between compactions, which
+// replace it): two stats instead of the lock and the reads, for callers
+// polling often (CheckHealth). ok is false, and fn did not run, when
+// anything may have changed: the caller reads as usual then. fn must not
+// change the model.
+func (s *store) readUnchanged(ctx context.Context, fn func(m *model) error) (ok bool, err error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	if s.closed || s.m == nil || s.stale || s.journalInfo == nil {
+		return false, nil
+	}
+	if info, err := os.Stat(s.path); err != nil || !sameFile(info, s.snapInfo) {
+		return false, nil
+	}
+	if info, err := os.Stat(s.journalPath); err != nil || !sameFile(info, s.journalInfo) {
+		return false, nil
+	}
+	return true, fn(s.m)
 }
 
 // read runs fn on the current state under a shared lock. fn must not
@@ -402,6 +433,7 @@ func newHostID() (string, error) {
 
 // refresh brings s.m up to date with the files.
 func (s *store) refresh() error {
+	s.journalInfo = nil
 	info, err := os.Stat(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, jerr := os.Stat(s.journalPath); jerr == nil {
@@ -559,6 +591,9 @@ func (s *store) applyJournal(f *os.File, h header) error {
 	if h.Committed > s.offset {
 		return s.damaged(s.journalPath, "ends at byte %d but %d bytes of it were committed: it was truncated", s.offset, h.Committed)
 	}
+	if s.offset == info.Size() {
+		s.journalInfo = info
+	}
 	return nil
 }
 
@@ -651,6 +686,7 @@ func (s *store) flush() error {
 // appendJournal writes lines at s.offset, cutting a torn last line first,
 // fsyncs them and records the new committed length in the header.
 func (s *store) appendJournal(lines []byte) error {
+	s.journalInfo = nil
 	f, err := os.OpenFile(s.journalPath, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -737,6 +773,7 @@ func (s *store) compact() error {
 // resetJournal replaces the journal, atomically, by one of s.m's
 // generation holding only its first line.
 func (s *store) resetJournal() error {
+	s.journalInfo = nil
 	line := journalHeader(s.m)
 	if err := s.writeAtomic(s.journalPath, line, stateFileMode); err != nil {
 		return fmt.Errorf("start journal %s: %w", s.journalPath, err)
