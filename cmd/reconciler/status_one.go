@@ -74,7 +74,7 @@ func writeDetail(g *globals, c containerDetail, now time.Time) error {
 	}
 	row("state", state)
 	if c.LastHealthFailure != "" {
-		row("last check", "failed: "+c.LastHealthFailure)
+		row("checked", "failed: "+c.LastHealthFailure)
 	}
 	row("image", c.Image)
 	if c.SpecHash != "" {
