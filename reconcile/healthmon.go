@@ -96,12 +96,16 @@ func (h *healthTracker) observe(err error, now time.Time) (was Health) {
 }
 
 // HealthMonitor keeps the health of the running containers that declare a
-// healthcheck: one goroutine per container runs its check on the check's
-// interval (the first at a random point within it, and each interval
-// varied by ±10 %, so that a thousand containers never check at once),
-// each bounded by the check's timeout. Transitions are logged once:
-// unhealthy at warn, a recovery at info. The agent sets what it watches
-// after each pass (Set); status views read Health. Close stops it.
+// healthcheck: each container is checked on its check's interval (the
+// first at a random point within it, each next one ±10 % around it, so
+// that a thousand containers never check at once), each check bounded by
+// its timeout and run in a goroutine of its own, so a slow check delays no
+// other. One scheduler goroutine wakes on a coarse tick (a quarter of the
+// shortest interval, at most every 500 ms) and starts the checks that are
+// due: a thousand containers cost a few wakeups a second, not one per
+// check. Transitions are logged once: unhealthy at warn, a recovery at
+// info. The agent sets what it watches after each pass (Set); status views
+// read Health. Close stops it.
 type HealthMonitor struct {
 	checker driver.HealthChecker
 	log     *zap.Logger
@@ -112,16 +116,28 @@ type HealthMonitor struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// retick carries the scheduler's new tick after Set.
+	retick chan time.Duration
 
 	mu      sync.Mutex
 	watched map[string]*watchedHealth // by system ID
+	tick    time.Duration
 }
 
 type watchedHealth struct {
 	target  HealthTarget
 	tracker *healthTracker
-	cancel  context.CancelFunc
+	// next is when the next check is due; running is set while one runs.
+	next    time.Time
+	running bool
 }
+
+// The scheduler's tick: a quarter of the shortest interval, within these
+// bounds.
+const (
+	minHealthTick = 5 * time.Millisecond
+	maxHealthTick = 500 * time.Millisecond
+)
 
 // NewHealthMonitor returns a monitor that checks through d, or nil when d
 // cannot run health checks (it is not a driver.HealthChecker); a nil
@@ -138,8 +154,14 @@ func NewHealthMonitor(d driver.Driver, log *zap.Logger, now func() time.Time) *H
 		now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &HealthMonitor{checker: checker, log: log, now: now, jitter: rand.Float64, ctx: ctx, cancel: cancel,
-		watched: map[string]*watchedHealth{}}
+	m := &HealthMonitor{checker: checker, log: log, now: now, jitter: rand.Float64, ctx: ctx, cancel: cancel,
+		retick: make(chan time.Duration, 1), watched: map[string]*watchedHealth{}}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.schedule()
+	}()
+	return m
 }
 
 // Set makes targets the containers watched: it starts watching the new
@@ -151,32 +173,31 @@ func (m *HealthMonitor) Set(targets []HealthTarget) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.ctx.Err() != nil {
-		return // closed
-	}
+	now := m.now()
 	keep := make(map[string]bool, len(targets))
+	tick := maxHealthTick
 	for _, t := range targets {
 		keep[t.ID] = true
-		if w, ok := m.watched[t.ID]; ok {
-			if sameCheck(w.target.Check, t.Check) {
-				continue
-			}
-			w.cancel()
+		timing := t.Check.Timing()
+		tick = min(tick, max(timing.Interval/4, minHealthTick))
+		if w, ok := m.watched[t.ID]; ok && sameCheck(w.target.Check, t.Check) {
+			continue
 		}
-		ctx, cancel := context.WithCancel(m.ctx)
-		w := &watchedHealth{target: t, tracker: newHealthTracker(t, m.now()), cancel: cancel}
-		m.watched[t.ID] = w
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			m.watch(ctx, w)
-		}()
+		m.watched[t.ID] = &watchedHealth{target: t, tracker: newHealthTracker(t, now),
+			next: now.Add(time.Duration(m.jitter() * float64(timing.Interval)))}
 	}
-	for id, w := range m.watched {
+	for id := range m.watched {
 		if !keep[id] {
-			w.cancel()
 			delete(m.watched, id)
 		}
+	}
+	if tick != m.tick {
+		m.tick = tick
+		select {
+		case <-m.retick:
+		default:
+		}
+		m.retick <- tick
 	}
 }
 
@@ -185,40 +206,67 @@ func sameCheck(a, b spec.Healthcheck) bool {
 		a.Interval == b.Interval && a.Timeout == b.Timeout && a.Retries == b.Retries && a.StartPeriod == b.StartPeriod
 }
 
-// watch checks one container until ctx is done or it is gone.
-func (m *HealthMonitor) watch(ctx context.Context, w *watchedHealth) {
-	timing := w.tracker.timing
-	timer := time.NewTimer(time.Duration(m.jitter() * float64(timing.Interval)))
-	defer timer.Stop()
+// schedule starts the checks that are due on every tick until Close.
+func (m *HealthMonitor) schedule() {
+	ticker := time.NewTicker(maxHealthTick)
+	defer ticker.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-m.ctx.Done():
 			return
-		case <-timer.C:
+		case d := <-m.retick:
+			ticker.Reset(d)
+			continue
+		case <-ticker.C:
 		}
-		err := runCheck(ctx, m.checker, w.target.ID, w.target.Check)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, driver.ErrNotFound):
-			m.log.Debug("health: container gone, no longer watched", zap.String("name", w.target.Name), zap.String("id", w.target.ID))
-			return // the next pass says what runs now
+		m.mu.Lock()
+		now := m.now()
+		for _, w := range m.watched {
+			if w.running || now.Before(w.next) {
+				continue
+			}
+			w.running = true
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				m.check(w)
+			}()
 		}
-		m.record(w, err)
-		// ±10 % around the interval.
-		timer.Reset(time.Duration((0.9 + 0.2*m.jitter()) * float64(timing.Interval)))
+		m.mu.Unlock()
 	}
 }
 
-// record notes a check's outcome and logs a transition.
-func (m *HealthMonitor) record(w *watchedHealth, err error) {
-	m.mu.Lock()
-	was := w.tracker.observe(err, m.now())
-	h := w.tracker.ContainerHealth
-	m.mu.Unlock()
-	if was == h.Health {
+// check runs one check of w and records it, unless w is no longer
+// watched by then.
+func (m *HealthMonitor) check(w *watchedHealth) {
+	err := runCheck(m.ctx, m.checker, w.target.ID, w.target.Check)
+	if m.ctx.Err() != nil {
 		return
 	}
+	m.mu.Lock()
+	w.running = false
+	if m.watched[w.target.ID] != w {
+		m.mu.Unlock()
+		return // no longer watched, or watched afresh
+	}
+	if errors.Is(err, driver.ErrNotFound) {
+		delete(m.watched, w.target.ID) // the next pass says what runs now
+		m.mu.Unlock()
+		m.log.Debug("health: container gone, no longer watched", zap.String("name", w.target.Name), zap.String("id", w.target.ID))
+		return
+	}
+	now := m.now()
+	was := w.tracker.observe(err, now)
+	h := w.tracker.ContainerHealth
+	w.next = now.Add(time.Duration((0.9 + 0.2*m.jitter()) * float64(w.tracker.timing.Interval)))
+	m.mu.Unlock()
+	if was != h.Health {
+		m.logTransition(was, h)
+	}
+}
+
+// logTransition logs a change of health.
+func (m *HealthMonitor) logTransition(was Health, h ContainerHealth) {
 	fields := []zap.Field{zap.String("name", h.Name), zap.String("id", h.ID), zap.String("from", string(was))}
 	switch {
 	case h.Health == HealthUnhealthy:
@@ -245,14 +293,12 @@ func (m *HealthMonitor) Health() []ContainerHealth {
 	return out
 }
 
-// Close stops every watch and waits for the checks in flight.
+// Close stops the checks and waits for those in flight.
 func (m *HealthMonitor) Close() {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
 	m.cancel()
-	m.mu.Unlock()
 	m.wg.Wait()
 }
 
