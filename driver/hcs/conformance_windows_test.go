@@ -3,6 +3,8 @@
 package hcs
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +14,9 @@ import (
 	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/windows"
 
+	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/drivertest"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // requireContainerHost skips unless the test runs elevated on a host with
@@ -60,6 +64,47 @@ func TestConformance(t *testing.T) {
 			Owner:           owner,
 			ProcessImage:    os.Getenv("RECONCILER_HCS_TEST_IMAGE"),
 			HyperVOnlyImage: os.Getenv("RECONCILER_HCS_TEST_OLD_IMAGE"),
+			HealthyCheck:    spec.Healthcheck{Exec: []string{"cmd", "/c", "exit 0"}},
+			Unhealthy: func(*testing.T, driver.System) spec.Healthcheck {
+				return spec.Healthcheck{Exec: []string{"cmd", "/c", "echo not ready & exit 1"}}
+			},
+			Stop: func(t *testing.T, sys driver.System) { killMainProcess(t, d, sys.ID) },
 		}
 	})
+}
+
+// killMainProcess kills the main process of the system id, which the
+// driver watches, and returns once List shows the system stopped; it skips
+// the test when the host deleted the system instead.
+func killMainProcess(t *testing.T, d *Driver, id string) {
+	t.Helper()
+	d.mu.Lock()
+	w, ok := d.handles[id]
+	d.mu.Unlock()
+	if !ok || w.p == nil {
+		t.Fatalf("%s: no watched main process", id)
+	}
+	if err := w.p.Kill(); err != nil {
+		t.Fatalf("kill the main process of %s: %v", id, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		sys, err := d.observe(ctx, id)
+		switch {
+		case errors.Is(err, driver.ErrNotFound):
+			t.Skipf("%s: the host deleted the system once stopped", id)
+		case err != nil:
+			t.Fatalf("observe %s: %v", id, err)
+		case sys.State == driver.StateStopped:
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s still %s after its main process was killed", id, sys.State)
+		case <-tick.C:
+		}
+	}
 }
