@@ -124,8 +124,7 @@ func (g *depGraph) orderCreates(idx []int) {
 // say (driver.RequestReader): a container no longer declared has no other
 // spec. One removal alone has nothing to wait for, and nothing is read.
 func (g *depGraph) orderRemovals(ctx context.Context, idx []int) {
-	reader, ok := g.e.Driver.(driver.RequestReader)
-	if !ok || len(idx) < 2 {
+	if _, ok := g.e.Driver.(driver.RequestReader); !ok || len(idx) < 2 {
 		return
 	}
 	byName := map[string][]int{}
@@ -135,12 +134,7 @@ func (g *depGraph) orderRemovals(ctx context.Context, idx []int) {
 	for _, i := range idx {
 		a := g.plan.Actions[i]
 		for _, s := range a.remove {
-			var req driver.CreateRequest
-			err := g.e.call(ctx, "read the spec of "+s.ID, func(ctx context.Context) error {
-				var err error
-				req, err = reader.CreatedWith(ctx, s.ID)
-				return err
-			})
+			req, err := g.e.createdWith(ctx, s.ID)
 			if err != nil {
 				continue // no record: nothing known of what it depends on
 			}
@@ -377,18 +371,24 @@ func (g *depGraph) running(ctx context.Context, name, owner string) (driver.Syst
 // recordedHealth reads the healthcheck and update deadline a live
 // dependency was created with.
 func (g *depGraph) recordedHealth(ctx context.Context, s driver.System) (spec.Healthcheck, spec.Update, error) {
-	reader, ok := g.e.Driver.(driver.RequestReader)
-	if !ok {
+	if _, ok := g.e.Driver.(driver.RequestReader); !ok {
 		return spec.Healthcheck{}, spec.Update{}, errors.New("condition healthy, but the driver keeps no record of its healthcheck")
 	}
-	var req driver.CreateRequest
-	err := g.e.call(ctx, "read the spec of "+s.ID, func(ctx context.Context) error {
-		var err error
-		req, err = reader.CreatedWith(ctx, s.ID)
-		return err
-	})
+	req, err := g.e.createdWith(ctx, s.ID)
 	if err != nil {
 		return spec.Healthcheck{}, spec.Update{}, fmt.Errorf("its healthcheck could not be read: %w", err)
 	}
 	return req.Spec.Healthcheck, req.Spec.Update, nil
+}
+
+// createdWith reads back the request the system id was created with (the
+// driver is a driver.RequestReader), retried as any driver call.
+func (e *Executor) createdWith(ctx context.Context, id string) (driver.CreateRequest, error) {
+	var req driver.CreateRequest
+	err := e.call(ctx, "read the spec of "+id, func(ctx context.Context) error {
+		var err error
+		req, err = e.Driver.(driver.RequestReader).CreatedWith(ctx, id)
+		return err
+	})
+	return req, err
 }

@@ -1,11 +1,8 @@
 package reconcile
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
-	"github.com/reconciler/reconciler/internal/atomicfile"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -219,30 +215,12 @@ func (l *RestartLedger) Record(now time.Time, plan Plan) (changed bool, limited 
 // empty ledger.
 func LoadRestartLedger(path string) (RestartLedger, error) {
 	var l RestartLedger
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return l, nil
-	}
-	if err != nil {
-		return l, fmt.Errorf("restart ledger: %w", err)
-	}
-	if err := json.Unmarshal(b, &l); err != nil {
-		return l, fmt.Errorf("restart ledger %s: %w (it only counts the last restarts: delete it to start the counts again)", path, err)
-	}
-	return l, nil
+	err := loadJSONFile(path, "restart ledger", "it only counts the last restarts: delete it to start the counts again", &l)
+	return l, err
 }
 
 // Save writes the ledger to path atomically.
-func (l *RestartLedger) Save(path string) error {
-	b, err := json.MarshalIndent(l, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("restart ledger: %w", err)
-	}
-	return nil
-}
+func (l *RestartLedger) Save(path string) error { return saveJSONFile(path, "restart ledger", l) }
 
 // noteRestarts records the restarts of an applied plan in the agent's
 // restart ledger, logs each container the flap limit stops (once), and
