@@ -145,6 +145,11 @@ type Agent struct {
 	// Health, if set, is told after each pass which running containers
 	// declare a healthcheck, and watches their health; Run closes it.
 	Health *HealthMonitor
+	// Rollbacks, if set, are the specs rolled back for failing their
+	// health gate (see LoadRollbacks): a recreate to one is held until
+	// its manifest changes. Unless DryRun the agent records new ones and
+	// forgets those whose manifest changed.
+	Rollbacks *Rollbacks
 	// Now is the clock of the removal window and of the retry backoff of
 	// failed recreates (time.Now if nil).
 	Now func() time.Time
@@ -170,7 +175,9 @@ type Agent struct {
 	readFailure string
 	problems    map[problemKey]bool
 	lastHolds   string
-	saveFailing bool
+	// lastRollbacks keys the recreates held by Rollbacks in the last pass.
+	lastRollbacks string
+	saveFailing   bool
 	// retries defers the recreates that failed (see RetryBackoff).
 	retries RetryBackoff
 	// hashes keeps the spec hashes of the desired set between passes.
@@ -340,6 +347,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	policy.Deferred = a.retries.Active(a.now())
 	policy.Hashes = &a.hashes
 	policy.Restarts = a.Restarts.At(a.now())
+	policy.RolledBack = a.Rollbacks.Active()
+	if !a.DryRun {
+		ex.Rollbacks = a.Rollbacks
+	}
 	a.mu.Lock()
 	policy.Removals.Approved, a.approved = a.approved, nil // one pass, one time
 	a.mu.Unlock()
@@ -359,6 +370,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	plan.observed = nil
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
+	a.noteRollbacks(log, plan)
 	if !a.DryRun && a.Ledger.Record(a.now(), a.removalWindow(), plan) {
 		a.saveLedger(log)
 	}
@@ -371,6 +383,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		}
 	}
 	c := plan.Counts()
+	downtime := zap.Skip()
+	if d, ok := plan.Downtime(); ok {
+		downtime = zap.Duration("downtime", d) // the longest of its recreates
+	}
 	log.Info("pass done",
 		zap.Int("desired", len(desired.Containers)),
 		zap.Int("created", c.Create), zap.Int("recreated", c.Recreate), zap.Int("removed", c.Remove), zap.Int("held", c.Held),
@@ -379,6 +395,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		zap.Strings("revisions", revisions(snaps)),
 		zap.Bool("dryRun", a.DryRun),
 		zap.Strings("trigger", causes),
+		downtime,
 		zap.Duration("duration", time.Since(start)))
 	if a.OnPass != nil {
 		a.OnPass(plan)
@@ -475,7 +492,7 @@ func (a *Agent) ApproveRemovals(names []string) ([]string, error) {
 // (what ApproveRemovals may approve) and logs the holds when they change:
 // once when a hold starts or its set of names changes, once when it ends.
 func (a *Agent) noteHolds(log *zap.Logger, plan Plan) {
-	groups := holds(plan)
+	groups := slices.DeleteFunc(holds(plan), func(h holdGroup) bool { return h.kind != ActionRemove })
 	var approvable []string
 	var key strings.Builder
 	for _, h := range groups {

@@ -16,7 +16,8 @@ import (
 // (recordMismatch); the hash stays what decides. A driver without the
 // capability, a system it kept no record of, a stale record or a read that
 // fails leaves the reason as the planner wrote it. Reads only: a dry run does
-// the same.
+// the same. The record also decides, with the live system, whether a
+// startFirst can run beside the old container (strategyFor).
 func describeChanges(ctx context.Context, reads readBounds, d driver.Driver, plan *Plan) {
 	rr, ok := d.(driver.RequestReader)
 	if !ok {
@@ -33,6 +34,9 @@ func describeChanges(ctx context.Context, reads readBounds, d driver.Driver, pla
 		})
 		if err != nil || recordMismatch(prev, old) != "" {
 			continue
+		}
+		if a.existing == nil {
+			a.Strategy, a.StrategyNote = strategyFor(old, &prev.Spec, a.request)
 		}
 		changes := spec.Diff(prev.Spec, a.request.Spec)
 		if len(changes) == 0 {

@@ -248,8 +248,9 @@ func (g *depGraph) run(ctx context.Context, idx []int, parallel int) {
 				g.e.notStarted(ctx, g.plan, i, g.mu)
 				return
 			}
-			defer func() { <-sem }()
-			g.e.runOne(ctx, g.plan, i, g.mu)
+			sl := &slot{sem: sem, held: true}
+			defer sl.release()
+			g.e.runOne(ctx, g.plan, i, g.mu, sl)
 		}()
 	}
 	wg.Wait()
@@ -299,7 +300,13 @@ func (g *depGraph) ready(ctx context.Context, d spec.Dependency, owner string) e
 		g.mu.Lock()
 		a := g.plan.Actions[j]
 		g.mu.Unlock()
-		if a.Status != StatusDone {
+		switch {
+		case a.Status == StatusDone:
+		case errors.Is(a.Err, driver.ErrUnhealthy) && d.ConditionOrDefault() != spec.ConditionHealthy:
+			return nil // not healthy, but a container of the name runs: started
+		case errors.Is(a.Err, driver.ErrUnhealthy):
+			return a.Err
+		default:
 			return fmt.Errorf("its %s failed: %w", a.Kind, a.Err)
 		}
 		id = driver.SystemID(a.request.Name, a.request.Owner, a.request.SpecHash)

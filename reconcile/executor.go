@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/spec"
 )
 
 // Executor defaults.
@@ -53,6 +54,10 @@ type Executor struct {
 	// Observe, if set, is called as each action finishes (one call at a
 	// time), for progress reporting.
 	Observe func(Action)
+	// Rollbacks, if set, keeps the specs rolled back for failing their
+	// health gate, so that no later pass tries them again (see
+	// Policy.RolledBack).
+	Rollbacks *Rollbacks
 }
 
 // Apply executes the plan's actions and records each one's outcome in it;
@@ -112,8 +117,9 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			e.runOne(ctx, plan, i, mu)
+			sl := &slot{sem: sem, held: true}
+			defer sl.release()
+			e.runOne(ctx, plan, i, mu, sl)
 		}()
 	}
 	wg.Wait()
@@ -127,13 +133,14 @@ func (e *Executor) notStarted(ctx context.Context, plan *Plan, i int, mu *sync.M
 	plan.Actions[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, context.Cause(ctx))
 }
 
-// runOne carries out action i and records its outcome.
-func (e *Executor) runOne(ctx context.Context, plan *Plan, i int, mu *sync.Mutex) {
+// runOne carries out action i, holding the parallel slot sl (given back
+// while it waits for health), and records its outcome.
+func (e *Executor) runOne(ctx context.Context, plan *Plan, i int, mu *sync.Mutex, sl *slot) {
 	mu.Lock()
 	a := plan.Actions[i]
 	mu.Unlock()
 	start := time.Now()
-	err := e.applyGuarded(ctx, a)
+	err := e.applyGuarded(ctx, &a, sl)
 	e.finish(plan, i, a, time.Since(start), err, mu)
 }
 
@@ -157,7 +164,7 @@ func (e *Executor) finish(plan *Plan, i int, a Action, took time.Duration, err e
 // applyGuarded is apply with a panic in it (a driver bug) turned into
 // the action's failure, logged with its stack: the other actions, the
 // pass and the agent go on, and the pass records what it did.
-func (e *Executor) applyGuarded(ctx context.Context, a Action) (err error) {
+func (e *Executor) applyGuarded(ctx context.Context, a *Action, sl *slot) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.logger().Error("action panicked: it counts as failed", zap.String("action", string(a.Kind)),
@@ -165,44 +172,36 @@ func (e *Executor) applyGuarded(ctx context.Context, a Action) (err error) {
 			err = fmt.Errorf("%w: %v", ErrPanicked, r)
 		}
 	}()
-	return e.apply(ctx, a)
+	return e.apply(ctx, a, sl)
 }
 
-// apply carries out one action. Its driver calls are not cancelled with
-// ctx: each is bounded by its own timeout instead.
+// apply carries out one action, recording what it measured (downtime, a
+// rollback) in a. Its driver calls are not cancelled with ctx: each is
+// bounded by its own timeout instead; a wait for health ends with ctx.
 //
 // A create or recreate first has the driver prepare the image (when it is
 // a driver.ImagePreparer), so a pull that fails leaves the old container
 // untouched. A recreate then reads back the request the old system was
 // created with (when the driver is a driver.RequestReader) before it
 // removes it: if the new create fails, that request is created again and
-// the error says both outcomes.
-func (e *Executor) apply(ctx context.Context, a Action) error {
-	if a.Kind != ActionRemove {
-		if err := e.prepareImage(ctx, a); err != nil {
-			return err
-		}
+// the error says both outcomes. A startFirst recreate creates the new
+// container before it removes the old one (see startFirst). Every new
+// container must then be healthy within its progress deadline (see
+// awaitHealthy), or the rollout is rolled back (see unhealthy).
+func (e *Executor) apply(ctx context.Context, a *Action, sl *slot) error {
+	switch {
+	case a.Kind == ActionRemove:
+		return e.removeAll(ctx, a.remove)
+	case a.Kind == ActionRecreate && a.Strategy == spec.UpdateStartFirst:
+		return e.startFirst(ctx, a, sl)
 	}
-	var prev restorePoint
-	if a.Kind == ActionRecreate && len(a.remove) > 0 {
-		prev = e.previous(ctx, a.remove[0])
-	}
-	for _, s := range a.remove {
-		err := e.call(ctx, "remove "+s.ID, func(ctx context.Context) error {
-			return e.Driver.Remove(ctx, s.ID, or(e.StopGrace, DefaultStopGrace))
-		})
-		if err != nil && !errors.Is(err, driver.ErrNotFound) {
-			return err
-		}
-	}
-	if a.Kind == ActionRemove {
-		return nil
-	}
-	err := e.create(ctx, "create "+a.Name, *a.request)
-	if err == nil || a.Kind != ActionRecreate {
+	if err := e.prepareImage(ctx, *a); err != nil {
 		return err
 	}
-	return e.restore(ctx, a.Name, prev, err)
+	if a.Kind == ActionRecreate {
+		return e.recreate(ctx, a, sl)
+	}
+	return e.createAndGate(ctx, a, sl)
 }
 
 // prepareImage has a driver that fetches images make a's image ready
@@ -271,31 +270,34 @@ func recordMismatch(req driver.CreateRequest, old driver.System) string {
 		orNone(req.SpecHash), req.Isolation, orNone(old.SpecHash), old.Isolation)
 }
 
-// restore creates the previous spec again after a recreate's create failed
-// with createErr, and returns the action's error, which says both
-// outcomes. A restore that fails too is logged at error level: the
-// container is down.
-func (e *Executor) restore(ctx context.Context, name string, prev restorePoint, createErr error) error {
+// restore creates the previous spec again after a recreate's new spec
+// failed (failure: "create failed: …", or a rollback's health failure),
+// and returns the action's error, which says both outcomes. A restore
+// that fails too is logged at error level: the container is down.
+func (e *Executor) restore(ctx context.Context, name string, prev restorePoint, failure error) error {
 	if prev.req == nil {
-		return fmt.Errorf("create failed: %w; no restore possible (%s); %s is NOT running", createErr, prev.missing, name)
+		return fmt.Errorf("%w; no restore possible (%s); %s is NOT running", failure, prev.missing, name)
 	}
-	err := e.create(ctx, "restore "+name, *prev.req)
+	_, err := e.create(ctx, "restore "+name, *prev.req)
 	if err == nil {
-		return fmt.Errorf("create failed: %w; restored the previous spec (%s)", createErr, orNone(prev.req.SpecHash))
+		return fmt.Errorf("%w; restored the previous spec (%s)", failure, orNone(prev.req.SpecHash))
 	}
 	e.logger().Error("recreate failed and restoring the previous spec failed too: the container is NOT running",
 		zap.String("name", name), zap.String("previousSpecHash", prev.req.SpecHash),
-		zap.NamedError("createError", createErr), zap.NamedError("restoreError", err))
-	return fmt.Errorf("create failed: %w; restoring the previous spec (%s) failed too: %w; %s is NOT running",
-		createErr, orNone(prev.req.SpecHash), err, name)
+		zap.NamedError("createError", failure), zap.NamedError("restoreError", err))
+	return fmt.Errorf("%w; restoring the previous spec (%s) failed too: %w; %s is NOT running",
+		failure, orNone(prev.req.SpecHash), err, name)
 }
 
-// create asks the driver for one system.
-func (e *Executor) create(ctx context.Context, what string, req driver.CreateRequest) error {
-	return e.call(ctx, what, func(ctx context.Context) error {
-		_, err := e.Driver.Create(ctx, req)
+// create asks the driver for one system and returns it as observed.
+func (e *Executor) create(ctx context.Context, what string, req driver.CreateRequest) (driver.System, error) {
+	var sys driver.System
+	err := e.call(ctx, what, func(ctx context.Context) error {
+		var err error
+		sys, err = e.Driver.Create(ctx, req)
 		return err
 	})
+	return sys, err
 }
 
 // call runs one driver operation with its own timeout, retrying transient
@@ -332,6 +334,12 @@ func (e *Executor) call(ctx context.Context, what string, op func(context.Contex
 func (e *Executor) log(a Action) {
 	fields := []zap.Field{zap.String("action", string(a.Kind)), zap.String("name", a.Name),
 		zap.String("isolation", string(a.Isolation)), zap.String("reason", a.Reason), zap.Duration("duration", a.Duration)}
+	if a.Strategy != "" {
+		fields = append(fields, zap.String("strategy", string(a.Strategy)))
+	}
+	if a.DowntimeMeasured {
+		fields = append(fields, zap.Duration("downtime", a.Downtime))
+	}
 	switch {
 	case errors.Is(a.Err, ErrDependencyNotReady):
 		e.logger().Warn("action not carried out: a dependency is not ready; the next pass tries again", append(fields, zap.Error(a.Err))...)

@@ -56,6 +56,25 @@ type Action struct {
 	// driver kept the spec the running system was created with
 	// (driver.RequestReader); environment values are hidden.
 	Changes []spec.Change
+	// Strategy is how a recreate replaces the running container:
+	// spec.UpdateRecreate or spec.UpdateStartFirst; empty for creates and
+	// removals.
+	Strategy spec.UpdateStrategy
+	// StrategyNote says why a recreate the manifest asks to start first
+	// falls back to recreate: "startFirst falls back to recreate: both
+	// publish host port 8080".
+	StrategyNote string
+	// Downtime is, for a recreate carried out (DowntimeMeasured), how long
+	// no container of its name ran: from the old one's stop to the new one
+	// running; 0 for startFirst.
+	Downtime         time.Duration
+	DowntimeMeasured bool
+	// RolledBack is set on a rollout whose new spec was not healthy within
+	// its progress deadline and was rolled back.
+	RolledBack *RollbackRecord
+
+	// existing is, on a resumed startFirst, the new system already there.
+	existing *driver.System
 
 	// request is what create and recreate ask of the driver.
 	request *driver.CreateRequest
@@ -98,6 +117,22 @@ type Plan struct {
 	// observed are the live systems the plan was made from, while the
 	// agent's pass needs them (see healthTargets).
 	observed []driver.System
+	// rolledBack names the containers whose record in Policy.RolledBack
+	// is still in force.
+	rolledBack []string
+}
+
+// RolledBackNames names the containers whose rolled-back spec the plan
+// still holds (or could not decide on) or whose rollout it rolled back:
+// the records to keep (see Rollbacks.Keep).
+func (p *Plan) RolledBackNames() []string {
+	names := slices.Clone(p.rolledBack)
+	for _, a := range p.Actions {
+		if a.RolledBack != nil {
+			names = append(names, a.Name)
+		}
+	}
+	return names
 }
 
 // AutoIsolation is the isolation a container declared with isolation: auto
@@ -174,6 +209,10 @@ type Policy struct {
 	// windows (see RestartLedger): past a container's restartLimit it is
 	// left stopped. The zero value counts none.
 	Restarts RestartCounts
+	// RolledBack are the specs rolled back, by container name (see
+	// Rollbacks): a recreate to one of them is held until the manifest's
+	// spec changes.
+	RolledBack map[string]RollbackRecord
 }
 
 // problemAt builds a problem about container c.
@@ -308,6 +347,9 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		}
 	}
 	if !ok {
+		if _, recorded := checks.policy.RolledBack[name]; recorded {
+			plan.rolledBack = append(plan.rolledBack, name) // undecided: kept
+		}
 		return removals
 	}
 	why := isolationWhy{moved: moved}
@@ -315,7 +357,12 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		why.auto = autoReason
 		plan.Auto = append(plan.Auto, AutoIsolation{Name: name, Isolation: req.Isolation, Reason: autoReason})
 	}
-	keeper, dups := pickKeeper(mine, &req)
+	var rec *RollbackRecord
+	if r, ok := checks.policy.RolledBack[name]; ok && r.SpecHash == req.SpecHash {
+		plan.rolledBack = append(plan.rolledBack, name)
+		rec = &r
+	}
+	keeper, dups, held, resume := planRollout(mine, &req, rec)
 	for _, s := range dups {
 		removals = append(removals, removeAction(s, "duplicate of "+name+" (id "+keeper.ID+")"))
 	}
@@ -327,6 +374,9 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		Status:    StatusPlanned,
 	}
 	switch {
+	case resume != nil:
+		a.Kind, a.Strategy, a.remove, a.existing = ActionRecreate, spec.UpdateStartFirst, []driver.System{*resume}, keeper
+		a.Reason = fmt.Sprintf("startFirst interrupted: the new spec %s runs beside %s until it is healthy", req.SpecHash, orNone(resume.SpecHash))
 	case keeper == nil:
 		a.Kind, a.Reason = ActionCreate, "not running"
 		if why.auto != "" {
@@ -338,6 +388,11 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 			plan.Unchanged = append(plan.Unchanged, name)
 			return removals
 		}
+		if held {
+			a.Kind, a.Status, a.HoldReason = ActionRecreate, StatusHeld, rollbackHold(*rec)
+			plan.Actions = append(plan.Actions, a)
+			return removals
+		}
 		if d, ok := checks.policy.Deferred[name]; ok && d.SpecHash == req.SpecHash && keeper.State == driver.StateRunning {
 			plan.Unchanged = append(plan.Unchanged, name)
 			plan.Warnings = append(plan.Warnings, problemAt(c, fmt.Sprintf(
@@ -346,6 +401,7 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 			return removals
 		}
 		a.Kind, a.remove = ActionRecreate, []driver.System{*keeper}
+		a.Strategy, a.StrategyNote = strategyFor(*keeper, nil, &req)
 	}
 	queued := req // only actions keep a request on the heap
 	a.request = &queued

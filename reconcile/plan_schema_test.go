@@ -24,10 +24,11 @@ var (
 	allActionKinds = []ActionKind{ActionCreate, ActionRecreate, ActionRemove}
 	allStatuses    = []Status{StatusPlanned, StatusDone, StatusFailed, StatusHeld}
 	schemaEnums    = map[reflect.Type][]string{
-		reflect.TypeFor[ActionKind]():     stringsOf(allActionKinds),
-		reflect.TypeFor[Status]():         stringsOf(allStatuses),
-		reflect.TypeFor[spec.SKU]():       {string(spec.SKUServer), string(spec.SKUClient)},
-		reflect.TypeFor[spec.Isolation](): {string(spec.IsolationProcess), string(spec.IsolationHyperV)}, // resolved: never default
+		reflect.TypeFor[ActionKind]():          stringsOf(allActionKinds),
+		reflect.TypeFor[Status]():              stringsOf(allStatuses),
+		reflect.TypeFor[spec.SKU]():            {string(spec.SKUServer), string(spec.SKUClient)},
+		reflect.TypeFor[spec.UpdateStrategy](): {string(spec.UpdateRecreate), string(spec.UpdateStartFirst)},
+		reflect.TypeFor[spec.Isolation]():      {string(spec.IsolationProcess), string(spec.IsolationHyperV)}, // resolved: never default
 	}
 )
 
@@ -188,6 +189,9 @@ func (w schemaWalk) resolve(path string, node map[string]any) map[string]any {
 
 func (w schemaWalk) check(path string, typ reflect.Type, node map[string]any) {
 	node = w.resolve(path, node)
+	if typ.Kind() == reflect.Pointer { // omitted when nil: the value's type
+		typ = typ.Elem()
+	}
 	wantType := map[reflect.Kind]string{reflect.Struct: "object", reflect.Slice: "array", reflect.String: "string",
 		reflect.Bool: "boolean", reflect.Int: "integer", reflect.Uint32: "integer"}[typ.Kind()]
 	if wantType == "" {

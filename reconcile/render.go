@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/reconciler/reconciler/spec"
 )
@@ -49,6 +50,20 @@ type (
 		HoldReason string `json:"holdReason,omitempty"`
 		// Changes, on a recreate, are the fields of the spec that change.
 		Changes []spec.Change `json:"changes,omitempty"`
+		// Strategy, on a recreate, is how it replaces the container.
+		Strategy spec.UpdateStrategy `json:"strategy,omitempty"`
+		// StrategyNote says why a startFirst falls back to recreate.
+		StrategyNote string `json:"strategyNote,omitempty"`
+		// RolledBack, on a rollout that was rolled back, names both specs
+		// and the health failure.
+		RolledBack *rollbackJSON `json:"rolledBack,omitempty"`
+	}
+	rollbackJSON struct {
+		SpecHash         string `json:"specHash"`
+		PreviousSpecHash string `json:"previousSpecHash"`
+		Reason           string `json:"reason"`
+		// At is RFC 3339, UTC.
+		At string `json:"at"`
 	}
 	errorJSON struct {
 		Source  string `json:"source"`
@@ -92,7 +107,11 @@ func WriteJSON(w io.Writer, p Plan) error {
 	}
 	for _, a := range p.Actions {
 		aj := actionJSON{Action: a.Kind, Name: a.Name, Isolation: a.Isolation, Image: a.Image,
-			Reason: a.Reason, Source: a.Source, Status: a.Status, HoldReason: a.HoldReason, Changes: a.Changes}
+			Reason: a.Reason, Source: a.Source, Status: a.Status, HoldReason: a.HoldReason, Changes: a.Changes,
+			Strategy: a.Strategy, StrategyNote: a.StrategyNote}
+		if r := a.RolledBack; r != nil {
+			aj.RolledBack = &rollbackJSON{SpecHash: r.SpecHash, PreviousSpecHash: r.PreviousSpecHash, Reason: r.Reason, At: r.At.UTC().Format(time.RFC3339)}
+		}
 		if a.Err != nil {
 			aj.Error = a.Err.Error()
 		}
@@ -151,6 +170,15 @@ func painter(color bool) func(c, s string) string {
 // heldMark marks a held removal in text.
 const heldMark = "-?"
 
+// heldMarkOf marks a held action of kind k in text: "-?" for a removal,
+// "~?" for a recreate to a spec that was rolled back.
+func heldMarkOf(k ActionKind) string {
+	if k == ActionRemove {
+		return heldMark
+	}
+	return actionMarks[k].mark + "?"
+}
+
 // WriteText writes the plan for a person: one line per action (+ create,
 // ~ recreate, - remove, -? held removal) with its reason, one per
 // isolation: auto decision of the containers without an action (=), one
@@ -160,12 +188,24 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 	paint := painter(color)
 	fmt.Fprintf(w, "host: %s, %s, default isolation %s\n", p.Host, p.Host.SKU, p.Host.DefaultIsolation())
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// The strategy column is there when a manifest asks for startFirst.
+	strategies := slices.ContainsFunc(p.Actions, func(a Action) bool {
+		return a.Strategy == spec.UpdateStartFirst || a.StrategyNote != ""
+	})
 	for _, a := range p.Actions {
 		m := actionMarks[a.Kind]
 		if a.Status == StatusHeld {
-			m.mark, m.color = heldMark, colorYellow
+			m.mark, m.color = heldMarkOf(a.Kind), colorYellow
 		}
-		line := fmt.Sprintf("%s %s\t%s\t%s\t%s", paint(m.color, m.mark), a.Name, a.Kind, a.Isolation, a.Reason)
+		kind := string(a.Kind)
+		if strategies {
+			kind += "\t" + string(a.Strategy)
+		}
+		reason := a.Reason
+		if a.StrategyNote != "" {
+			reason += "; " + a.StrategyNote
+		}
+		line := fmt.Sprintf("%s %s\t%s\t%s\t%s", paint(m.color, m.mark), a.Name, kind, a.Isolation, reason)
 		switch a.Status {
 		case StatusDone:
 			line += "\tdone"
@@ -187,7 +227,7 @@ func WriteText(w io.Writer, p Plan, color bool) error {
 		writeAuto(w, p, func(name string) bool { return !acted[name] })
 	}
 	for _, h := range holds(p) {
-		fmt.Fprintln(w, paint(colorYellow, fmt.Sprintf("%s held: %s: %s", heldMark, strings.Join(h.names, ", "), h.reason)))
+		fmt.Fprintln(w, paint(colorYellow, fmt.Sprintf("%s held: %s: %s", heldMarkOf(h.kind), strings.Join(h.names, ", "), h.reason)))
 	}
 	writeProblems(w, p, paint)
 	_, err := fmt.Fprintln(w, Summary(p))
@@ -276,8 +316,9 @@ func held(c Counts) string {
 	return fmt.Sprintf("%d held, ", c.Held)
 }
 
-// holdGroup is the held actions of one hold reason.
+// holdGroup is the held actions of one kind and hold reason.
 type holdGroup struct {
+	kind       ActionKind
 	reason     string
 	names      []string
 	approvable bool
@@ -291,9 +332,9 @@ func holds(p Plan) []holdGroup {
 		if a.Status != StatusHeld {
 			continue
 		}
-		i := slices.IndexFunc(out, func(h holdGroup) bool { return h.reason == a.HoldReason })
+		i := slices.IndexFunc(out, func(h holdGroup) bool { return h.kind == a.Kind && h.reason == a.HoldReason })
 		if i < 0 {
-			out = append(out, holdGroup{reason: a.HoldReason, approvable: a.approvable})
+			out = append(out, holdGroup{kind: a.Kind, reason: a.HoldReason, approvable: a.approvable})
 			i = len(out) - 1
 		}
 		out[i].names = append(out[i].names, a.Name)

@@ -27,6 +27,11 @@ type statusContainer struct {
 	// StateReason says why a stopped container stays so: "restart
 	// limit: 5 in 10m" when the flap limit left it stopped.
 	StateReason string `json:"stateReason,omitempty"`
+	// Update is "failed (rolled back)" when the last rollout of this
+	// owner's container of that name was rolled back (RolledBack says
+	// which specs and why).
+	Update     string                    `json:"update,omitempty"`
+	RolledBack *reconcile.RollbackRecord `json:"rolledBack,omitempty"`
 	// Health is healthy, unhealthy or starting for a running container
 	// of this owner that declares a healthcheck (one check, see
 	// reconcile.CheckRunning); LastHealthFailure what a failed check saw.
@@ -35,15 +40,20 @@ type statusContainer struct {
 }
 
 // stateText is the state as the text views show it: "stopped (restart
-// limit: 5 in 10m)", "running (healthy)".
+// limit: 5 in 10m)", "running (healthy)", "running (healthy), failed
+// (rolled back)".
 func (c statusContainer) stateText() string {
+	state := string(c.State)
 	switch {
 	case c.StateReason != "":
-		return string(c.State) + " (" + c.StateReason + ")"
+		state += " (" + c.StateReason + ")"
 	case c.Health != "":
-		return string(c.State) + " (" + string(c.Health) + ")"
+		state += " (" + string(c.Health) + ")"
 	}
-	return string(c.State)
+	if c.Update != "" {
+		state += ", " + c.Update
+	}
+	return state
 }
 
 // statusReport is `status -o json`, and what --against reads back.

@@ -85,10 +85,19 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
+			rollbacks, err := g.rollbacks()
+			if err != nil {
+				return err
+			}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
 			policy.Restarts = restarts.At(time.Now())
-			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, f.executor(d, g), f.dryRun)
+			policy.RolledBack = rollbacks.Active()
+			ex := f.executor(d, g)
+			if !f.dryRun {
+				ex.Rollbacks = rollbacks
+			}
+			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, ex, f.dryRun)
 			if err != nil {
 				return err
 			}
@@ -99,6 +108,9 @@ the exit code.`,
 			}
 			if !f.dryRun {
 				g.recordRestarts(restartsPath, &restarts, plan)
+				if err := rollbacks.Keep(plan.RolledBackNames()); err != nil {
+					g.log.Warn("the rollback record was not updated", zap.Error(err))
+				}
 			}
 			return g.finishPlan(plan, detailed)
 		},

@@ -51,6 +51,7 @@ the spec it was created with (environment values hidden), where the driver kept 
 				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
 			g.annotate(cmd.Context(), d, list)
+			g.markRolledBack(list)
 			if g.data() {
 				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
 			}

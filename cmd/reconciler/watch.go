@@ -127,6 +127,10 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
+	rollbacks, err := g.rollbacks()
+	if err != nil {
+		return err
+	}
 
 	status := statusapi.NewStatus(gits, d, nil)
 	agent := &reconcile.Agent{
@@ -145,6 +149,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		LedgerPath:    ledgerPath,
 		Restarts:      restarts,
 		RestartsPath:  restartsPath,
+		Rollbacks:     rollbacks,
 	}
 	if agent.Health = reconcile.NewHealthMonitor(d, g.log.Named("health"), nil); agent.Health != nil {
 		status.ShowHealth(agent.Health)
