@@ -42,6 +42,7 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 		return Plan{}, fmt.Errorf("list compute systems: %w", err)
 	}
 	plan := ComputePlan(desired, observed, host, policy)
+	plan.observed = observed
 	describeChanges(ctx, reads, d, &plan)
 	plan.DryRun = dryRun
 	if !dryRun {
@@ -144,6 +145,14 @@ type Agent struct {
 	// LedgerPath is set.
 	Ledger     RemovalLedger
 	LedgerPath string
+	// Restarts counts the restarts of exited containers for their flap
+	// limit (see LoadRestartLedger); unless DryRun the agent keeps it up
+	// to date, and writes it to RestartsPath when it changed, if set.
+	Restarts     RestartLedger
+	RestartsPath string
+	// Health, if set, is told after each pass which running containers
+	// declare a healthcheck, and watches their health; Run closes it.
+	Health *HealthMonitor
 	// Rollbacks, if set, are the specs rolled back for failing their
 	// health gate (see LoadRollbacks): a recreate to one is held until
 	// its manifest changes. Unless DryRun the agent records new ones and
@@ -237,6 +246,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.TrimMemory {
 		defer a.mem.start(log)()
 	}
+	defer a.Health.Close()
 	a.triggerFor("start")
 	for {
 		select {
@@ -348,6 +358,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 	policy.Removals = a.Ledger.Window(a.now(), a.removalWindow())
 	policy.Deferred = a.retries.Active(a.now())
 	policy.Hashes = &a.hashes
+	policy.Restarts = a.Restarts.At(a.now())
 	policy.RolledBack = a.Rollbacks.Active()
 	if !dryRun {
 		ex.Rollbacks = a.Rollbacks
@@ -378,6 +389,10 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		return
 	}
 	a.hashes.Sweep()
+	if a.Health != nil {
+		a.Health.Set(healthTargets(desired, &plan, policy.Owner, a.now()))
+	}
+	plan.observed = nil
 	a.logProblems(log, plan)
 	a.noteHolds(log, plan)
 	a.noteRollbacks(log, plan)
@@ -385,6 +400,7 @@ func (a *Agent) doPass(ctx context.Context, log *zap.Logger, causes []string) {
 		a.saveLedger(log)
 	}
 	if !dryRun {
+		a.noteRestarts(log, plan)
 		for _, name := range a.retries.Record(a.now(), plan) {
 			d := a.retries.failed[name]
 			log.Warn("recreate failed: its new spec waits before it is tried again",

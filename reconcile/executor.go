@@ -66,6 +66,13 @@ type Executor struct {
 // failed); the ones in flight run to completion or to their own timeout,
 // so a stop never leaves a half-made change behind that the next pass
 // could not see. Apply returns once nothing is in flight.
+//
+// Dependencies (spec dependsOn) order each phase: a create or recreate
+// starts once each dependency is running, or healthy (WaitHealthy, within
+// the dependency's update.progressDeadline) when its condition says so;
+// one whose dependency fails or is not ready is not carried out
+// (ErrDependencyNotReady, saying why). Removals go in reverse: a container
+// is removed after those that depend on it. See depGraph.
 func (e *Executor) Apply(ctx context.Context, plan *Plan) {
 	var removals, rest []int
 	for i, a := range plan.Actions {
@@ -79,17 +86,24 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan) {
 		}
 	}
 	var mu sync.Mutex // serialises Observe and writes to plan.Actions
-	for _, phase := range [][]int{removals, rest} {
+	for p, phase := range [][]int{removals, rest} {
+		if g := e.dependencyGraph(ctx, plan, phase, &mu, p == 0); g != nil {
+			g.run(ctx, phase, e.parallel())
+			continue
+		}
 		e.runPhase(ctx, plan, phase, &mu)
 	}
 }
 
-func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync.Mutex) {
-	parallel := e.Parallel
-	if parallel <= 0 {
-		parallel = DefaultParallel
+func (e *Executor) parallel() int {
+	if e.Parallel <= 0 {
+		return DefaultParallel
 	}
-	sem := make(chan struct{}, parallel)
+	return e.Parallel
+}
+
+func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync.Mutex) {
+	sem := make(chan struct{}, e.parallel())
 	var wg sync.WaitGroup
 	for _, i := range idx {
 		select {
@@ -97,34 +111,54 @@ func (e *Executor) runPhase(ctx context.Context, plan *Plan, idx []int, mu *sync
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			mu.Lock()
-			plan.Actions[i].Status = StatusFailed
-			plan.Actions[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, context.Cause(ctx))
-			mu.Unlock()
+			e.notStarted(ctx, plan, i, mu)
 			continue
 		}
 		wg.Add(1)
-		go func(a Action) {
+		go func() {
 			defer wg.Done()
 			sl := &slot{sem: sem, held: true}
 			defer sl.release()
-			start := time.Now()
-			err := e.applyGuarded(ctx, &a, sl)
-			a.Duration = time.Since(start)
-			a.Status, a.Err = StatusDone, err
-			if err != nil {
-				a.Status = StatusFailed
-			}
-			e.log(a)
-			mu.Lock()
-			defer mu.Unlock()
-			plan.Actions[i] = a
-			if e.Observe != nil {
-				e.Observe(a)
-			}
-		}(plan.Actions[i])
+			e.runOne(ctx, plan, i, mu, sl)
+		}()
 	}
 	wg.Wait()
+}
+
+// notStarted marks action i as not started because ctx is done.
+func (e *Executor) notStarted(ctx context.Context, plan *Plan, i int, mu *sync.Mutex) {
+	mu.Lock()
+	defer mu.Unlock()
+	plan.Actions[i].Status = StatusFailed
+	plan.Actions[i].Err = fmt.Errorf("%w: %w", ErrNotStarted, context.Cause(ctx))
+}
+
+// runOne carries out action i, holding the parallel slot sl (given back
+// while it waits for health), and records its outcome.
+func (e *Executor) runOne(ctx context.Context, plan *Plan, i int, mu *sync.Mutex, sl *slot) {
+	mu.Lock()
+	a := plan.Actions[i]
+	mu.Unlock()
+	start := time.Now()
+	err := e.applyGuarded(ctx, &a, sl)
+	e.finish(plan, i, a, time.Since(start), err, mu)
+}
+
+// finish records the outcome err of action a (plan.Actions[i]), logs it
+// and reports it to Observe.
+func (e *Executor) finish(plan *Plan, i int, a Action, took time.Duration, err error, mu *sync.Mutex) {
+	a.Duration = took
+	a.Status, a.Err = StatusDone, err
+	if err != nil {
+		a.Status = StatusFailed
+	}
+	e.log(a)
+	mu.Lock()
+	defer mu.Unlock()
+	plan.Actions[i] = a
+	if e.Observe != nil {
+		e.Observe(a)
+	}
 }
 
 // applyGuarded is apply with a panic in it (a driver bug) turned into
@@ -306,7 +340,11 @@ func (e *Executor) log(a Action) {
 	if a.DowntimeMeasured {
 		fields = append(fields, zap.Duration("downtime", a.Downtime))
 	}
-	if a.Err != nil {
+	switch {
+	case errors.Is(a.Err, ErrDependencyNotReady):
+		e.logger().Warn("action not carried out: a dependency is not ready; the next pass tries again", append(fields, zap.Error(a.Err))...)
+		return
+	case a.Err != nil:
 		e.logger().Error("action failed", append(fields, zap.Error(a.Err))...)
 		return
 	}

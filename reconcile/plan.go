@@ -117,6 +117,12 @@ type Plan struct {
 
 	// owned is how many containers this owner had when the plan was made.
 	owned int
+	// limited are the restarts the flap limit left out (see
+	// limitRestarts).
+	limited []limitedRestart
+	// observed are the live systems the plan was made from, while the
+	// agent's pass needs them (see healthTargets).
+	observed []driver.System
 	// rolledBack names the containers whose record in Policy.RolledBack
 	// is still in force.
 	rolledBack []string
@@ -213,6 +219,10 @@ type Policy struct {
 	// Hashes, if set, remembers spec hashes across plans (see
 	// SpecHashes); nil hashes every spec.
 	Hashes *SpecHashes
+	// Restarts are the restarts of exited containers done within their
+	// windows (see RestartLedger): past a container's restartLimit it is
+	// left stopped. The zero value counts none.
+	Restarts RestartCounts
 	// RolledBack are the specs rolled back, by container name (see
 	// Rollbacks): a recreate to one of them is held until the manifest's
 	// spec changes.
@@ -327,6 +337,7 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 		removals = plan.planContainer(c, mine, foreign, &checks, removals)
 	}
 	plan.owned = owned
+	plan.limitRestarts(desired, p.Restarts)
 	plan.holdRemovals(d, removals, p)
 	sortActions(plan.Actions)
 	return plan

@@ -1,17 +1,11 @@
 package reconcile
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/reconciler/reconciler/internal/atomicfile"
 )
 
 // DefaultRemovalWindow is how far back removals count against the
@@ -202,27 +196,9 @@ func (l *RemovalLedger) prune(start time.Time) {
 // empty ledger.
 func LoadRemovalLedger(path string) (RemovalLedger, error) {
 	var l RemovalLedger
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return l, nil
-	}
-	if err != nil {
-		return l, fmt.Errorf("removal ledger: %w", err)
-	}
-	if err := json.Unmarshal(b, &l); err != nil {
-		return l, fmt.Errorf("removal ledger %s: %w (it only holds the last removals: delete it to start a new removal window)", path, err)
-	}
-	return l, nil
+	err := loadJSONFile(path, "removal ledger", "it only holds the last removals: delete it to start a new removal window", &l)
+	return l, err
 }
 
 // Save writes the ledger to path atomically.
-func (l *RemovalLedger) Save(path string) error {
-	b, err := json.MarshalIndent(l, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("removal ledger: %w", err)
-	}
-	return nil
-}
+func (l *RemovalLedger) Save(path string) error { return saveJSONFile(path, "removal ledger", l) }

@@ -51,7 +51,8 @@ func (r *RetryBackoff) Active(now time.Time) map[string]Deferral {
 func (r *RetryBackoff) Record(now time.Time, plan Plan) []string {
 	var added []string
 	for _, a := range plan.Actions {
-		if a.Kind != ActionRecreate || a.request == nil || errors.Is(a.Err, ErrNotStarted) || errors.Is(a.Err, ErrInterrupted) {
+		if a.Kind != ActionRecreate || a.request == nil || errors.Is(a.Err, ErrNotStarted) || errors.Is(a.Err, ErrInterrupted) ||
+			errors.Is(a.Err, ErrDependencyNotReady) {
 			continue // a recreate never tried (or not to its end) says nothing of its spec
 		}
 		if errors.Is(a.Err, ErrRolledBack) {

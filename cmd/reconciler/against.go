@@ -24,11 +24,36 @@ type statusHost struct {
 type statusContainer struct {
 	driver.System
 	Managed bool `json:"managed"`
+	// StateReason says why a stopped container stays so: "restart
+	// limit: 5 in 10m" when the flap limit left it stopped.
+	StateReason string `json:"stateReason,omitempty"`
 	// Update is "failed (rolled back)" when the last rollout of this
 	// owner's container of that name was rolled back (RolledBack says
 	// which specs and why).
 	Update     string                    `json:"update,omitempty"`
 	RolledBack *reconcile.RollbackRecord `json:"rolledBack,omitempty"`
+	// Health is healthy, unhealthy or starting for a running container
+	// of this owner that declares a healthcheck (one check, see
+	// reconcile.CheckRunning); LastHealthFailure what a failed check saw.
+	Health            reconcile.Health `json:"health,omitempty"`
+	LastHealthFailure string           `json:"lastHealthFailure,omitempty"`
+}
+
+// stateText is the state as the text views show it: "stopped (restart
+// limit: 5 in 10m)", "running (healthy)", "running (healthy), failed
+// (rolled back)".
+func (c statusContainer) stateText() string {
+	state := string(c.State)
+	switch {
+	case c.StateReason != "":
+		state += " (" + c.StateReason + ")"
+	case c.Health != "":
+		state += " (" + string(c.Health) + ")"
+	}
+	if c.Update != "" {
+		state += ", " + c.Update
+	}
+	return state
 }
 
 // statusReport is `status -o json`, and what --against reads back.

@@ -99,12 +99,17 @@ the exit code.`,
 			if err != nil {
 				return err
 			}
+			restartsPath, restarts, err := g.restartLedger()
+			if err != nil {
+				return err
+			}
 			rollbacks, err := g.rollbacks()
 			if err != nil {
 				return err
 			}
 			policy := f.policy(g.owner)
 			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
+			policy.Restarts = restarts.At(time.Now())
 			policy.RolledBack = rollbacks.Active()
 			ex := f.executor(d, g)
 			if !f.dryRun {
@@ -120,6 +125,7 @@ the exit code.`,
 				}
 			}
 			if !f.dryRun {
+				g.recordRestarts(restartsPath, &restarts, plan)
 				if err := rollbacks.Keep(plan.RolledBackNames()); err != nil {
 					g.log.Warn("the rollback record was not updated", zap.Error(err))
 				}

@@ -17,6 +17,13 @@ func newStatusCommand(g *globals) *cobra.Command {
 driver observes it live: isolation comes from live evidence, not from a record.
 MANAGED is "yes" for the systems of this agent's --owner.
 
+STATE says, for this owner's containers, why one stays stopped ("stopped (restart
+limit: 5 in 10m)": it exited too often, see restartLimit) and the health of a running
+one that declares a healthcheck: "running (healthy)", "(unhealthy)" or "(starting)"
+(a failure within its startPeriod). status has no history of checks: it runs one
+check of each such container now, a few at once, each bounded by its timeout (a
+running agent keeps the health over time: GET /status at its --listen).
+
 status NAME (a name or compute system id) shows one container in detail: owner, isolation,
 state and exit code, image, spec hash, when it was created and on which host version, and
 the spec it was created with (environment values hidden), where the driver kept it.`,
@@ -43,6 +50,7 @@ the spec it was created with (environment values hidden), where the driver kept 
 			for _, s := range systems {
 				list = append(list, statusContainer{System: s, Managed: s.Owner == g.owner})
 			}
+			g.annotate(cmd.Context(), d, list)
 			g.markRolledBack(list)
 			if g.data() {
 				return g.writeData(statusReport{Host: &statusHost{HostJSON: reconcile.HostView(host), HyperV: host.HyperV}, Containers: list})
@@ -51,11 +59,7 @@ the spec it was created with (environment values hidden), where the driver kept 
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tOWNER\tMANAGED\tISOLATION\tSTATE\tIMAGE\tID")
 			for _, c := range list {
-				state := string(c.State)
-				if c.Update != "" {
-					state += ", " + c.Update
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, state, c.Image, c.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Owner, yesNo(c.Managed, "yes", "no"), c.Isolation, c.stateText(), c.Image, c.ID)
 			}
 			return tw.Flush()
 		},

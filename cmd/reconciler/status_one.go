@@ -28,6 +28,9 @@ func (g *globals) statusOf(cmd *cobra.Command, d driver.Driver, nameOrID string)
 		return err
 	}
 	detail := containerDetail{statusContainer: statusContainer{System: sys, Managed: sys.Owner == g.owner}}
+	one := []statusContainer{detail.statusContainer}
+	g.annotate(cmd.Context(), d, one)
+	detail.statusContainer = one[0]
 	if reader, ok := d.(driver.RequestReader); ok {
 		req, err := reader.CreatedWith(cmd.Context(), sys.ID)
 		switch {
@@ -65,11 +68,14 @@ func writeDetail(g *globals, c containerDetail, now time.Time) error {
 	row("id", c.ID)
 	row("owner", c.Owner+yesNo(c.Managed, " (this agent's)", " (not this agent's: never touched)"))
 	row("isolation", string(c.Isolation))
-	state := string(c.State)
+	state := c.stateText()
 	if c.State == driver.StateStopped {
 		state += fmt.Sprintf(", exit code %d", c.ExitCode)
 	}
 	row("state", state)
+	if c.LastHealthFailure != "" {
+		row("checked", "failed: "+c.LastHealthFailure)
+	}
 	row("image", c.Image)
 	if c.SpecHash != "" {
 		row("spec hash", c.SpecHash)

@@ -150,6 +150,10 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
+	restartsPath, restarts, err := g.restartLedger()
+	if err != nil {
+		return err
+	}
 	rollbacks, err := g.rollbacks()
 	if err != nil {
 		return err
@@ -167,6 +171,8 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
 		LedgerPath:    ledgerPath,
+		Restarts:      restarts,
+		RestartsPath:  restartsPath,
 		Rollbacks:     rollbacks,
 	}
 	ops, closeOps, err := f.ops.newOps(g, agent, d, gits)
@@ -175,6 +181,9 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	}
 	defer closeOps()
 	ops.status.SetFacts(f.apply.hostFacts)
+	if agent.Health = reconcile.NewHealthMonitor(d, g.log.Named("health"), nil); agent.Health != nil {
+		ops.status.ShowHealth(agent.Health)
+	}
 	if f.listen != "" {
 		stop, err := f.serve(g, ops, len(gits) > 0, agent)
 		if err != nil {

@@ -43,6 +43,8 @@ type Status struct {
 	suspension *Suspension
 	// facts name the host in GET /status (applied).
 	facts spec.HostFacts
+	// health, if set, is shown.
+	health HealthReporter
 }
 
 // ShowSuspension has GET /status show s.
@@ -135,6 +137,9 @@ type statusJSON struct {
 	Ready      bool                  `json:"ready"`
 	NotReady   string                `json:"notReady,omitempty"`
 	Applied    *appliedJSON          `json:"applied"`
+	// Health is the health of the running containers that declare a
+	// healthcheck, by name; a list, never null.
+	Health []reconcile.ContainerHealth `json:"health"`
 }
 
 // sourceJSON is a source of any kind as the last pass read it.
@@ -148,7 +153,7 @@ type sourceJSON struct {
 // reconcile.WriteJSON (DESIGN §6).
 func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	plan, at, report, sp, facts := s.plan, s.at, s.report, s.suspension, s.facts
+	plan, at, report, sp, facts, health := s.plan, s.at, s.report, s.suspension, s.facts, s.health
 	s.mu.Unlock()
 	out := statusJSON{LastPass: at, Plan: json.RawMessage("null"), Sources: []sourceJSON{},
 		GitSources: make([]source.GitStatus, 0, len(s.gits)), Pulls: []driver.PullProgress{}}
@@ -183,8 +188,27 @@ func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	out.Applied = s.applied(plan, at, facts)
+	out.Health = []reconcile.ContainerHealth{}
+	if health != nil {
+		out.Health = health.Health()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
+}
+
+// HealthReporter is what GET /status shows of the containers' health
+// (*reconcile.HealthMonitor).
+type HealthReporter interface {
+	// Health returns each watched container's health, by name; it must
+	// not block on the host.
+	Health() []reconcile.ContainerHealth
+}
+
+// ShowHealth has GET /status show the health h keeps.
+func (s *Status) ShowHealth(h HealthReporter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health = h
 }

@@ -161,3 +161,38 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(va, vb)
 }
+
+// fixedHealth reports a fixed health list.
+type fixedHealth []reconcile.ContainerHealth
+
+func (h fixedHealth) Health() []reconcile.ContainerHealth { return h }
+
+func TestStatusShowsHealth(t *testing.T) {
+	s := NewStatus(nil, fakeDriver{}, nil)
+	rec := httptest.NewRecorder()
+	h, err := NewHandler(Options{Status: s, WebhookSecret: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() map[string]json.RawMessage {
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/status", nil))
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &keys); err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	if got := string(get()["health"]); got != "[]" {
+		t.Errorf("health = %s without a monitor, want []", got)
+	}
+	since := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	s.ShowHealth(fixedHealth{{Name: "web", ID: "web_1", Health: reconcile.HealthUnhealthy, LastFailure: "HTTP 503", Failures: 3, Since: since}})
+	var got []reconcile.ContainerHealth
+	if err := json.Unmarshal(get()["health"], &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "web" || got[0].Health != reconcile.HealthUnhealthy || got[0].LastFailure != "HTTP 503" || !got[0].Since.Equal(since) {
+		t.Errorf("health = %+v", got)
+	}
+}
