@@ -19,6 +19,7 @@ import (
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/hcs"
 	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/internal/config"
 )
 
 // globals are the flags every command takes.
@@ -36,6 +37,8 @@ type globals struct {
 	log            *zap.Logger
 	// console, when set, is the process's voice outside commands (main's).
 	console *console
+	// config is the file --config named, once read.
+	config *config.File
 }
 
 // defaultDriver is --driver's default: $RECONCILER_DRIVER, else hcs on
@@ -93,6 +96,9 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.loadConfig(cmd); err != nil {
+				return err
+			}
 			if err := g.setup(); err != nil {
 				return err
 			}
