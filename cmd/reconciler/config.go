@@ -13,7 +13,13 @@ import (
 func registerConfigFlag(cmd *cobra.Command) {
 	cmd.Flags().String("config", "", "YAML file holding this command's flags, keys named as the long flags (dir, git, owner, resync, …) plus notify; flags on the command line win")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	_ = cmd.Flags().SetAnnotation("config", flagsFileAnnotation, []string{"true"})
 }
+
+// flagsFileAnnotation marks a --config flag that names a file of the
+// command's own flags (not, say, service install's, which names the file
+// the service will run from).
+const flagsFileAnnotation = "reconciler/flags-file"
 
 // loadConfig reads the file --config names, if the command has the flag
 // and it is given, and sets from it every flag the command line did not
@@ -21,7 +27,7 @@ func registerConfigFlag(cmd *cobra.Command) {
 // set them too (driver, owner, log-format, …).
 func (g *globals) loadConfig(cmd *cobra.Command) error {
 	fl := cmd.Flags().Lookup("config")
-	if fl == nil || fl.Value.String() == "" {
+	if fl == nil || fl.Value.String() == "" || fl.Annotations[flagsFileAnnotation] == nil {
 		return nil
 	}
 	path := fl.Value.String()

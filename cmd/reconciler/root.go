@@ -20,6 +20,7 @@ import (
 	"github.com/reconciler/reconciler/driver/hcs"
 	"github.com/reconciler/reconciler/driver/sim"
 	"github.com/reconciler/reconciler/internal/config"
+	"github.com/reconciler/reconciler/internal/winsvc"
 )
 
 // globals are the flags every command takes.
@@ -39,6 +40,10 @@ type globals struct {
 	console *console
 	// config is the file --config named, once read.
 	config *config.File
+	// tracker, set when the process runs as a Windows service, takes the
+	// agent's plans and log lines and writes its events (see
+	// runService); logs are then JSON lines whatever --log-format says.
+	tracker *winsvc.Tracker
 }
 
 // defaultDriver is --driver's default: $RECONCILER_DRIVER, else hcs on
@@ -67,7 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runWith is run speaking through con outside commands.
 func runWith(ctx context.Context, args []string, stdout io.Writer, con *console) error {
-	g := &globals{stdout: stdout, stderr: con.w, console: con}
+	return execute(ctx, &globals{stdout: stdout, stderr: con.w, console: con}, args)
+}
+
+// execute runs the command line args with g.
+func execute(ctx context.Context, g *globals, args []string) error {
 	root := newRootCommand(g)
 	root.SetContext(ctx)
 	root.SetArgs(args)
@@ -133,6 +142,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newSimCommand(g),
 		newRemovalsCommand(g),
 		newVersionCommand(g),
+		newServiceCommand(g),
 	)
 	return root
 }
@@ -192,7 +202,11 @@ func (g *globals) setup() error {
 // is an error said by a logger at info level.
 func (g *globals) buildLogger() error {
 	var enc zapcore.Encoder
-	switch g.logFormat {
+	format := g.logFormat
+	if g.tracker != nil {
+		format = "json" // a service's log file holds JSON lines
+	}
+	switch format {
 	case "json":
 		cfg := zap.NewProductionEncoderConfig()
 		cfg.EncodeTime = encodeTime
@@ -210,7 +224,10 @@ func (g *globals) buildLogger() error {
 		level = zapcore.InfoLevel
 	}
 	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
-	if g.logFormat == "json" && g.console != nil {
+	if g.tracker != nil {
+		g.log = g.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, winsvc.NewObserver(g.tracker)) }))
+	}
+	if format == "json" && g.console != nil {
 		g.console.speakJSON(g.log)
 	}
 	if badLevel {

@@ -140,7 +140,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		DryRun:     f.apply.dryRun,
 		TrimMemory: true,
 		Logger:     g.log.Named("agent"),
-		OnPass:     status.SetPlan,
+		OnPass:     g.onPass(status.SetPlan),
 
 		RemovalWindow: f.apply.removalWindow,
 		Ledger:        ledger,
