@@ -83,7 +83,9 @@ func TestServiceMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- runServiceCommand(ctx, []string{"watch", "--config", cfg}, io.Discard, &console{w: logs}, tracker) }()
+	go func() {
+		done <- runServiceCommand(ctx, []string{"watch", "--config", cfg}, io.Discard, &console{w: logs}, tracker)
+	}()
 
 	if e := waitEvent(t, ch, done, winsvc.EventStarted); !strings.Contains(e.Message, "driver=sim") || e.Level != winsvc.Info {
 		t.Errorf("start event %+v", e)

@@ -109,7 +109,7 @@ func TestQuoteArgRoundTrip(t *testing.T) {
 
 func TestPaths(t *testing.T) {
 	tests := []struct {
-		name, programData                string
+		name, programData             string
 		wantDir, wantConfig, wantLogs string
 	}{
 		{name: "default", programData: `C:\ProgramData`,
