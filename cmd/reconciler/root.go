@@ -208,9 +208,7 @@ func (g *globals) buildLogger() error {
 	}
 	switch format {
 	case "json":
-		cfg := zap.NewProductionEncoderConfig()
-		cfg.EncodeTime = encodeTime
-		enc = zapcore.NewJSONEncoder(cfg)
+		enc = jsonEncoder()
 	case "console":
 		cfg := zap.NewDevelopmentEncoderConfig()
 		cfg.EncodeTime = encodeTime
@@ -234,6 +232,14 @@ func (g *globals) buildLogger() error {
 		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
 	}
 	return nil
+}
+
+// jsonEncoder is the encoder of --log-format json: JSON lines with ISO
+// 8601 UTC times.
+func jsonEncoder() zapcore.Encoder {
+	cfg := zap.NewProductionEncoderConfig()
+	cfg.EncodeTime = encodeTime
+	return zapcore.NewJSONEncoder(cfg)
 }
 
 // simStatePath is the emulated host's state file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/reconciler/reconciler/internal/winsvc"
@@ -21,6 +22,9 @@ func runService(args []string) int {
 	logs := winsvc.LogFile(winsvc.LogDir())
 	defer logs.Close()
 	con := &console{w: logs}
+	// JSON lines from the first one on, before the command's logger is
+	// built (it takes over then).
+	con.speakJSON(zap.New(zapcore.NewCore(jsonEncoder(), zapcore.Lock(zapcore.AddSync(logs)), zapcore.InfoLevel)))
 	emit := func(winsvc.Event) {}
 	if events, err := winsvc.OpenEventLog(); err != nil {
 		con.say(zapcore.WarnLevel, "no Windows events will be written: "+err.Error())
