@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
@@ -20,6 +21,11 @@ func IsService() bool {
 	ok, err := svc.IsWindowsService()
 	return err == nil && ok
 }
+
+// wineSCM is set by the lifecycle test under Wine only: Install leaves
+// out the two settings Wine's SCM lacks (ERROR_INVALID_LEVEL), a delayed
+// start and recovery on a stop with an error, which Windows has.
+var wineSCM = false
 
 // Install creates the service: automatic start (delayed), running
 // CommandLine(exe, config) as LocalSystem, restarted on failure as
@@ -39,7 +45,7 @@ func Install(exe, config string) error {
 		DisplayName:      DisplayName,
 		Description:      Description,
 		StartType:        mgr.StartAutomatic,
-		DelayedAutoStart: true,
+		DelayedAutoStart: !wineSCM,
 		ErrorControl:     mgr.ErrorNormal,
 	}, "watch", "--config", config)
 	if err != nil {
@@ -51,13 +57,14 @@ func Install(exe, config string) error {
 		return err
 	}
 	// CreateService quotes only what needs it; the binary path is set
-	// again with both paths always quoted (see CommandLine).
-	cfg, err := s.Config()
+	// again with both paths always quoted (see CommandLine), changing
+	// nothing else.
+	path, err := windows.UTF16PtrFromString(CommandLine(exe, config))
 	if err != nil {
-		return undo(fmt.Errorf("read service config: %w", err))
+		return undo(err)
 	}
-	cfg.BinaryPathName = CommandLine(exe, config)
-	if err := s.UpdateConfig(cfg); err != nil {
+	const same = windows.SERVICE_NO_CHANGE
+	if err := windows.ChangeServiceConfig(s.Handle, same, same, same, path, nil, nil, nil, nil, nil, nil); err != nil {
 		return undo(fmt.Errorf("set the service command line: %w", err))
 	}
 	actions := make([]mgr.RecoveryAction, len(Recovery))
@@ -67,7 +74,7 @@ func Install(exe, config string) error {
 	if err := s.SetRecoveryActions(actions, uint32(RecoveryReset/time.Second)); err != nil {
 		return undo(fmt.Errorf("set recovery actions: %w", err))
 	}
-	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil && !wineSCM {
 		return undo(fmt.Errorf("set recovery on errors: %w", err))
 	}
 	if err := eventlog.InstallAsEventCreate(EventSource, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil && !isExists(err) {
@@ -147,12 +154,12 @@ func Status() (State, error) {
 		if err != nil {
 			return fmt.Errorf("query service %s: %w", Name, err)
 		}
-		cfg, err := s.Config()
+		cfg, err := readConfig(s)
 		if err != nil {
 			return fmt.Errorf("read service %s: %w", Name, err)
 		}
-		out = State{Installed: true, State: stateName(st.State), PID: st.ProcessId, CommandLine: cfg.BinaryPathName,
-			StartType: startName(cfg.StartType, cfg.DelayedAutoStart), ExitCode: st.ServiceSpecificExitCode}
+		out = State{Installed: true, State: stateName(st.State), PID: st.ProcessId, CommandLine: cfg.binaryPath,
+			StartType: startName(cfg.startType, cfg.delayed), ExitCode: st.ServiceSpecificExitCode}
 		return nil
 	})
 	if errors.Is(err, errNotInstalled) {
@@ -162,6 +169,43 @@ func Status() (State, error) {
 }
 
 var errNotInstalled = errors.New("not installed")
+
+// serviceConfig is what Status shows of the service's configuration.
+type serviceConfig struct {
+	binaryPath, displayName string
+	startType               uint32
+	delayed                 bool
+}
+
+// readConfig reads the service's configuration: what mgr.Service.Config
+// reads, less what Status does not show, and a delayed start that the
+// SCM cannot tell (Wine's) reads as not delayed.
+func readConfig(s *mgr.Service) (serviceConfig, error) {
+	n := uint32(1024)
+	var p *windows.QUERY_SERVICE_CONFIG
+	for {
+		b := make([]byte, n)
+		p = (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+		err := windows.QueryServiceConfig(s.Handle, p, n, &n)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || n <= uint32(len(b)) {
+			return serviceConfig{}, err
+		}
+	}
+	cfg := serviceConfig{binaryPath: windows.UTF16PtrToString(p.BinaryPathName), displayName: windows.UTF16PtrToString(p.DisplayName), startType: p.StartType}
+	var d windows.SERVICE_DELAYED_AUTO_START_INFO
+	var need uint32
+	err := windows.QueryServiceConfig2(s.Handle, windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (*byte)(unsafe.Pointer(&d)), uint32(unsafe.Sizeof(d)), &need)
+	switch {
+	case err == nil:
+		cfg.delayed = d.IsDelayedAutoStartUp != 0
+	case !errors.Is(err, windows.ERROR_INVALID_LEVEL):
+		return serviceConfig{}, err
+	}
+	return cfg, nil
+}
 
 func withService(fn func(*mgr.Service) error) error {
 	m, err := mgr.Connect()

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/reconciler/reconciler/internal/wincmd"
 )
 
 // The names shared with the installer (the MSI and install.ps1): change
@@ -53,38 +55,10 @@ func winJoin(dir string, elems ...string) string {
 }
 
 // CommandLine is the command line the SCM starts the service with:
-// "EXE" watch --config "CONFIG". Both paths are always quoted (a path with
-// a space and no quotes is the "unquoted service path" hole: Windows
-// would try C:\Program.exe first), by the rules CommandLineToArgvW and
-// the Go runtime split a command line by.
+// "EXE" watch --config "CONFIG", both paths always quoted (wincmd.Quote:
+// an unquoted path with a blank is the "unquoted service path" hole).
 func CommandLine(exe, config string) string {
-	return QuoteArg(exe) + " watch --config " + QuoteArg(config)
-}
-
-// QuoteArg quotes s as one argument of a Windows command line: inside
-// double quotes, a quote is escaped with a backslash, and the backslashes
-// right before a quote (or before the closing quote) are doubled, so that
-// 'C:\dir\' stays one argument ending in a backslash.
-func QuoteArg(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	slashes := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\':
-			slashes++
-		case '"':
-			b.WriteString(strings.Repeat(`\`, slashes+1))
-			slashes = 0
-		default:
-			slashes = 0
-		}
-		b.WriteByte(c)
-	}
-	b.WriteString(strings.Repeat(`\`, slashes))
-	b.WriteByte('"')
-	return b.String()
+	return wincmd.Quote(exe) + " watch --config " + wincmd.Quote(config)
 }
 
 // Recovery is what the SCM does when the service fails (exits without

@@ -2,71 +2,11 @@ package winsvc
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
-)
 
-// splitCommandLine splits a Windows command line as CommandLineToArgvW
-// (and the Go runtime on Windows) does: the program name runs to the
-// next quote when it starts with one, else to the first blank; then 2n
-// backslashes before a quote are n backslashes and the quote opens or
-// closes a quoted part, 2n+1 are n backslashes and a literal quote, and
-// backslashes elsewhere are literal.
-func splitCommandLine(cmd string) []string {
-	var args []string
-	if strings.HasPrefix(cmd, `"`) {
-		end := strings.IndexByte(cmd[1:], '"')
-		args = append(args, cmd[1:1+end])
-		cmd = cmd[2+end:]
-	} else {
-		name, rest, _ := strings.Cut(cmd, " ")
-		args, cmd = append(args, name), rest
-	}
-	var (
-		cur     strings.Builder
-		inQuote bool
-		started bool
-	)
-	for i := 0; i < len(cmd); i++ {
-		c := cmd[i]
-		switch {
-		case c == '\\':
-			n := 0
-			for i < len(cmd) && cmd[i] == '\\' {
-				n++
-				i++
-			}
-			if i < len(cmd) && cmd[i] == '"' {
-				cur.WriteString(strings.Repeat(`\`, n/2))
-				if n%2 == 1 {
-					cur.WriteByte('"')
-				} else {
-					inQuote = !inQuote
-				}
-			} else {
-				cur.WriteString(strings.Repeat(`\`, n))
-				i--
-			}
-			started = true
-		case c == '"':
-			inQuote, started = !inQuote, true
-		case (c == ' ' || c == '\t') && !inQuote:
-			if started {
-				args = append(args, cur.String())
-				cur.Reset()
-				started = false
-			}
-		default:
-			cur.WriteByte(c)
-			started = true
-		}
-	}
-	if started {
-		args = append(args, cur.String())
-	}
-	return args
-}
+	"github.com/reconciler/reconciler/internal/wincmd"
+)
 
 func TestCommandLine(t *testing.T) {
 	tests := []struct {
@@ -91,19 +31,10 @@ func TestCommandLine(t *testing.T) {
 				t.Errorf("CommandLine = %s\nwant          %s", got, tt.want)
 			}
 			// Windows splits it back into exactly what was meant.
-			if args := splitCommandLine(got); !reflect.DeepEqual(args, []string{tt.exe, "watch", "--config", tt.config}) {
+			if args := wincmd.Split(got); !reflect.DeepEqual(args, []string{tt.exe, "watch", "--config", tt.config}) {
 				t.Errorf("Windows reads it as %q", args)
 			}
 		})
-	}
-}
-
-func TestQuoteArgRoundTrip(t *testing.T) {
-	for _, s := range []string{``, `a`, `a b`, `a\`, `a\\`, `\"`, `a\"b`, `"`, `\\\"\\`, "tab\there"} {
-		got := splitCommandLine(`x.exe ` + QuoteArg(s))
-		if len(got) != 2 || got[1] != s {
-			t.Errorf("QuoteArg(%q) = %s, read back as %q", s, QuoteArg(s), got)
-		}
 	}
 }
 
