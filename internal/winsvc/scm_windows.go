@@ -92,23 +92,19 @@ func isExists(err error) bool {
 // Uninstall stops the service if it runs, deletes it and removes its event
 // source.
 func Uninstall() error {
-	m, err := mgr.Connect()
-	if err != nil {
-		return fmt.Errorf("connect to the service control manager (run as Administrator): %w", err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(Name)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed", Name)
-	}
-	defer s.Close()
-	if st, err := s.Query(); err == nil && st.State != svc.Stopped {
-		if err := stopAndWait(s); err != nil {
-			return err
+	err := withService(func(s *mgr.Service) error {
+		if st, err := s.Query(); err == nil && st.State != svc.Stopped {
+			if err := stopAndWait(s); err != nil {
+				return err
+			}
 		}
-	}
-	if err := s.Delete(); err != nil {
-		return fmt.Errorf("delete service %s: %w", Name, err)
+		if err := s.Delete(); err != nil {
+			return fmt.Errorf("delete service %s: %w", Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := eventlog.Remove(EventSource); err != nil {
 		return fmt.Errorf("remove event source %s: %w", EventSource, err)
@@ -210,7 +206,7 @@ func readConfig(s *mgr.Service) (serviceConfig, error) {
 func withService(fn func(*mgr.Service) error) error {
 	m, err := mgr.Connect()
 	if err != nil {
-		return fmt.Errorf("connect to the service control manager: %w", err)
+		return fmt.Errorf("connect to the service control manager (install, uninstall, start and stop need an elevated prompt): %w", err)
 	}
 	defer m.Disconnect()
 	s, err := m.OpenService(Name)
