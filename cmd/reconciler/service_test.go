@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,21 +26,24 @@ func events() (*winsvc.Tracker, chan winsvc.Event) {
 	return winsvc.NewTracker(func(e winsvc.Event) { ch <- e }), ch
 }
 
-// waitEvent returns the next event of id, failing on another one's
-// absence only when the agent ends (the test waits on the observable, not
-// on a clock).
-func waitEvent(t *testing.T, ch chan winsvc.Event, done chan error, id uint32) winsvc.Event {
+// waitEvents waits for an event of each of ids, in any order, and
+// returns them (the last of each id); it fails if the agent ends first
+// (the test waits on the observable, not on a clock).
+func waitEvents(t *testing.T, ch chan winsvc.Event, done chan error, ids ...uint32) map[uint32]winsvc.Event {
 	t.Helper()
-	for {
+	got := map[uint32]winsvc.Event{}
+	for len(got) < len(ids) {
 		select {
 		case e := <-ch:
-			if e.ID == id {
-				return e
+			t.Logf("event %d: %s", e.ID, e.Message)
+			if slices.Contains(ids, e.ID) {
+				got[e.ID] = e
 			}
 		case err := <-done:
-			t.Fatalf("the agent ended (%v) before event %d", err, id)
+			t.Fatalf("the agent ended (%v) before events %v; got %v", err, ids, got)
 		}
 	}
+	return got
 }
 
 // requireJSONLines checks that every line of logs is a JSON log line.
@@ -54,27 +58,20 @@ func requireJSONLines(t *testing.T, logs string) {
 }
 
 // TestServiceMode runs the agent as the service runs it (runServiceCommand,
-// which winsvc.Run calls on Windows) on the emulated host: its log is JSON
-// lines whatever --log-format says, its start and a failed action become
-// events, and cancelling its context (what a service stop does) ends it
-// cleanly.
+// which winsvc.Run calls on Windows) on the emulated host, through a life
+// of trouble and recovery: its log is JSON lines whatever --log-format
+// says; its start, a failed create and its recovery, a folder that
+// vanishes and comes back, removals held and released are each one event; and
+// cancelling its context (what a service stop does) ends it cleanly.
 func TestServiceMode(t *testing.T) {
 	dir := t.TempDir()
 	manifests := filepath.Join(dir, "manifests")
-	if err := os.CopyFS(manifests, os.DirFS("../../examples/manifests")); err != nil {
-		t.Fatal(err)
-	}
+	copyManifests(t, manifests)
 	state := filepath.Join(dir, "host.json")
-	h, err := sim.Open(state, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.SetFaults(context.Background(), sim.Faults{FailNames: []string{"iis-site"}}); err != nil {
-		t.Fatal(err)
-	}
-	h.Close()
+	setFaults(t, state, sim.Faults{FailNames: []string{"iis-site"}})
 	cfg := filepath.Join(dir, "reconciler.yaml")
-	if err := os.WriteFile(cfg, []byte("dir: ['"+manifests+"']\ndriver: sim\nsim-state: '"+state+"'\nlog-format: console\n"), 0o600); err != nil {
+	// Short resync and rescan: the test waits for passes, not for time.
+	if err := os.WriteFile(cfg, []byte("dir: ['"+manifests+"']\ndriver: sim\nsim-state: '"+state+"'\nlog-format: console\nresync: 50ms\nrescan: 50ms\nmax-removals: 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,12 +84,39 @@ func TestServiceMode(t *testing.T) {
 		done <- runServiceCommand(ctx, []string{"watch", "--config", cfg}, io.Discard, &console{w: logs}, tracker)
 	}()
 
-	if e := waitEvent(t, ch, done, winsvc.EventStarted); !strings.Contains(e.Message, "driver=sim") || e.Level != winsvc.Info {
+	got := waitEvents(t, ch, done, winsvc.EventStarted, winsvc.EventActionsFailed)
+	if e := got[winsvc.EventStarted]; !strings.Contains(e.Message, "driver=sim") || e.Level != winsvc.Info {
 		t.Errorf("start event %+v", e)
 	}
-	if e := waitEvent(t, ch, done, winsvc.EventActionsFailed); !strings.Contains(e.Message, "create iis-site: ") || e.Level != winsvc.Error {
+	if e := got[winsvc.EventActionsFailed]; !strings.Contains(e.Message, "create iis-site: ") || e.Level != winsvc.Error {
 		t.Errorf("failed-actions event %+v", e)
 	}
+	setFaults(t, state, sim.Faults{})
+	waitEvents(t, ch, done, winsvc.EventActionsRecovered)
+
+	if err := os.RemoveAll(manifests); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitEvents(t, ch, done, winsvc.EventSourceFailing)[winsvc.EventSourceFailing]; !strings.Contains(e.Message, "source dir "+manifests) {
+		t.Errorf("source event %+v", e)
+	}
+	copyManifests(t, manifests)
+	waitEvents(t, ch, done, winsvc.EventSourceRecovered)
+
+	// Two containers undeclared (their folder moved out): more than
+	// max-removals, held.
+	web, away := filepath.Join(manifests, "web"), filepath.Join(dir, "web")
+	if err := os.Rename(web, away); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitEvents(t, ch, done, winsvc.EventRemovalsHeld)[winsvc.EventRemovalsHeld]; !strings.Contains(e.Message, "removal(s) held: ") {
+		t.Errorf("held event %+v", e)
+	}
+	if err := os.Rename(away, web); err != nil {
+		t.Fatal(err)
+	}
+	waitEvents(t, ch, done, winsvc.EventRemovalsReleased)
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("a stopped service's agent returned %v, want nil (as after SIGTERM)", err)
@@ -100,6 +124,36 @@ func TestServiceMode(t *testing.T) {
 	requireJSONLines(t, logs.String())
 	if !strings.Contains(logs.String(), `"msg":"agent started"`) {
 		t.Errorf("log has no start line:\n%s", logs)
+	}
+}
+
+// copyManifests writes the example manifests into dir: orders-api at
+// the top, iis-site and legacy-app in web/.
+func copyManifests(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/manifests")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "web"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"iis-site.yaml", "legacy-app.yaml"} {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(dir, "web", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// setFaults sets the faults of the emulated host in state.
+func setFaults(t *testing.T, state string, f sim.Faults) {
+	t.Helper()
+	h, err := sim.Open(state, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.SetFaults(context.Background(), f); err != nil {
+		t.Fatal(err)
 	}
 }
 
