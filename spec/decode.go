@@ -45,12 +45,15 @@ type decoder struct {
 	path fieldPath
 	// spent is set once the budget ran out: the walk stops.
 	spent bool
+	// infos are the struct types the walk may meet (structInfos for a
+	// manifest).
+	infos map[reflect.Type]*structInfo
 }
 
 // decodeTree decodes root into c, a zero Container. c holds whatever
 // decoded cleanly; the issues say what did not.
 func decodeTree(root *yaml.Node, src []byte, budget *int, c *Container) []issue {
-	d := decoder{src: src, budget: budget, path: make(fieldPath, 0, 8)}
+	d := decoder{src: src, budget: budget, path: make(fieldPath, 0, 8), infos: structInfos}
 	d.value(root, reflect.ValueOf(c).Elem())
 	return d.issues
 }
@@ -131,7 +134,7 @@ func (d *decoder) value(at *yaml.Node, v reflect.Value) {
 }
 
 func (d *decoder) structValue(n *yaml.Node, v reflect.Value) {
-	info := structInfos[v.Type()]
+	info := d.infos[v.Type()]
 	if n.Kind != yaml.MappingNode {
 		what := "must be a mapping"
 		if len(d.path) == 0 {

@@ -40,8 +40,8 @@ func (h FleetHost) Host() Host { return h.host }
 // Facts are the host's name and labels.
 func (h FleetHost) Facts() HostFacts { return HostFacts{Hostname: h.Name, Labels: h.Labels} }
 
-// fleetStructs adds the fleet file's struct types to the decoder's.
-var fleetStructs = collectStructs(reflect.TypeFor[Fleet](), structInfos)
+// fleetStructs are the fleet file's struct types, for its decoder.
+var fleetStructs = collectStructs(reflect.TypeFor[Fleet](), map[reflect.Type]*structInfo{})
 
 // LoadFleet reads and parses the fleet file at path (a regular file, as a
 // manifest must be).
@@ -73,7 +73,7 @@ func ParseFleet(data []byte, file string) (Fleet, []Problem) {
 		return f, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}
 	}
 	budget := ExpandBudget
-	dec := decoder{src: d.data, budget: &budget, path: make(fieldPath, 0, 8)}
+	dec := decoder{src: d.data, budget: &budget, path: make(fieldPath, 0, 8), infos: fleetStructs}
 	dec.value(root, reflect.ValueOf(&f).Elem())
 	issues := dec.issues
 	if decodedEnough(issues) {

@@ -210,7 +210,7 @@ const (
 	zeroDuration = `^([0.]+(ns|us|µs|μs|ms|s|m|h))+$`
 )
 
-func ptr(i int) *int { return &i }
+func ptr[T any](v T) *T { return &v }
 
 // portRange and durationAbove0 are constraints used at several paths.
 func portRange(desc string) *schemaNode {

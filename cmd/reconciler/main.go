@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/reconciler/reconciler/internal/winsvc"
 	"github.com/reconciler/reconciler/reconcile/source"
 	"go.uber.org/zap/zapcore"
 )
@@ -18,6 +19,9 @@ import (
 func main() {
 	// go-git's protocol table is process-wide: set once, here.
 	source.InstallFileTransport()
+	if winsvc.IsService() {
+		os.Exit(runService(os.Args[1:]))
+	}
 	con := &console{w: os.Stderr}
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)

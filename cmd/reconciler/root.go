@@ -19,6 +19,8 @@ import (
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/driver/hcs"
 	"github.com/reconciler/reconciler/driver/sim"
+	"github.com/reconciler/reconciler/internal/config"
+	"github.com/reconciler/reconciler/internal/winsvc"
 )
 
 // globals are the flags every command takes.
@@ -36,6 +38,12 @@ type globals struct {
 	log            *zap.Logger
 	// console, when set, is the process's voice outside commands (main's).
 	console *console
+	// config is the file --config named, once read.
+	config *config.File
+	// tracker, set when the process runs as a Windows service, takes the
+	// agent's plans and log lines and writes its events (see
+	// runService); logs are then JSON lines whatever --log-format says.
+	tracker *winsvc.Tracker
 }
 
 // defaultDriver is --driver's default: $RECONCILER_DRIVER, else hcs on
@@ -64,7 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runWith is run speaking through con outside commands.
 func runWith(ctx context.Context, args []string, stdout io.Writer, con *console) error {
-	g := &globals{stdout: stdout, stderr: con.w, console: con}
+	return execute(ctx, &globals{stdout: stdout, stderr: con.w, console: con}, args)
+}
+
+// execute runs the command line args with g.
+func execute(ctx context.Context, g *globals, args []string) error {
 	root := newRootCommand(g)
 	root.SetContext(ctx)
 	root.SetArgs(args)
@@ -93,6 +105,9 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.loadConfig(cmd); err != nil {
+				return err
+			}
 			if err := g.setup(); err != nil {
 				return err
 			}
@@ -131,6 +146,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 		newVersionCommand(g),
 		newSchemaCommand(g),
 		newExportCommand(g),
+		newServiceCommand(g),
 	)
 	return root
 }
@@ -194,11 +210,13 @@ func (g *globals) setup() error {
 // is an error said by a logger at info level.
 func (g *globals) buildLogger() error {
 	var enc zapcore.Encoder
-	switch g.logFormat {
+	format := g.logFormat
+	if g.tracker != nil {
+		format = "json" // a service's log file holds JSON lines
+	}
+	switch format {
 	case "json":
-		cfg := zap.NewProductionEncoderConfig()
-		cfg.EncodeTime = encodeTime
-		enc = zapcore.NewJSONEncoder(cfg)
+		enc = jsonEncoder()
 	case "console":
 		cfg := zap.NewDevelopmentEncoderConfig()
 		cfg.EncodeTime = encodeTime
@@ -212,13 +230,24 @@ func (g *globals) buildLogger() error {
 		level = zapcore.InfoLevel
 	}
 	g.log = zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(g.stderr)), level))
-	if g.logFormat == "json" && g.console != nil {
+	if g.tracker != nil {
+		g.log = g.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, winsvc.NewObserver(g.tracker)) }))
+	}
+	if format == "json" && g.console != nil {
 		g.console.speakJSON(g.log)
 	}
 	if badLevel {
 		return fmt.Errorf("--log-level %q: must be debug, info, warn or error", g.logLevel)
 	}
 	return nil
+}
+
+// jsonEncoder is the encoder of --log-format json: JSON lines with ISO
+// 8601 UTC times.
+func jsonEncoder() zapcore.Encoder {
+	cfg := zap.NewProductionEncoderConfig()
+	cfg.EncodeTime = encodeTime
+	return zapcore.NewJSONEncoder(cfg)
 }
 
 // simStatePath is the emulated host's state file.

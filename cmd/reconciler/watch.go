@@ -80,6 +80,11 @@ A suspended agent plans and reports but applies nothing, across restarts, until
 resumed. --notify TYPE=URL (webhook, teams, slack) reports failed actions, held
 removals, rollbacks, sources that keep failing and the recovery, once per change.
 
+Every flag can be kept in a config file instead (--config FILE): its keys are the long
+flags ("dir", "git", "owner", "resync", …) plus "notify", it is checked as strictly as
+a manifest, and a flag on the command line wins over it. The Windows service runs
+"watch --config" (see "reconciler service").
+
 One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
 operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
@@ -96,6 +101,7 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 		},
 	}
 	fl := cmd.Flags()
+	registerConfigFlag(cmd)
 	f.apply.register(fl)
 	fl.StringArrayVar(&f.dirs, "dir", nil, "folder of manifests to watch (repeatable)")
 	_ = cmd.MarkFlagDirname("dir")
@@ -190,6 +196,9 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 			return err
 		}
 		defer stop()
+	}
+	if g.config != nil {
+		g.log.Info("config file read", zap.String("path", g.config.Path), zap.Int("notifyTargets", len(g.notifyTargets())))
 	}
 	g.log.Info("agent started", zap.String("owner", g.owner), zap.String("driver", g.driver), zap.Int("sources", len(sources)))
 	return agent.Run(ctx)

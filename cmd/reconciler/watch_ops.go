@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/winsvc"
 	"github.com/reconciler/reconciler/reconcile"
 	"github.com/reconciler/reconciler/reconcile/notify"
 	"github.com/reconciler/reconciler/reconcile/statusapi"
@@ -26,9 +27,19 @@ func (f *opsFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.notify, "notify", nil, "send notifications to TYPE=URL, TYPE one of "+strings.Join(notify.Types, ", ")+" (repeatable)")
 }
 
-// targets are the --notify targets.
-func (f *opsFlags) targets() ([]notify.Target, error) {
+// targets are the --notify targets, or without any the config file's
+// notify list.
+func (f *opsFlags) targets(g *globals) ([]notify.Target, error) {
 	var out []notify.Target
+	if len(f.notify) == 0 { // a --notify on the command line replaces the config file's
+		for _, t := range g.notifyTargets() {
+			nt, err := notify.NewTarget(t.Type, t.URL)
+			if err != nil {
+				return nil, fmt.Errorf("%s: notify: %w", g.config.Path, err)
+			}
+			out = append(out, nt)
+		}
+	}
 	for _, s := range f.notify {
 		t, err := notify.ParseTarget(s)
 		if err != nil {
@@ -47,12 +58,13 @@ type ops struct {
 	metrics    *statusapi.Metrics
 	notifier   *notify.Notifier // nil without targets
 	watcher    *notify.Watcher
+	tracker    *winsvc.Tracker // nil unless the agent runs as a Windows service
 }
 
 // newOps sets up the operations of agent, whose Suspended and OnReport
 // it sets. close stops the notifications.
 func (f *opsFlags) newOps(g *globals, agent *reconcile.Agent, d driver.Driver, gits []statusapi.GitSource) (*ops, func(), error) {
-	targets, err := f.targets()
+	targets, err := f.targets(g)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +72,7 @@ func (f *opsFlags) newOps(g *globals, agent *reconcile.Agent, d driver.Driver, g
 	if err != nil {
 		return nil, nil, err
 	}
-	o := &ops{status: statusapi.NewStatus(gits, d, nil)}
+	o := &ops{status: statusapi.NewStatus(gits, d, nil), tracker: g.tracker}
 	if o.suspension, err = statusapi.LoadSuspension(path, nil, agent.Trigger); err != nil {
 		return nil, nil, err
 	}
@@ -91,6 +103,9 @@ func (f *opsFlags) newOps(g *globals, agent *reconcile.Agent, d driver.Driver, g
 func (o *ops) observe(r reconcile.PassReport) {
 	o.status.Report(r)
 	o.metrics.Observe(r)
+	if o.tracker != nil && r.Err == nil {
+		o.tracker.Pass(r.Plan) // the Windows events of a service
+	}
 	if o.watcher != nil {
 		o.watcher.Observe(r)
 	}

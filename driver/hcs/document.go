@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/wincmd"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -317,7 +318,7 @@ func buildProcessConfig(s spec.ContainerSpec, img v1.Config) (processConfig, err
 		wd = defaultWorkingDir
 	}
 	return processConfig{
-		CommandLine:      windowsCommandLine(args),
+		CommandLine:      wincmd.Join(args),
 		User:             img.User,
 		WorkingDirectory: wd,
 		Environment:      mergeEnv(img.Env, s.Env),
@@ -356,48 +357,6 @@ func mergeEnv(image []string, manifest map[string]string) map[string]string {
 		return nil
 	}
 	return out
-}
-
-// windowsCommandLine joins arguments into one command line that
-// CommandLineToArgvW splits back into the same arguments.
-func windowsCommandLine(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = escapeWindowsArg(a)
-	}
-	return strings.Join(quoted, " ")
-}
-
-// escapeWindowsArg quotes one argument by the rules CommandLineToArgvW and
-// the Microsoft C runtime apply: backslashes are literal unless they precede
-// a double quote.
-func escapeWindowsArg(s string) string {
-	if s == "" {
-		return `""`
-	}
-	if !strings.ContainsAny(s, " \t\"") {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	slashes := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			slashes++
-		case '"':
-			b.WriteString(strings.Repeat(`\`, 2*slashes+1))
-			b.WriteByte('"')
-			slashes = 0
-		default:
-			b.WriteString(strings.Repeat(`\`, slashes))
-			b.WriteByte(c)
-			slashes = 0
-		}
-	}
-	b.WriteString(strings.Repeat(`\`, 2*slashes))
-	b.WriteByte('"')
-	return b.String()
 }
 
 // trimVolumePath drops the trailing backslash of a volume GUID path, which

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/reconciler/reconciler/driver"
+	"github.com/reconciler/reconciler/internal/wincmd"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -39,7 +40,7 @@ const (
 // named in it (`cmd /c ...`, `powershell -Command ...`) when wanted.
 func execHealthProcess(s *spec.ContainerSpec, args []string) processConfig {
 	p := processConfig{
-		CommandLine:      windowsCommandLine(args),
+		CommandLine:      wincmd.Join(args),
 		WorkingDirectory: defaultWorkingDir,
 		CreateStdOutPipe: true,
 		CreateStdErrPipe: true,
