@@ -27,5 +27,5 @@ const path = require('path');
     walk(tree.rootNode);
     if (problems.length) { bad++; console.log(problems.join('\n')); } else { console.log(`${path.basename(file)}: parsed, no syntax error (${tree.rootNode.descendantCount} nodes)`); }
   }
-  process.exit(bad ? 1 : 0);
+  process.reallyExit(bad ? 1 : 0); // process.exit hangs once the WebAssembly parser has met an error
 })().catch((e) => { console.error(e); process.exit(2); });
