@@ -41,7 +41,7 @@ func releaseDist(t *testing.T) (dist string, meta releaseMeta) {
 	if err := json.Unmarshal(data, &meta); err != nil {
 		t.Fatalf("metadata.json: %v", err)
 	}
-	if meta.Version == "" || meta.Commit == "" {
+	if meta.Version == "" || !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(meta.Commit) {
 		t.Fatalf("metadata.json has no version or commit: %s", data)
 	}
 	return dist, meta
@@ -381,4 +381,105 @@ func checkPackageManifests(t *testing.T, dist string, meta releaseMeta, msi stri
 	if !bytes.Contains(install, []byte("checksum64     = '"+hex.EncodeToString(sum[:])+"'")) || !bytes.Contains(install, []byte("Install-ChocolateyPackage")) {
 		t.Errorf("chocolateyinstall.ps1 does not install the MSI by its SHA-256 %x:\n%s", sum, install)
 	}
+}
+
+// TestReleaseMSIUnderWine installs the MSI under Wine in
+// $RECONCILER_MSI_WINEPREFIX, edits the config and leaves a state file,
+// upgrades to a newer build of the same MSI, then uninstalls: the program
+// lands in Program Files and goes, the service and the event source are
+// registered and removed, the config and the state stay throughout.
+// Wine's msi cannot start the service (its SCM runs no Go service of this
+// build, and StartServices then rolls the install back), and it does not
+// implement MsiConfigureServices: the MSIs installed here are copies
+// without the ServiceControl row that starts the service; delayed start
+// and recovery are checked in the tables only (TestReleaseMSI).
+func TestReleaseMSIUnderWine(t *testing.T) {
+	dist, _ := releaseDist(t)
+	prefix := os.Getenv("RECONCILER_MSI_WINEPREFIX")
+	if prefix == "" {
+		t.Skip("no $RECONCILER_MSI_WINEPREFIX")
+	}
+	exe := ""
+	for _, b := range releaseArtifacts(t, dist, "Binary") {
+		if b.Goos == "windows" && b.Goarch == "amd64" {
+			exe = b.Path
+		}
+	}
+	work := t.TempDir()
+	msis := map[string]string{}
+	for _, version := range []string{"1.0.0", "1.0.1"} {
+		msi := filepath.Join(work, "reconciler-"+version+".msi")
+		build := exec.Command("../packaging/msi/build.sh", exe, "windows", "amd64", version, msi)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build.sh %s: %v\n%s", version, err, out)
+		}
+		if out, err := exec.Command("msibuild", msi, "-q", "DELETE FROM `ServiceControl` WHERE `ServiceControl` = 'ReconcilerServiceStart'").CombinedOutput(); err != nil {
+			t.Fatalf("msibuild: %v\n%s", err, out)
+		}
+		msis[version] = msi
+	}
+	wine := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("wine", args...)
+		cmd.Env = append(os.Environ(), "WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
+		out, err := cmd.CombinedOutput()
+		if err != nil && args[0] == "msiexec" {
+			t.Fatalf("wine %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	drive := filepath.Join(prefix, "drive_c")
+	exePath := filepath.Join(drive, "Program Files", "reconciler", "reconciler.exe")
+	config := filepath.Join(drive, "ProgramData", "reconciler", "reconciler.yaml")
+	state := filepath.Join(drive, "ProgramData", "reconciler", "agent-reconciler.removals.json")
+	exists := func(path string, want bool) {
+		t.Helper()
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", path, err == nil, want)
+		}
+	}
+	service := func(want bool) {
+		t.Helper()
+		out := wine("reg", "query", `HKLM\SYSTEM\CurrentControlSet\Services\reconciler`)
+		if got := strings.Contains(out, `watch --config "C:\ProgramData\reconciler\reconciler.yaml"`) && strings.Contains(out, `C:\Program Files\reconciler\reconciler.exe`); got != want {
+			t.Errorf("service reconciler registered with the contract's command line: %v, want %v\n%s", got, want, out)
+		}
+		out = wine("reg", "query", `HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\reconciler`)
+		if got := strings.Contains(out, "EventCreate.exe"); got != want {
+			t.Errorf("event source reconciler registered: %v, want %v\n%s", got, want, out)
+		}
+	}
+
+	wine("msiexec", "/i", msis["1.0.0"], "/qn")
+	exists(exePath, true)
+	exists(config, true)
+	exists(filepath.Join(drive, "ProgramData", "reconciler", "manifests"), true)
+	service(true)
+	edited := []byte("# edited by the operator\ndir: ['C:\\manifests']\n")
+	if err := os.WriteFile(config, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	wine("msiexec", "/i", msis["1.0.1"], "/qn")
+	exists(exePath, true)
+	service(true)
+	if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
+		t.Errorf("the upgrade changed the config:\n%s", got)
+	}
+	exists(state, true)
+	if out := wine("reg", "query", `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall`, "/s"); strings.Count(out, "DisplayVersion") > 0 &&
+		(!strings.Contains(out, "1.0.1") || strings.Contains(out, "1.0.0")) {
+		t.Errorf("after the upgrade, want 1.0.1 installed and 1.0.0 gone:\n%s", out)
+	}
+
+	wine("msiexec", "/x", msis["1.0.1"], "/qn")
+	exists(exePath, false)
+	service(false)
+	if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
+		t.Errorf("the uninstall changed or removed the config: %q", got)
+	}
+	exists(state, true)
 }
