@@ -462,14 +462,18 @@ func TestReleaseMSIUnderWine(t *testing.T) {
 	if err := os.WriteFile(state, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dataKept := func(after string) {
+		t.Helper()
+		if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
+			t.Errorf("the %s changed or removed the config: %q", after, got)
+		}
+		exists(state, true)
+	}
 
 	wine("msiexec", "/i", msis["1.0.1"], "/qn")
 	exists(exePath, true)
 	service(true)
-	if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
-		t.Errorf("the upgrade changed the config:\n%s", got)
-	}
-	exists(state, true)
+	dataKept("upgrade")
 	if out := wine("reg", "query", `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall`, "/s"); strings.Count(out, "DisplayVersion") > 0 &&
 		(!strings.Contains(out, "1.0.1") || strings.Contains(out, "1.0.0")) {
 		t.Errorf("after the upgrade, want 1.0.1 installed and 1.0.0 gone:\n%s", out)
@@ -478,8 +482,5 @@ func TestReleaseMSIUnderWine(t *testing.T) {
 	wine("msiexec", "/x", msis["1.0.1"], "/qn")
 	exists(exePath, false)
 	service(false)
-	if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
-		t.Errorf("the uninstall changed or removed the config: %q", got)
-	}
-	exists(state, true)
+	dataKept("uninstall")
 }
