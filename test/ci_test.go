@@ -54,6 +54,8 @@ var ciCases = []ciCase{
 	{name: "an invalid manifest fails", hostOS: "ltsc2022", wantFail: true,
 		manifests:   map[string]string{"hosts/web1/web.yaml": strings.Replace(ciWeb, "isolation: process", "isolation: hyper-v", 1)},
 		wantSummary: []string{"- `web.yaml:6` web: spec.isolation: must be one of process, hyperv, default, auto, not \"hyper-v\""}},
+	{name: "a client host needs no sku", manifests: map[string]string{"hosts/web1/web.yaml": ciWeb}, hostOS: "win11-24H2", wantChanges: true,
+		wantSummary: []string{"Host: build 26100.0, client, default isolation hyperv"}},
 	{name: "fleet", manifests: map[string]string{"hosts/web1/web.yaml": ciWeb}, hostOS: "ltsc2022", wantChanges: true,
 		fleet:       "hosts:\n  - {name: web1, build: 20348, sku: server}\n",
 		wantSummary: []string{"### reconciler: 1 to create"}},
