@@ -364,7 +364,9 @@ func checkPackageManifests(t *testing.T, dist string, meta releaseMeta, msi stri
 	}
 	var nuspec struct {
 		Metadata struct {
-			ID, Version, Description string
+			ID          string `xml:"id"`
+			Version     string `xml:"version"`
+			Description string `xml:"description"`
 		} `xml:"metadata"`
 	}
 	data, err := os.ReadFile(filepath.Join(out, "chocolatey", "reconciler.nuspec"))
