@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ starts the new container beside the old one when the two can coexist.
 Exit codes: 0 done or nothing to do; 1 any error (invalid manifest, incompatible
 image, failed action); 2 with --detailed-exitcode when changes are pending (dry run,
 or held removals) or were made. With -o json the plan is printed on stdout whatever
-the exit code.`,
+the exit code; -o markdown prints it as Markdown (a CI job summary).`,
 		Example: `  reconciler reconcile examples/manifests
   reconciler reconcile --dry-run --detailed-exitcode -o json ./manifests
   reconciler status -o json > web1.json      # on host web1
@@ -164,8 +165,16 @@ func (g *globals) removalLedger() (string, reconcile.RemovalLedger, error) {
 	return path, l, err
 }
 
-// writePlan prints a plan in the chosen output format.
+// writePlan prints a plan in the chosen output format: -o markdown is
+// the JSON plan rendered as Markdown.
 func (g *globals) writePlan(p reconcile.Plan) error {
+	if g.output == "markdown" {
+		var doc bytes.Buffer
+		if err := reconcile.WriteJSON(&doc, p); err != nil {
+			return err
+		}
+		return writeMarkdown(g.stdout, doc.Bytes())
+	}
 	if g.data() {
 		return g.writeEncoded(func(w io.Writer) error { return reconcile.WriteJSON(w, p) })
 	}

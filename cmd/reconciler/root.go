@@ -129,7 +129,7 @@ every command works anywhere; "reconciler sim" changes that host behind its back
 	pf.StringVar(&g.dataDir, "data-dir", defaultDataDir(), "hcs driver: where images, layers and container scratch space live")
 	pf.StringVar(&g.registry, "registry-config", "", "hcs driver: docker-style config.json with registry credentials (never logged)")
 	pf.StringVar(&g.owner, "owner", "reconciler", "HCS owner name of the containers this agent manages; others are never touched")
-	pf.StringVarP(&g.output, "output", "o", "text", "output format: text, json or yaml (the same data as json)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text, json or yaml (the same data as json); reconcile also markdown (the JSON plan as Markdown, for CI job summaries)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "console", "log format on stderr: console or json")
 
@@ -170,6 +170,12 @@ var dataCommands = map[string]bool{
 // checkOutput refuses -o json or yaml for a command that has no data
 // output.
 func (g *globals) checkOutput(cmd *cobra.Command) error {
+	if g.output == "markdown" {
+		if cmd.CommandPath() == "reconciler reconcile" {
+			return nil
+		}
+		return fmt.Errorf("--output markdown: only \"reconciler reconcile\" prints Markdown (its plan)")
+	}
 	if !g.data() || dataCommands[cmd.CommandPath()] {
 		return nil
 	}
@@ -181,7 +187,7 @@ func (g *globals) checkOutput(cmd *cobra.Command) error {
 }
 
 // data reports whether -o asks for data (json or yaml) rather than text.
-func (g *globals) data() bool { return g.output != "text" }
+func (g *globals) data() bool { return g.output == "json" || g.output == "yaml" }
 
 // setup builds the logger, then checks the other global flags: an error
 // in them is said in the format --log-format asks for.
@@ -190,9 +196,9 @@ func (g *globals) setup() error {
 		return err
 	}
 	switch g.output {
-	case "text", "json", "yaml":
+	case "text", "json", "yaml", "markdown":
 	default:
-		return fmt.Errorf("--output %q: must be text, json or yaml", g.output)
+		return fmt.Errorf("--output %q: must be text, json or yaml (markdown for reconcile)", g.output)
 	}
 	switch g.driver {
 	case "hcs", "sim":
