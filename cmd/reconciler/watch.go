@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -282,7 +283,7 @@ func (f *watchFlags) publishStatus(ctx context.Context, g *globals, agent *recon
 		return err
 	}
 	p, err := source.NewStatusPublisher(source.StatusBranchOptions{
-		URL: f.gitURLs[0], TrackedRef: refs[0], Branch: f.statusBranch, Host: f.apply.hostFacts.Hostname,
+		URL: f.gitURLs[0], TrackedRef: refs[0], Branch: f.statusBranch, Host: strings.ToLower(f.apply.hostFacts.Hostname),
 		Interval: f.statusInterval, TokenFile: f.statusTokenFile, SSHKeyFile: f.statusSSHKey, KnownHostsFile: f.knownHosts,
 		AllowInsecureHTTP: f.allowInsecureHTTP, Logger: g.log.Named("status-branch"),
 	})
@@ -298,7 +299,7 @@ func (f *watchFlags) publishStatus(ctx context.Context, g *globals, agent *recon
 		}
 	}
 	go p.Run(ctx)
-	g.log.Info("publishing status", zap.Stringer("to", p), zap.String("file", source.StatusFile(f.apply.hostFacts.Hostname)))
+	g.log.Info("publishing status", zap.Stringer("to", p), zap.String("file", source.StatusFile(strings.ToLower(f.apply.hostFacts.Hostname))))
 	return nil
 }
 
