@@ -88,6 +88,8 @@ type StatusPublisher struct {
 	tries uint
 	// attempts counts publishOnce calls, for tests.
 	attempts atomic.Int64
+	// beforePush, if set, runs between the fetch and the push (tests).
+	beforePush func()
 
 	mu       sync.Mutex
 	lastKey  string // the summary last offered, without its time
@@ -312,6 +314,9 @@ func (p *StatusPublisher) publishOnce(ctx context.Context, doc []byte) (plumbing
 	}
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(branch, commit)); err != nil {
 		return plumbing.ZeroHash, err
+	}
+	if p.beforePush != nil {
+		p.beforePush()
 	}
 	err = remote.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, Auth: auth,
 		RefSpecs: []config.RefSpec{config.RefSpec(branch.String() + ":" + branch.String())}})

@@ -39,6 +39,15 @@ func newPublisher(t *testing.T, url, host string) *StatusPublisher {
 	return p
 }
 
+// runPublisher runs p until the test ends.
+func runPublisher(t *testing.T, p *StatusPublisher) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
 // branchFiles reads the files of hosts/ on branch of the bare repository,
 // and how many commits the branch has.
 func branchFiles(t *testing.T, bare, branch string) (files map[string]string, commits int) {
@@ -108,11 +117,7 @@ func TestStatusPublisherFirstPushCreatesOrphanBranch(t *testing.T) {
 func TestStatusPublisherRunPushesChangesOnly(t *testing.T) {
 	r := statusRemote(t)
 	p := newPublisher(t, r.Bare, "web1")
-	ctx, cancel := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); p.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	runPublisher(t, p)
 
 	pushed := func(doc string) {
 		t.Helper()
@@ -170,6 +175,30 @@ func TestStatusPublishersRace(t *testing.T) {
 	}
 }
 
+// TestStatusPublisherRetriesOnTop: another host pushes between this
+// host's fetch and push; the refused push is done again on the new head,
+// and both files are on the branch.
+func TestStatusPublisherRetriesOnTop(t *testing.T) {
+	r := statusRemote(t)
+	p1, p2 := newPublisher(t, r.Bare, "web1"), newPublisher(t, r.Bare, "web2")
+	p1.beforePush = func() {
+		p1.beforePush = nil
+		if _, err := p2.publish(t.Context(), []byte("web2")); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := p1.publish(t.Context(), []byte("web1")); err != nil {
+		t.Fatal(err)
+	}
+	if n := p1.attempts.Load(); n != 2 {
+		t.Errorf("web1 published in %d attempts, want 2 (one refused, one on top)", n)
+	}
+	files, commits := branchFiles(t, r.Bare, "status")
+	if files["hosts/web1.json"] != "web1" || files["hosts/web2.json"] != "web2" || commits != 2 {
+		t.Errorf("status branch: %v in %d commits, want both hosts' files in 2", files, commits)
+	}
+}
+
 // TestStatusPublisherUnreachable: with a remote that does not exist,
 // Offer returns at once, the failure shows in State and is logged once.
 func TestStatusPublisherUnreachable(t *testing.T) {
@@ -180,11 +209,7 @@ func TestStatusPublisherUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.tries = 1
-	ctx, cancel := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); p.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	runPublisher(t, p)
 	// Offer does not wait for the push: with Run busy or not, it returns.
 	for i := range 3 {
 		p.Offer([]byte("x"), []byte{byte(i)})
