@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,10 @@ type watchFlags struct {
 	listen            string
 	webhookSecretFile string
 	ops               opsFlags
+
+	statusBranch                  string
+	statusInterval                time.Duration
+	statusTokenFile, statusSSHKey string
 }
 
 func newWatchCommand(g *globals) *cobra.Command {
@@ -85,6 +90,14 @@ flags ("dir", "git", "owner", "resync", …) plus "notify", it is checked as str
 a manifest, and a flag on the command line wins over it. The Windows service runs
 "watch --config" (see "reconciler service").
 
+Seeing the fleet from the repository (opt-in): with --status-branch BRANCH, the agent
+commits what it applied (GET /status's "applied" plus the owner) as hosts/<hostname>.json
+on BRANCH of the first --git repository and pushes it, when the summary changed and at
+most once per --status-interval, in the background (a pass never waits on it). BRANCH
+is created as an orphan branch and is never the tracked ref. Pushing uses its own
+credentials, --status-token-file or --status-ssh-key: the fetch token or key is never
+reused, and without them the URL is used with no credentials.
+
 One agent per --owner per host. SIGINT/SIGTERM stops taking triggers, lets
 operations in flight finish or time out, and exits 0; a second signal exits at once.`,
 		Example: `  reconciler watch --dir C:\manifests
@@ -121,6 +134,10 @@ operations in flight finish or time out, and exits 0; a second signal exits at o
 	fl.StringVar(&f.keyring, "verify-signatures", "", "armored OpenPGP public keys: a head commit not signed by one of them is not applied")
 	fl.StringVar(&f.listen, "listen", "", "address of the agent's API: 127.0.0.1:9440 (a port alone is loopback), unix:///run/reconciler.sock or npipe:////./pipe/reconciler; GET /status, /healthz, /readyz, /metrics, the webhook (POST /hooks/git), POST /suspend, /resume and /removals/approve")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (GitHub HMAC or GitLab token); the webhook is on at --listen with --git only with it")
+	fl.StringVar(&f.statusBranch, "status-branch", "", "push what this host applied as hosts/<hostname>.json to this branch of the (first) --git repository; never the tracked ref")
+	fl.DurationVar(&f.statusInterval, "status-interval", source.DefaultStatusInterval, "push to --status-branch at most this often")
+	fl.StringVar(&f.statusTokenFile, "status-token-file", "", "HTTPS token for pushing to --status-branch (the fetch token is never reused; default: none)")
+	fl.StringVar(&f.statusSSHKey, "status-ssh-key", "", "SSH private key for pushing to --status-branch (the fetch key is never reused; default: none)")
 	f.ops.register(fl)
 	return cmd
 }
@@ -187,6 +204,9 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	}
 	defer closeOps()
 	ops.status.SetFacts(f.apply.hostFacts)
+	if err := f.publishStatus(ctx, g, agent, ops.status); err != nil {
+		return err
+	}
 	if agent.Health = reconcile.NewHealthMonitor(d, g.log.Named("health"), nil); agent.Health != nil {
 		ops.status.ShowHealth(agent.Health)
 	}
@@ -243,6 +263,44 @@ func (f *watchFlags) sources(g *globals) ([]reconcile.Source, []statusapi.GitSou
 		gits = append(gits, s)
 	}
 	return out, gits, nil
+}
+
+// publishStatus starts the publication of what the agent applied on
+// --status-branch, if given: after each pass whose summary changed, in the
+// background until ctx ends.
+func (f *watchFlags) publishStatus(ctx context.Context, g *globals, agent *reconcile.Agent, status *statusapi.Status) error {
+	if f.statusBranch == "" {
+		if f.statusTokenFile != "" || f.statusSSHKey != "" {
+			return errors.New("--status-token-file and --status-ssh-key need --status-branch")
+		}
+		return nil
+	}
+	if len(f.gitURLs) == 0 {
+		return errors.New("--status-branch needs a --git repository to publish to")
+	}
+	refs, err := perRepo("--ref", f.gitRefs, len(f.gitURLs))
+	if err != nil {
+		return err
+	}
+	p, err := source.NewStatusPublisher(source.StatusBranchOptions{
+		URL: f.gitURLs[0], TrackedRef: refs[0], Branch: f.statusBranch, Host: strings.ToLower(f.apply.hostFacts.Hostname),
+		Interval: f.statusInterval, TokenFile: f.statusTokenFile, SSHKeyFile: f.statusSSHKey, KnownHostsFile: f.knownHosts,
+		AllowInsecureHTTP: f.allowInsecureHTTP, Logger: g.log.Named("status-branch"),
+	})
+	if err != nil {
+		return fmt.Errorf("--status-branch: %w", err)
+	}
+	status.ShowPublished(p.State)
+	observe := agent.OnReport
+	agent.OnReport = func(r reconcile.PassReport) {
+		observe(r)
+		if doc, key, ok := status.AppliedFile(g.owner); ok {
+			p.Offer(doc, key)
+		}
+	}
+	go p.Run(ctx)
+	g.log.Info("publishing status", zap.Stringer("to", p), zap.String("file", source.StatusFile(strings.ToLower(f.apply.hostFacts.Hostname))))
+	return nil
 }
 
 // noWatchArgs refuses positional arguments without repeating them (cobra's

@@ -1,9 +1,11 @@
 package statusapi
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/reconciler/reconciler/reconcile"
+	"github.com/reconciler/reconciler/reconcile/source"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -27,6 +29,44 @@ type appliedJSON struct {
 	Failed    int      `json:"failed"`
 	Errors    int      `json:"errors"`
 	Warnings  int      `json:"warnings"`
+	// Published is what the agent last pushed to its status branch
+	// (watch --status-branch); absent without one.
+	Published *source.PublishState `json:"published,omitempty"`
+}
+
+// ShowPublished has GET /status show, in applied.published, what state
+// (StatusPublisher.State) says was last pushed to the status branch.
+func (s *Status) ShowPublished(state func() source.PublishState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.published = state
+}
+
+// AppliedFile is the file of this host on a status branch: GET /status's
+// applied (without published) and the agent's owner, as indented JSON.
+// key is the same without its time, to tell a changed summary; ok is false
+// before the first pass.
+func (s *Status) AppliedFile(owner string) (doc, key []byte, ok bool) {
+	s.mu.Lock()
+	a := s.applied(s.plan, s.at, s.facts)
+	s.mu.Unlock()
+	if a == nil {
+		return nil, nil, false
+	}
+	type file struct {
+		Owner string `json:"owner"`
+		*appliedJSON
+	}
+	doc, err := json.MarshalIndent(file{Owner: owner, appliedJSON: a}, "", "  ")
+	if err != nil {
+		return nil, nil, false
+	}
+	a.At = time.Time{}
+	key, err = json.Marshal(file{Owner: owner, appliedJSON: a})
+	if err != nil {
+		return nil, nil, false
+	}
+	return append(doc, '\n'), key, true
 }
 
 // SetFacts names the host in what GET /status says it applied. Call it

@@ -45,6 +45,8 @@ type Status struct {
 	facts spec.HostFacts
 	// health, if set, is shown.
 	health HealthReporter
+	// published, if set, is shown in applied.
+	published func() source.PublishState
 }
 
 // ShowSuspension has GET /status show s.
@@ -153,7 +155,7 @@ type sourceJSON struct {
 // reconcile.WriteJSON (DESIGN §6).
 func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	plan, at, report, sp, facts, health := s.plan, s.at, s.report, s.suspension, s.facts, s.health
+	plan, at, report, sp, facts, health, published := s.plan, s.at, s.report, s.suspension, s.facts, s.health, s.published
 	s.mu.Unlock()
 	out := statusJSON{LastPass: at, Plan: json.RawMessage("null"), Sources: []sourceJSON{},
 		GitSources: make([]source.GitStatus, 0, len(s.gits)), Pulls: []driver.PullProgress{}}
@@ -188,6 +190,10 @@ func (s *Status) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	out.Applied = s.applied(plan, at, facts)
+	if out.Applied != nil && published != nil {
+		st := published()
+		out.Applied.Published = &st
+	}
 	out.Health = []reconcile.ContainerHealth{}
 	if health != nil {
 		out.Health = health.Health()
