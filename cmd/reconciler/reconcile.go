@@ -96,38 +96,30 @@ the exit code; -o markdown prints it as Markdown (a CI job summary).`,
 				}
 				defer lock.Unlock()
 			}
-			ledgerPath, ledger, err := g.removalLedger()
-			if err != nil {
-				return err
-			}
-			restartsPath, restarts, err := g.restartLedger()
-			if err != nil {
-				return err
-			}
-			rollbacks, err := g.rollbacks()
+			st, err := g.agentState()
 			if err != nil {
 				return err
 			}
 			policy := f.policy(g.owner)
-			policy.Removals = ledger.Window(time.Now(), f.removalWindow)
-			policy.Restarts = restarts.At(time.Now())
-			policy.RolledBack = rollbacks.Active()
+			policy.Removals = st.ledger.Window(time.Now(), f.removalWindow)
+			policy.Restarts = st.restarts.At(time.Now())
+			policy.RolledBack = st.rollbacks.Active()
 			ex := f.executor(d, g)
 			if !f.dryRun {
-				ex.Rollbacks = rollbacks
+				ex.Rollbacks = st.rollbacks
 			}
 			plan, err := reconcile.Converge(cmd.Context(), d, set, policy, ex, f.dryRun)
 			if err != nil {
 				return err
 			}
-			if !f.dryRun && ledger.Record(time.Now(), f.removalWindow, plan) {
-				if err := ledger.Save(ledgerPath); err != nil {
+			if !f.dryRun && st.ledger.Record(time.Now(), f.removalWindow, plan) {
+				if err := st.ledger.Save(st.ledgerPath); err != nil {
 					g.log.Warn("the removals of this run will not count against the next runs' --max-removals", zap.Error(err))
 				}
 			}
 			if !f.dryRun {
-				g.recordRestarts(restartsPath, &restarts, plan)
-				if err := rollbacks.Keep(plan.RolledBackNames()); err != nil {
+				g.recordRestarts(st.restartsPath, &st.restarts, plan)
+				if err := st.rollbacks.Keep(plan.RolledBackNames()); err != nil {
 					g.log.Warn("the rollback record was not updated", zap.Error(err))
 				}
 			}
@@ -152,6 +144,28 @@ func (g *globals) finishPlan(plan reconcile.Plan, detailed bool) error {
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// agentState is what an agent of this owner keeps across runs in its
+// state directory.
+type agentState struct {
+	ledgerPath   string
+	ledger       reconcile.RemovalLedger
+	restartsPath string
+	restarts     reconcile.RestartLedger
+	rollbacks    *reconcile.Rollbacks
+}
+
+// agentState loads it.
+func (g *globals) agentState() (st agentState, err error) {
+	if st.ledgerPath, st.ledger, err = g.removalLedger(); err != nil {
+		return st, err
+	}
+	if st.restartsPath, st.restarts, err = g.restartLedger(); err != nil {
+		return st, err
+	}
+	st.rollbacks, err = g.rollbacks()
+	return st, err
 }
 
 // removalLedger reads the removal ledger this owner's runs and agent keep

@@ -169,15 +169,7 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	ledgerPath, ledger, err := g.removalLedger()
-	if err != nil {
-		return err
-	}
-	restartsPath, restarts, err := g.restartLedger()
-	if err != nil {
-		return err
-	}
-	rollbacks, err := g.rollbacks()
+	st, err := g.agentState()
 	if err != nil {
 		return err
 	}
@@ -192,11 +184,11 @@ func runWatch(ctx context.Context, g *globals, f *watchFlags) error {
 		Logger:     g.log.Named("agent"),
 
 		RemovalWindow: f.apply.removalWindow,
-		Ledger:        ledger,
-		LedgerPath:    ledgerPath,
-		Restarts:      restarts,
-		RestartsPath:  restartsPath,
-		Rollbacks:     rollbacks,
+		Ledger:        st.ledger,
+		LedgerPath:    st.ledgerPath,
+		Restarts:      st.restarts,
+		RestartsPath:  st.restartsPath,
+		Rollbacks:     st.rollbacks,
 	}
 	ops, closeOps, err := f.ops.newOps(g, agent, d, gits)
 	if err != nil {
