@@ -52,10 +52,10 @@ func converge(ctx context.Context, reads readBounds, d driver.Driver, desired sp
 }
 
 // Merge joins the snapshots of several sources into one desired set: names
-// must be unique across all of them, and any source that holds removals
-// holds them for the whole set. The merged set has no Revision: the agent
-// logs each source's own. When the names are already unique (the common
-// case: one source) the containers are not copied.
+// and host ports must be unique across all of them and dependencies met
+// (spec.CheckUnique), and any source that holds removals holds them for
+// the whole set. The merged set has no Revision: the agent logs each
+// source's own. One source's set (the common case) is its own, not copied.
 func Merge(snaps []spec.Set) spec.Set {
 	var d spec.Set
 	var reasons []string
@@ -70,36 +70,20 @@ func Merge(snaps []spec.Set) spec.Set {
 		}
 	}
 	d.HoldReason = strings.Join(reasons, "; ")
-	var all []spec.Container
 	if len(snaps) == 1 {
-		all = snaps[0].Containers
-	} else {
-		all = make([]spec.Container, 0, n)
-		for _, s := range snaps {
-			all = append(all, s.Containers...)
-		}
-	}
-	if namesUnique(all) {
-		d.Containers = all
+		d.Containers = snaps[0].Containers // checked by its source
 		return d
 	}
-	unique, dups := spec.CheckUnique(all)
-	d.Containers = unique
-	d.Errors = append(d.Errors, dups...)
-	return d
-}
-
-// namesUnique reports whether no two containers share a name.
-func namesUnique(cs []spec.Container) bool {
-	seen := make(map[string]struct{}, len(cs))
-	for i := range cs {
-		name := cs[i].Metadata.Name
-		if _, dup := seen[name]; dup {
-			return false
-		}
-		seen[name] = struct{}{}
+	all := make([]spec.Container, 0, n)
+	for _, s := range snaps {
+		all = append(all, s.Containers...)
 	}
-	return true
+	// Each source checked its own set; across them, names, host ports and
+	// dependencies are checked again.
+	unique, problems := spec.CheckUnique(all)
+	d.Containers = unique
+	d.Errors = append(d.Errors, problems...)
+	return d
 }
 
 // Agent keeps a host converged to its sources: level-triggered passes, each

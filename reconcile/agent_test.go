@@ -194,6 +194,23 @@ func TestMergeKeepsNamesUniqueAcrossSources(t *testing.T) {
 	}
 }
 
+// TestMergeChecksHostPortsAcrossSources: two sources publishing one host
+// port is an error, and neither container is desired, as within a source.
+func TestMergeChecksHostPortsAcrossSources(t *testing.T) {
+	port := func(c *spec.Container) {
+		c.Spec.Ports = []spec.Port{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}
+	}
+	a := spec.Set{Containers: []spec.Container{ctr("web", img2022, "", port)}}
+	b := spec.Set{Containers: []spec.Container{ctr("api", img2022, "", port), ctr("db", img2022, "")}}
+	d := Merge([]spec.Set{a, b})
+	if len(d.Containers) != 1 || d.Containers[0].Metadata.Name != "db" {
+		t.Errorf("containers %v, want only db", d.Containers)
+	}
+	if len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Message, "8080") {
+		t.Errorf("errors %v, want one host-port error naming 8080", d.Errors)
+	}
+}
+
 func TestAgentLogsProblemsOnTransitions(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	a := &Agent{}
