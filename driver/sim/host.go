@@ -170,9 +170,11 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 			SpecHash:  req.SpecHash,
 			Created:   time.Now().UTC(),
 			HostOS:    spec.OSVersion{Build: m.host.Build, Revision: m.host.Revision},
-			Processes: inside,
-			VMWorker:  worker,
-			Spec:      req.Spec,
+			RecordDetail: &RecordDetail{
+				Processes: inside,
+				VMWorker:  worker,
+				Spec:      req.Spec,
+			},
 		}
 		if err := commit(entry{Op: opPut, System: r, NextPID: pids.next}); err != nil {
 			return err
@@ -435,8 +437,8 @@ func (h *EmulatedHost) Kill(ctx context.Context, nameOrID string, exitCode int) 
 		stopped := *r
 		stopped.State = driver.StateStopped
 		stopped.ExitCode = exitCode
-		stopped.Processes = []driver.Process{}
-		stopped.VMWorker = nil
+		// A detail of its own: r's is left as it is.
+		stopped.RecordDetail = &RecordDetail{Processes: []driver.Process{}, Spec: r.Spec}
 		id = r.ID
 		return commit(entry{Op: opPut, System: &stopped})
 	})

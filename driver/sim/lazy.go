@@ -41,7 +41,10 @@ func (r *systemRecord) full() error {
 	if err := decodeStrict(r.lazy, &d); err != nil {
 		return fmt.Errorf("%w: system %s in the state file or its journal is not a valid record (%v): it was edited; restore the state from a backup", ErrStateDamaged, r.ID, err)
 	}
-	r.Processes, r.VMWorker, r.Spec, r.lazy = d.Processes, d.VMWorker, d.Spec, nil
+	if d.RecordDetail == nil {
+		d.RecordDetail = &RecordDetail{}
+	}
+	r.RecordDetail, r.lazy = d.RecordDetail, nil
 	return nil
 }
 

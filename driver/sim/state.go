@@ -175,6 +175,20 @@ type systemRecord struct {
 	// HostOS is the host's version when the system was created; zero in
 	// states written before it was recorded.
 	HostOS spec.OSVersion `json:"hostOS,omitzero"`
+	// RecordDetail is the rest, in the same JSON object; nil while lazy
+	// is set (a record read lazily stays small: its summary only).
+	*RecordDetail
+
+	// lazy, when not nil, is the record's JSON as read, whose Processes,
+	// VMWorker and Spec are not decoded yet: full decodes them. The
+	// summary fields above are set.
+	lazy []byte
+}
+
+// RecordDetail is what a system's record holds beyond its summary (what
+// List shows). It is exported only for encoding/json, which fills an
+// embedded struct pointer of an exported type.
+type RecordDetail struct {
 	// Processes are the processes inside the container: host PIDs for
 	// process isolation, utility VM PIDs for Hyper-V isolation.
 	Processes []driver.Process `json:"processes"`
@@ -183,11 +197,14 @@ type systemRecord struct {
 	// Spec is the full requested spec, for status views and for
 	// CreatedWith.
 	Spec spec.ContainerSpec `json:"spec"`
+}
 
-	// lazy, when not nil, is the record's JSON as read, whose Processes,
-	// VMWorker and Spec are not decoded yet: full decodes them. The
-	// summary fields above are set.
-	lazy []byte
+// settle gives a record decoded in full without processes or spec its
+// (empty) detail, so that every record has its detail or its lazy JSON.
+func (r *systemRecord) settle() {
+	if r.RecordDetail == nil && r.lazy == nil {
+		r.RecordDetail = &RecordDetail{}
+	}
 }
 
 func (r *systemRecord) system() driver.System {
@@ -319,6 +336,7 @@ func modelFromSnapshot(s snapshot) (*model, error) {
 		if _, dup := m.systems[r.ID]; dup {
 			return nil, fmt.Errorf("system %s listed twice", r.ID)
 		}
+		r.settle()
 		m.systems[r.ID] = r
 		m.order = append(m.order, r.ID)
 		m.pulled(r.Image)
@@ -492,6 +510,7 @@ func (m *model) apply(e entry) error {
 	}
 	switch e.Op {
 	case opPut:
+		e.System.settle()
 		m.put(e.System)
 		m.pulled(e.System.Image)
 		if e.NextPID != 0 {
