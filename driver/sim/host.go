@@ -86,10 +86,12 @@ func (h *EmulatedHost) Host(ctx context.Context) (spec.Host, error) {
 	return host, nil
 }
 
-// List returns every compute system of every owner, sorted by ID.
+// List returns every compute system of every owner, sorted by ID. Like
+// CheckHealth, it reads the state again only when its files changed (see
+// readUnchanged), and it sorts only the systems added since the last List.
 func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 	var out []driver.System
-	err := h.st.read(ctx, func(m *model) error {
+	err := h.st.readCached(ctx, func(m *model) error {
 		records := m.sortedSystems()
 		out = make([]driver.System, len(records))
 		for i, r := range records {
