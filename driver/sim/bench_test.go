@@ -51,8 +51,8 @@ func populate(b testing.TB, h *EmulatedHost, n int) {
 			req := createReq(fmt.Sprintf("existing-%d", i), spec.IsolationProcess, "nanoserver:ltsc2022")
 			id := driver.SystemID(req.Name, req.Owner, req.SpecHash)
 			inside, worker := startProcesses(req.Isolation, id, req.Spec.Command, &pids)
-			m.systems[id] = &systemRecord{ID: id, Name: req.Name, Owner: req.Owner, Isolation: req.Isolation, Image: req.Spec.Image,
-				State: driver.StateRunning, SpecHash: req.SpecHash, Created: time.Now().UTC(), Processes: inside, VMWorker: worker, Spec: req.Spec}
+			m.put(&systemRecord{ID: id, Name: req.Name, Owner: req.Owner, Isolation: req.Isolation, Image: req.Spec.Image,
+				State: driver.StateRunning, SpecHash: req.SpecHash, Created: time.Now().UTC(), RecordDetail: &RecordDetail{Processes: inside, VMWorker: worker, Spec: req.Spec}})
 		}
 		m.nextPID = pids.next
 		return h.st.compact()

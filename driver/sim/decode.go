@@ -76,11 +76,14 @@ func decodeSnapshotLines(data []byte) (snap snapshot, ok bool) {
 	if err := decodeStrict(head, &snap); err != nil {
 		return snapshot{}, false
 	}
-	lines := bytes.Split(body, []byte(",\n"))
+	lines, ok := systemLines(body)
+	if !ok {
+		return snapshot{}, false
+	}
 	snap.Systems = make([]*systemRecord, len(lines))
 	err := parallel(len(lines), minParallel, func(k int) error {
 		line, found := bytes.CutPrefix(lines[k], []byte(systemsIndent))
-		if !found || bytes.IndexByte(line, '\n') >= 0 {
+		if !found {
 			return errNotLines
 		}
 		r, err := decodeRecord(line)
@@ -91,6 +94,25 @@ func decodeSnapshotLines(data []byte) (snap snapshot, ok bool) {
 }
 
 var errNotLines = errors.New("not one system per line")
+
+// systemLines splits the systems' lines of the state file, each but the
+// last ending with a comma (dropped); ok is false when a line does not.
+// (It looks for the rare newlines, not for the commas JSON is full of.)
+func systemLines(body []byte) (lines [][]byte, ok bool) {
+	lines = make([][]byte, 0, bytes.Count(body, []byte{'\n'})+1)
+	for {
+		i := bytes.IndexByte(body, '\n')
+		if i < 0 {
+			return append(lines, body), true
+		}
+		line, found := bytes.CutSuffix(body[:i], []byte{','})
+		if !found {
+			return nil, false
+		}
+		lines = append(lines, line)
+		body = body[i+1:]
+	}
+}
 
 // decodeStrict decodes the one JSON value in data into v, refusing unknown
 // fields and anything after the value.

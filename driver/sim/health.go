@@ -107,10 +107,7 @@ func (h *EmulatedHost) CheckHealth(ctx context.Context, id string, hc spec.Healt
 		health, by = m.health.of(r.Name, r.Image)
 		return nil
 	}
-	ok, err := h.st.readUnchanged(ctx, look)
-	if !ok && err == nil {
-		err = h.st.read(ctx, look)
-	}
+	err := h.st.readCached(ctx, look)
 	switch {
 	case err != nil:
 		return fmt.Errorf("check health of %s: %w", id, err)

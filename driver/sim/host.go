@@ -86,10 +86,12 @@ func (h *EmulatedHost) Host(ctx context.Context) (spec.Host, error) {
 	return host, nil
 }
 
-// List returns every compute system of every owner, sorted by ID.
+// List returns every compute system of every owner, sorted by ID. Like
+// CheckHealth, it reads the state again only when its files changed (see
+// readUnchanged), and it sorts only the systems added since the last List.
 func (h *EmulatedHost) List(ctx context.Context) ([]driver.System, error) {
 	var out []driver.System
-	err := h.st.read(ctx, func(m *model) error {
+	err := h.st.readCached(ctx, func(m *model) error {
 		records := m.sortedSystems()
 		out = make([]driver.System, len(records))
 		for i, r := range records {
@@ -170,9 +172,11 @@ func (h *EmulatedHost) Create(ctx context.Context, req driver.CreateRequest) (dr
 			SpecHash:  req.SpecHash,
 			Created:   time.Now().UTC(),
 			HostOS:    spec.OSVersion{Build: m.host.Build, Revision: m.host.Revision},
-			Processes: inside,
-			VMWorker:  worker,
-			Spec:      req.Spec,
+			RecordDetail: &RecordDetail{
+				Processes: inside,
+				VMWorker:  worker,
+				Spec:      req.Spec,
+			},
 		}
 		if err := commit(entry{Op: opPut, System: r, NextPID: pids.next}); err != nil {
 			return err
@@ -435,8 +439,8 @@ func (h *EmulatedHost) Kill(ctx context.Context, nameOrID string, exitCode int) 
 		stopped := *r
 		stopped.State = driver.StateStopped
 		stopped.ExitCode = exitCode
-		stopped.Processes = []driver.Process{}
-		stopped.VMWorker = nil
+		// A detail of its own: r's is left as it is.
+		stopped.RecordDetail = &RecordDetail{Processes: []driver.Process{}, Spec: r.Spec}
 		id = r.ID
 		return commit(entry{Op: opPut, System: &stopped})
 	})

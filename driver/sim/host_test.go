@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gofrs/flock"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/spec"
@@ -372,4 +375,120 @@ func TestHostOSKeptAcrossHostChanges(t *testing.T) {
 			t.Errorf("List = %+v, want %s with HostOS %v (the host at create)", systems, sys.ID, want)
 		}
 	}
+}
+
+// TestSortedSystemsOrder: the order kept between calls (only what was added
+// since is sorted and merged in) is the order of a sort from scratch,
+// whatever the puts and removes in between: IDs added out of order,
+// removed, put again, removed and added back, listed in between or not.
+func TestSortedSystemsOrder(t *testing.T) {
+	const list = "list"
+	tests := []struct {
+		name string
+		ops  []string // "+id" puts, "-id" removes, list lists
+	}{
+		{name: "added out of order", ops: []string{"+c", "+a", "+b", list, "+0", "+d", list}},
+		{name: "put again", ops: []string{"+b", "+a", list, "+a", "+b", "+c", "+c", list}},
+		{name: "removed", ops: []string{"+a", "+b", "+c", list, "-b", list, "-a", "-c", list}},
+		{name: "removed then added back", ops: []string{"+a", "+b", list, "-b", "+b", "-a", list, "+a", "-a", "+a", list}},
+		{name: "added then removed before a list", ops: []string{"+a", list, "+b", "-b", "+c", list}},
+		{name: "removing what is not there", ops: []string{"-x", "+a", "-y", list}},
+		{name: "every one removed", ops: []string{"+a", "+b", list, "-a", "-b", list, "+c", list}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newModel("host")
+			for i, op := range tt.ops {
+				switch {
+				case op == list:
+				case op[0] == '+':
+					m.put(&systemRecord{ID: op[1:], RecordDetail: &RecordDetail{}})
+				default:
+					m.remove(op[1:])
+				}
+				if op != list && i+1 < len(tt.ops) {
+					continue
+				}
+				var got []string
+				for _, r := range m.sortedSystems() {
+					got = append(got, r.ID)
+				}
+				want := slices.Sorted(maps.Keys(m.systems))
+				if !slices.Equal(got, want) {
+					t.Errorf("after %v: sortedSystems = %v, want %v", tt.ops[:i+1], got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestListSeesOtherProcesses: a host that listed before (and, while the
+// files do not change, lists what it read without taking the lock) lists
+// what another process did since, as a host opened afterwards does.
+func TestListSeesOtherProcesses(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(ctx context.Context, t *testing.T, other *EmulatedHost)
+	}{
+		{name: "created, sorting first", change: func(ctx context.Context, t *testing.T, o *EmulatedHost) {
+			mustCreate(t, ctx, o, createReq("aaa", spec.IsolationProcess, "app:v1"))
+		}},
+		{name: "killed", change: func(ctx context.Context, t *testing.T, o *EmulatedHost) {
+			if err := o.Kill(ctx, "web", 3); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "deleted", change: func(ctx context.Context, t *testing.T, o *EmulatedHost) {
+			if err := o.Delete(ctx, "web"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "deleted and created again", change: func(ctx context.Context, t *testing.T, o *EmulatedHost) {
+			if err := o.Delete(ctx, "web"); err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, ctx, o, createReq("web", spec.IsolationHyperV, "app:v1"))
+		}},
+		{name: "created, then compacted", change: func(ctx context.Context, t *testing.T, o *EmulatedHost) {
+			mustCreate(t, ctx, o, createReq("zzz", spec.IsolationProcess, "app:v1"))
+			compactNow(t, o)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "host.json")
+			h := openTestHost(t, path)
+			for _, name := range []string{"web", "db", "api"} {
+				mustCreate(t, ctx, h, createReq(name, spec.IsolationProcess, "app:v1"))
+			}
+			before := mustList(t, h)
+			// Nothing changed: listed from what was read, while another
+			// process holds the lock (a List that waited would hang here).
+			lock := flock.New(h.Path() + ".lock")
+			if err := lock.Lock(); err != nil {
+				t.Fatal(err)
+			}
+			if again := mustList(t, h); !slices.Equal(again, before) {
+				t.Errorf("List again = %v, want %v", again, before)
+			}
+			if err := lock.Unlock(); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(ctx, t, openTestHost(t, path))
+			got, want := mustList(t, h), mustList(t, openTestHost(t, path))
+			if !slices.Equal(got, want) || slices.Equal(got, before) {
+				t.Errorf("List after the change = %v, want %v (before: %v)", got, want, before)
+			}
+		})
+	}
+}
+
+func mustList(t *testing.T, h *EmulatedHost) []driver.System {
+	t.Helper()
+	list, err := h.List(t.Context())
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	return list
 }

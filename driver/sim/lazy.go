@@ -41,7 +41,10 @@ func (r *systemRecord) full() error {
 	if err := decodeStrict(r.lazy, &d); err != nil {
 		return fmt.Errorf("%w: system %s in the state file or its journal is not a valid record (%v): it was edited; restore the state from a backup", ErrStateDamaged, r.ID, err)
 	}
-	r.Processes, r.VMWorker, r.Spec, r.lazy = d.Processes, d.VMWorker, d.Spec, nil
+	if d.RecordDetail == nil {
+		d.RecordDetail = &RecordDetail{}
+	}
+	r.RecordDetail, r.lazy = d.RecordDetail, nil
 	return nil
 }
 
@@ -90,7 +93,7 @@ func lazyEntry(line []byte) (e entry, ok bool) {
 	if p.bad || p.at != len(line) {
 		return entry{}, false
 	}
-	r, ok := parseRecord(bytes.Clone(record))
+	r, ok := parseRecord(record)
 	if !ok {
 		return entry{}, false
 	}
@@ -105,15 +108,24 @@ func lazyEntry(line []byte) (e entry, ok bool) {
 func parseRecord(line []byte) (r *systemRecord, ok bool) {
 	p := lineParser{data: line}
 	r = &systemRecord{}
-	r.ID = p.field(`{"id":`)
-	r.Name = p.field(`,"name":`)
-	r.Owner = p.field(`,"owner":`)
-	r.Isolation = spec.Isolation(p.field(`,"isolation":`))
-	r.Image = p.field(`,"image":`)
-	r.State = driver.State(p.field(`,"state":`))
-	if p.opt(`,"specHash":`) {
-		r.SpecHash = p.str()
+	// The summary's strings are read as spans of the line, then cut from
+	// one copy of it: one allocation, not one per string.
+	var spans [7][2]int
+	keys := [...]string{`{"id":`, `,"name":`, `,"owner":`, `,"isolation":`, `,"image":`, `,"state":`}
+	for i, key := range keys {
+		p.lit(key)
+		spans[i] = p.span()
 	}
+	if p.opt(`,"specHash":`) {
+		spans[6] = p.span()
+	}
+	if p.bad {
+		return nil, false
+	}
+	summary := string(line[:p.at])
+	r.ID, r.Name, r.Owner = summary[spans[0][0]:spans[0][1]], summary[spans[1][0]:spans[1][1]], summary[spans[2][0]:spans[2][1]]
+	r.Isolation, r.Image = spec.Isolation(summary[spans[3][0]:spans[3][1]]), summary[spans[4][0]:spans[4][1]]
+	r.State, r.SpecHash = driver.State(summary[spans[5][0]:spans[5][1]]), summary[spans[6][0]:spans[6][1]]
 	p.lit(`,"exitCode":`)
 	r.ExitCode = p.int()
 	p.lit(`,"created":`)
@@ -174,19 +186,29 @@ func plainString(b []byte) bool {
 	return ascii || utf8.Valid(b)
 }
 
-// field reads key, then a string without escapes.
-func (p *lineParser) field(key string) string {
-	p.lit(key)
-	return p.str()
-}
-
-// str reads a string without escapes.
-func (p *lineParser) str() string {
+// span reads a string without escapes and returns where its content
+// starts and ends in the line.
+func (p *lineParser) span() [2]int {
+	start := p.at
 	raw := p.quoted()
 	if len(raw) < 2 {
-		return ""
+		return [2]int{}
 	}
-	return string(raw[1 : len(raw)-1])
+	return [2]int{start + 1, p.at - 1}
+}
+
+// char passes over c when it is next.
+func (p *lineParser) char(c byte) bool {
+	if p.bad || p.at >= len(p.data) || p.data[p.at] != c {
+		return false
+	}
+	p.at++
+	return true
+}
+
+// needChar passes over c, which must be next.
+func (p *lineParser) needChar(c byte) {
+	p.need(p.char(c))
 }
 
 // quoted reads a string without escapes, with its quotes.
@@ -207,30 +229,55 @@ func (p *lineParser) quoted() []byte {
 
 // uint reads a JSON number that is an unsigned integer of bits bits.
 func (p *lineParser) uint(bits int) uint64 {
-	n, err := strconv.ParseUint(p.numberText(), 10, bits)
-	if err != nil {
-		p.bad = true
-	}
+	n, ok := parseDecimal(p.numberText(), uint64(1)<<bits-1)
+	p.need(ok)
 	return n
 }
 
 // int reads a JSON number that is an int.
 func (p *lineParser) int() int {
-	n, err := strconv.Atoi(p.numberText())
-	if err != nil {
-		p.bad = true
+	text := p.numberText()
+	neg := len(text) > 0 && text[0] == '-'
+	if neg {
+		text = text[1:]
 	}
-	return n
+	limit := uint64(1)<<(strconv.IntSize-1) - 1
+	if neg {
+		limit++
+	}
+	n, ok := parseDecimal(text, limit)
+	p.need(ok)
+	if neg {
+		return int(-n) //nolint:gosec // n <= -math.MinInt: checked against limit
+	}
+	return int(n) //nolint:gosec // n <= math.MaxInt: checked against limit
+}
+
+// parseDecimal reads text, decimal digits only, as a number of at most
+// limit, as strconv.ParseUint would without allocating a string.
+func parseDecimal(text []byte, limit uint64) (uint64, bool) {
+	if len(text) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range text {
+		d := uint64(c - '0')
+		if c < '0' || c > '9' || n > (limit-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }
 
 // numberText reads a JSON number and returns its text.
-func (p *lineParser) numberText() string {
+func (p *lineParser) numberText() []byte {
 	if p.bad {
-		return ""
+		return nil
 	}
 	start := p.at
 	p.number()
-	return string(p.data[start:p.at])
+	return p.data[start:p.at]
 }
 
 func (p *lineParser) time() time.Time {
@@ -254,15 +301,9 @@ func (p *lineParser) value(depth int) {
 	}
 	switch c := p.data[p.at]; {
 	case c == '{':
-		p.members("}", func() {
-			p.string()
-			p.ws()
-			p.lit(":")
-			p.ws()
-			p.value(depth + 1)
-		})
+		p.members('}', depth+1)
 	case c == '[':
-		p.members("]", func() { p.value(depth + 1) })
+		p.members(']', depth+1)
 	case c == '"':
 		p.string()
 	case c == '-' || c >= '0' && c <= '9':
@@ -272,21 +313,28 @@ func (p *lineParser) value(depth int) {
 	}
 }
 
-// members passes over the members of an object or array, each read by
-// item, up to end.
-func (p *lineParser) members(end string, item func()) {
+// members passes over the members of an object (end '}': each a string,
+// a colon and a value) or an array (end ']': each a value) up to end; the
+// values are at depth.
+func (p *lineParser) members(end byte, depth int) {
 	p.at++
 	p.ws()
-	if p.opt(end) {
+	if p.char(end) {
 		return
 	}
 	for !p.bad {
-		item()
+		if end == '}' {
+			p.string()
+			p.ws()
+			p.needChar(':')
+			p.ws()
+		}
+		p.value(depth)
 		p.ws()
-		if p.opt(end) {
+		if p.char(end) {
 			return
 		}
-		p.lit(",")
+		p.needChar(',')
 		p.ws()
 	}
 }
@@ -352,21 +400,21 @@ func isHex(b []byte) bool {
 
 // number passes over a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *lineParser) number() {
-	p.opt("-")
+	p.char('-')
 	switch {
-	case p.opt("0"):
+	case p.char('0'):
 	case p.at < len(p.data) && p.data[p.at] >= '1' && p.data[p.at] <= '9':
 		p.digits()
 	default:
 		p.bad = true
 		return
 	}
-	if p.opt(".") {
+	if p.char('.') {
 		p.need(p.digits())
 	}
-	if p.opt("e") || p.opt("E") {
-		if !p.opt("+") {
-			p.opt("-")
+	if p.char('e') || p.char('E') {
+		if !p.char('+') {
+			p.char('-')
 		}
 		p.need(p.digits())
 	}

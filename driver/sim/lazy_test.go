@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,4 +128,30 @@ func TestLazyRecords(t *testing.T) {
 	if _, err := edited.CreatedWith(ctx, managedID("api")); !errors.Is(err, ErrStateDamaged) || !strings.Contains(err.Error(), "color") {
 		t.Errorf("CreatedWith of an edited spec = %v, want ErrStateDamaged naming the unknown field", err)
 	}
+}
+
+// The numbers of a record's summary read as strconv reads them: the same
+// value, and the same refusal of what is out of range or not an integer
+// (and of what is not a JSON number, as a leading zero).
+func FuzzLineNumbers(f *testing.F) {
+	for _, seed := range []string{`0`, `-0`, `7`, `-12`, `4294967295`, `4294967296`, `18446744073709551615`, `18446744073709551616`,
+		`9223372036854775807`, `9223372036854775808`, `-9223372036854775808`, `-9223372036854775809`, `1.5`, `1e3`, `01`, `-`, ``, `x`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, bits := range []int{32, 64} {
+			p := lineParser{data: data}
+			got := p.uint(bits)
+			want, err := strconv.ParseUint(string(data), 10, bits)
+			if ok := !p.bad && p.at == len(data); ok != (err == nil && json.Valid(data)) || ok && got != want {
+				t.Errorf("uint(%q, %d) = %d ok %v; strconv: %d, %v", data, bits, got, ok, want, err)
+			}
+		}
+		p := lineParser{data: data}
+		got := p.int()
+		want, err := strconv.Atoi(string(data))
+		if ok := !p.bad && p.at == len(data); ok != (err == nil && json.Valid(data)) || ok && got != want {
+			t.Errorf("int(%q) = %d ok %v; strconv: %d, %v", data, got, ok, want, err)
+		}
+	})
 }

@@ -175,6 +175,20 @@ type systemRecord struct {
 	// HostOS is the host's version when the system was created; zero in
 	// states written before it was recorded.
 	HostOS spec.OSVersion `json:"hostOS,omitzero"`
+	// RecordDetail is the rest, in the same JSON object; nil while lazy
+	// is set (a record read lazily stays small: its summary only).
+	*RecordDetail
+
+	// lazy, when not nil, is the record's JSON as read, whose Processes,
+	// VMWorker and Spec are not decoded yet: full decodes them. The
+	// summary fields above are set.
+	lazy []byte
+}
+
+// RecordDetail is what a system's record holds beyond its summary (what
+// List shows). It is exported only for encoding/json, which fills an
+// embedded struct pointer of an exported type.
+type RecordDetail struct {
 	// Processes are the processes inside the container: host PIDs for
 	// process isolation, utility VM PIDs for Hyper-V isolation.
 	Processes []driver.Process `json:"processes"`
@@ -183,11 +197,14 @@ type systemRecord struct {
 	// Spec is the full requested spec, for status views and for
 	// CreatedWith.
 	Spec spec.ContainerSpec `json:"spec"`
+}
 
-	// lazy, when not nil, is the record's JSON as read, whose Processes,
-	// VMWorker and Spec are not decoded yet: full decodes them. The
-	// summary fields above are set.
-	lazy []byte
+// settle gives a record decoded in full without processes or spec its
+// (empty) detail, so that every record has its detail or its lazy JSON.
+func (r *systemRecord) settle() {
+	if r.RecordDetail == nil && r.lazy == nil {
+		r.RecordDetail = &RecordDetail{}
+	}
 }
 
 func (r *systemRecord) system() driver.System {
@@ -277,6 +294,14 @@ type model struct {
 	images  map[string]bool
 	nextPID uint32
 	systems map[string]*systemRecord
+	// order is the IDs of systems sorted, as of the last sortedSystems
+	// (it may still name systems deleted since); added are the IDs put
+	// since that were not in systems, unsorted; reorder is set when order
+	// is out of date. So sortedSystems sorts only what changed, not every
+	// system on every call. Only put and remove change systems.
+	order   []string
+	added   []string
+	reorder bool
 }
 
 // firstHostPID is where a new state's host PID counter starts; PIDs are
@@ -303,6 +328,7 @@ func modelFromSnapshot(s snapshot) (*model, error) {
 	for _, img := range s.Images {
 		m.images[img] = true
 	}
+	m.order = make([]string, 0, len(s.Systems))
 	for _, r := range s.Systems {
 		if r == nil || r.ID == "" {
 			return nil, fmt.Errorf("a system without id")
@@ -310,10 +336,32 @@ func modelFromSnapshot(s snapshot) (*model, error) {
 		if _, dup := m.systems[r.ID]; dup {
 			return nil, fmt.Errorf("system %s listed twice", r.ID)
 		}
+		r.settle()
 		m.systems[r.ID] = r
+		m.order = append(m.order, r.ID)
 		m.pulled(r.Image)
 	}
+	if !slices.IsSorted(m.order) { // a state file written by hand
+		slices.Sort(m.order)
+	}
 	return m, nil
+}
+
+// put adds or replaces the system r.
+func (m *model) put(r *systemRecord) {
+	if _, ok := m.systems[r.ID]; !ok {
+		m.added = append(m.added, r.ID)
+		m.reorder = true
+	}
+	m.systems[r.ID] = r
+}
+
+// remove deletes the system with this ID, if any.
+func (m *model) remove(id string) {
+	if _, ok := m.systems[id]; ok {
+		delete(m.systems, id)
+		m.reorder = true
+	}
 }
 
 // pulled records that the host has image: pulled by PrepareImage, or by
@@ -340,13 +388,42 @@ func (m *model) snapshot() snapshot {
 	return s
 }
 
+// sortedSystems returns the systems sorted by ID, in a new slice. It
+// brings the order up to date first: the IDs added since are sorted and
+// merged into it, the deleted ones dropped.
 func (m *model) sortedSystems() []*systemRecord {
-	out := make([]*systemRecord, 0, len(m.systems))
-	for _, r := range m.systems {
-		out = append(out, r)
+	if m.reorder {
+		m.order = m.mergeOrder()
+		m.added, m.reorder = nil, false
 	}
-	slices.SortFunc(out, func(a, b *systemRecord) int { return strings.Compare(a.ID, b.ID) })
+	out := make([]*systemRecord, len(m.order))
+	for i, id := range m.order {
+		out[i] = m.systems[id]
+	}
 	return out
+}
+
+// mergeOrder is order with added merged in: sorted, each ID once, only
+// those of systems.
+func (m *model) mergeOrder() []string {
+	slices.Sort(m.added)
+	merged := make([]string, 0, len(m.systems))
+	keep := func(id string) {
+		if _, ok := m.systems[id]; ok && (len(merged) == 0 || merged[len(merged)-1] != id) {
+			merged = append(merged, id)
+		}
+	}
+	i, j := 0, 0
+	for i < len(m.order) || j < len(m.added) {
+		if j == len(m.added) || i < len(m.order) && m.order[i] <= m.added[j] {
+			keep(m.order[i])
+			i++
+		} else {
+			keep(m.added[j])
+			j++
+		}
+	}
+	return merged
 }
 
 // lookup finds a system by ID, else by name. A name that several systems
@@ -433,13 +510,14 @@ func (m *model) apply(e entry) error {
 	}
 	switch e.Op {
 	case opPut:
-		m.systems[e.System.ID] = e.System
+		e.System.settle()
+		m.put(e.System)
 		m.pulled(e.System.Image)
 		if e.NextPID != 0 {
 			m.nextPID = e.NextPID
 		}
 	case opDelete:
-		delete(m.systems, e.ID)
+		m.remove(e.ID)
 	case opHost:
 		m.host = *e.Host
 	case opFaults:

@@ -143,9 +143,10 @@ func openStore(path string, log *zap.Logger) (*store, error) {
 // read to its end under the lock (the same identity, size and mtime, as
 // refresh compares them: the journal only grows between compactions, which
 // replace it): two stats instead of the lock and the reads, for callers
-// polling often (CheckHealth). ok is false, and fn did not run, when
-// anything may have changed: the caller reads as usual then. fn must not
-// change the model.
+// polling often (CheckHealth, List). ok is false, and fn did not run, when
+// anything may have changed: the caller reads as usual then (see
+// readCached). fn must not change the state the model describes (caches
+// of it, as the systems' order, it may: sem is held).
 func (s *store) readUnchanged(ctx context.Context, fn func(m *model) error) (ok bool, err error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -165,8 +166,19 @@ func (s *store) readUnchanged(ctx context.Context, fn func(m *model) error) (ok 
 	return true, fn(s.m)
 }
 
+// readCached runs fn on the current state: on the state read last when
+// the files did not change since (see readUnchanged), else under a shared
+// lock after reading what changed (see read).
+func (s *store) readCached(ctx context.Context, fn func(m *model) error) error {
+	ok, err := s.readUnchanged(ctx, fn)
+	if !ok && err == nil {
+		err = s.read(ctx, fn)
+	}
+	return err
+}
+
 // read runs fn on the current state under a shared lock. fn must not
-// change the model.
+// change the state the model describes.
 func (s *store) read(ctx context.Context, fn func(m *model) error) error {
 	return s.locked(ctx, false, func() error { return fn(s.m) })
 }
