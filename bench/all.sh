@@ -3,7 +3,7 @@
 # the lines "figure: NAME = VALUE UNIT (target …)" of each bench, then a
 # Markdown table of them (the README's performance table is this output).
 # Run it on a quiet machine: the figures are wall-clock and CPU times.
-# Usage: bench/all.sh [--quick]   (about 3½ minutes on 2 cores; --quick: fewer runs)
+# Usage: bench/all.sh [--quick]   (about 5 minutes on 2 cores; --quick: fewer runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=5
@@ -21,6 +21,11 @@ step "the emulated host: apply by P parallel callers, reading 10,000 systems (be
 bench/sim.sh $((runs * 4)) | tee -a "$out" >&2
 step "the git source at 20,000 manifests / 2,000 commits (bench/gitbench)"
 go run ./bench/gitbench | tee -a "$out" >&2
+step "downtime of an image update per strategy (bench/updates)"
+go run ./bench/updates | tee -a "$out" >&2
+step "health polling of 1,000 containers (bench/healthbench, bench/simhealth.sh)"
+go run ./bench/healthbench | tee -a "$out" >&2
+bench/simhealth.sh | tee -a "$out" >&2
 
 echo "| figure | value | target |"
 echo "|---|---|---|"
