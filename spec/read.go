@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
+
+	"github.com/reconciler/reconciler/internal/regularfile"
 )
 
 // ErrNotRegular is the class of a manifest path that exists but is not a
 // regular file: a folder, a named pipe, a device, a socket, or a link to
 // one of them. Such a path is never opened (opening a named pipe blocks
 // until something writes to it).
-var ErrNotRegular = errors.New("not a regular file")
+var ErrNotRegular = regularfile.ErrNotRegular
 
 // notRegularError says what a manifest path is instead of a regular file.
 type notRegularError struct {
@@ -33,29 +34,14 @@ func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular
 // without blocking: a named pipe swapped in between is refused, not waited
 // on.
 func ReadManifest(path string) (fs.FileInfo, []byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, err
+	f, st, err := regularfile.Open(path)
+	if nr := (*regularfile.NotRegularError)(nil); errors.As(err, &nr) {
+		return nil, nil, &notRegularError{what: nr.What}
 	}
-	if !st.Mode().IsRegular() {
-		// Only a refusal needs to know whether a link led there.
-		lst, err := os.Lstat(path)
-		if err != nil {
-			lst = st
-		}
-		return nil, nil, notRegular(lst, st)
-	}
-	f, err := openNonBlocking(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	if st, err = f.Stat(); err != nil {
-		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, notRegular(st, st)
-	}
 	data, err := readLimited(f, st.Size())
 	if err != nil {
 		return nil, nil, err
@@ -96,34 +82,4 @@ func readManifestFallback(path string) (int64, []byte, error) {
 		return 0, nil, err
 	}
 	return st.Size(), data, nil
-}
-
-// notRegular describes a path whose own entry is lst and whose target (the
-// same, unless lst is a symbolic link) is st.
-func notRegular(lst, st fs.FileInfo) error {
-	what := describeMode(st.Mode())
-	if lst.Mode()&fs.ModeSymlink != 0 {
-		what = "a symbolic link to " + what
-	}
-	return &notRegularError{what: what}
-}
-
-// describeMode names a kind of file for a person.
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	default:
-		return "a special file (mode " + m.Type().String() + ")"
-	}
 }

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/reconciler/reconciler/internal/regularfile"
 	"github.com/reconciler/reconciler/spec"
 )
 
@@ -77,20 +77,13 @@ func Load(path string, fs *pflag.FlagSet) (*File, error) {
 	return Parse(data, path, fs)
 }
 
-// readFile reads a config file, refusing what is not a regular file
-// before opening it (a named pipe would block the read).
+// readFile reads a config file: a regular file (a named pipe would block
+// the read) of at most spec.MaxFileSize bytes.
 func readFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+	data, err := regularfile.Read(path, spec.MaxFileSize)
+	if errors.Is(err, regularfile.ErrTooLarge) {
+		return nil, fmt.Errorf("config file %s: over the 1 MiB limit", path)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("config file %s: not a regular file", path)
-	}
-	if st.Size() > spec.MaxFileSize {
-		return nil, fmt.Errorf("config file %s: %d bytes, over the 1 MiB limit", path, st.Size())
-	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}

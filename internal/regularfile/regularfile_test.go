@@ -26,7 +26,7 @@ func TestRead(t *testing.T) {
 		{name: "a regular file", path: file, max: 64, want: "s3cret\n"},
 		{name: "exactly at the limit", path: file, max: 7, want: "s3cret\n"},
 		{name: "over the limit", path: file, max: 6, wantErr: ErrTooLarge, wantWord: "more than 6 bytes"},
-		{name: "a directory", path: dir, max: 64, wantErr: ErrNotRegular, wantWord: "a directory"},
+		{name: "a directory", path: dir, max: 64, wantErr: ErrNotRegular, wantWord: "a folder"},
 		{name: "nothing there", path: filepath.Join(dir, "missing"), max: 64, wantErr: fs.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -114,10 +114,10 @@ func TestNewGitSourceValidatesOptions(t *testing.T) {
 		}, wantErr: true},
 		{name: "token file is a directory", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "https://example.com/r.git", TokenFile: t.TempDir()}
-		}, wantErr: true, wantErrText: "not a regular file (a directory)"},
+		}, wantErr: true, wantErrText: "not a regular file: it is a folder"},
 		{name: "ssh key is a directory", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "ssh://git@example.com/r.git", SSHKeyFile: t.TempDir()}
-		}, wantErr: true, wantErrText: "not a regular file (a directory)"},
+		}, wantErr: true, wantErrText: "not a regular file: it is a folder"},
 		{name: "empty token file", opts: func(t *testing.T) GitOptions {
 			return GitOptions{URL: "https://example.com/r.git", TokenFile: writeFile(t, "token", " \n")}
 		}, wantErr: true},
