@@ -27,9 +27,8 @@ func WaitHealthy(ctx context.Context, d driver.Driver, id string, hc spec.Health
 	if !ok {
 		return ErrNoHealthCheck
 	}
-	t := hc.Timing()
-	started := time.Now()
-	failures := 0
+	// The same rules as the health the monitor keeps: healthTracker.
+	tr := newHealthTracker(HealthTarget{ID: id, Check: hc, Started: time.Now()}, time.Now())
 	var last error
 	tick := time.NewTimer(0)
 	defer tick.Stop()
@@ -42,9 +41,7 @@ func WaitHealthy(ctx context.Context, d driver.Driver, id string, hc spec.Health
 			return ctx.Err()
 		case <-tick.C:
 		}
-		cctx, cancel := context.WithTimeout(ctx, t.Timeout)
-		err := checker.CheckHealth(cctx, id, hc)
-		cancel()
+		err := runCheck(ctx, checker, id, hc)
 		switch {
 		case err == nil:
 			return nil
@@ -53,16 +50,10 @@ func WaitHealthy(ctx context.Context, d driver.Driver, id string, hc spec.Health
 		case ctx.Err() != nil:
 			continue // reported by the select above
 		}
-		if cctx.Err() != nil && !errors.Is(err, driver.ErrUnhealthy) {
-			err = fmt.Errorf("%w: no answer within %v: %w", driver.ErrUnhealthy, t.Timeout, err)
-		}
 		last = err
-		if time.Since(started) >= t.StartPeriod {
-			failures++
-			if failures >= t.Retries {
-				return fmt.Errorf("%d checks failed in a row, the last: %w", failures, last)
-			}
+		if tr.observe(err, time.Now()); tr.Health == HealthUnhealthy {
+			return fmt.Errorf("%d checks failed in a row, the last: %w", tr.Failures, last)
 		}
-		tick.Reset(t.Interval)
+		tick.Reset(tr.timing.Interval)
 	}
 }
