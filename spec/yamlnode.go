@@ -47,6 +47,9 @@ func syntaxIssue(err error, src []byte) issue {
 // root value node: nil for an empty or null document. Aliases stay
 // references: nothing is expanded here.
 func parseTree(data []byte) (*yaml.Node, error) {
+	if root, ok := fastTree(data); ok {
+		return root, nil
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
 		return nil, err
@@ -64,12 +67,36 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// isNull reports whether n is a null scalar: ~, null, or nothing at all.
 func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	if n.Kind != yaml.ScalarNode {
+		return false
+	}
+	if plainUntagged(n) {
+		// What ShortTag would resolve, without resolving (see fastTree).
+		switch n.Value {
+		case "", "~", "null", "Null", "NULL":
+			return true
+		}
+		return false
+	}
+	return n.ShortTag() == "!!null"
 }
 
+// isMergeKey reports whether k is the merge key <<.
 func isMergeKey(k *yaml.Node) bool {
-	return k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge"
+	if k.Kind != yaml.ScalarNode {
+		return false
+	}
+	// yaml.v3 tags a plain << as a merge key when it parses it; ShortTag
+	// never resolves an untagged one to it.
+	return !plainUntagged(k) && k.ShortTag() == "!!merge"
+}
+
+// plainUntagged reports whether n is a plain scalar whose tag is left for
+// ShortTag to resolve, as fastTree leaves them.
+func plainUntagged(n *yaml.Node) bool {
+	return n.Tag == "" && n.Style == 0
 }
 
 // mergedMappings returns the mappings a merge key's value names: one
