@@ -277,8 +277,11 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // side by side, so a plan costs O(n log n) and no map.
 func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy) Plan {
 	plan := Plan{
-		Host:      host,
-		Actions:   make([]Action, 0, len(d.Containers)),
+		Host: host,
+		// Not sized for every desired container: an Action is some 280
+		// bytes, and the plan lives on after its pass (the API shows it)
+		// while most passes change nothing.
+		Actions:   []Action{},
 		Unchanged: []string{},
 		Errors:    append([]spec.Problem{}, d.Errors...),
 		Warnings:  append([]spec.Problem{}, d.Warnings...),
