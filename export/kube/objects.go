@@ -13,6 +13,23 @@ import (
 // never runs. The tests decode every object written strictly into the
 // k8s.io/api types, so a field that drifts from them fails there.
 
+// The values of the k8s.io/api enumerations the export writes.
+const (
+	// Deployment strategy types (appsv1).
+	RecreateDeploymentStrategyType      = "Recreate"
+	RollingUpdateDeploymentStrategyType = "RollingUpdate"
+	// Pod restart policies (corev1).
+	RestartPolicyAlways    = "Always"
+	RestartPolicyOnFailure = "OnFailure"
+	RestartPolicyNever     = "Never"
+	// Port protocols (corev1).
+	ProtocolTCP = "TCP"
+	ProtocolUDP = "UDP"
+	// Resource names (corev1).
+	ResourceCPU    = "cpu"
+	ResourceMemory = "memory"
+)
+
 // TypeMeta is metav1.TypeMeta.
 type TypeMeta struct {
 	Kind       string `json:"kind,omitempty"`
@@ -49,12 +66,6 @@ type DeploymentSpec struct {
 	Strategy                DeploymentStrategy `json:"strategy,omitempty"`
 	ProgressDeadlineSeconds *int32             `json:"progressDeadlineSeconds,omitempty"`
 }
-
-// The deployment strategy types of appsv1.
-const (
-	RecreateDeploymentStrategyType      = "Recreate"
-	RollingUpdateDeploymentStrategyType = "RollingUpdate"
-)
 
 // DeploymentStrategy is appsv1.DeploymentStrategy.
 type DeploymentStrategy struct {
@@ -97,13 +108,6 @@ type PodSpec struct {
 	OS               *PodOS            `json:"os,omitempty"`
 }
 
-// The pod restart policies of corev1.
-const (
-	RestartPolicyAlways    = "Always"
-	RestartPolicyOnFailure = "OnFailure"
-	RestartPolicyNever     = "Never"
-)
-
 // PodOS is corev1.PodOS.
 type PodOS struct {
 	Name string `json:"name"`
@@ -131,12 +135,6 @@ type Container struct {
 	ReadinessProbe *Probe               `json:"readinessProbe,omitempty"`
 	StartupProbe   *Probe               `json:"startupProbe,omitempty"`
 }
-
-// The port protocols of corev1.
-const (
-	ProtocolTCP = "TCP"
-	ProtocolUDP = "UDP"
-)
 
 // ContainerPort is the part of corev1.ContainerPort the export sets.
 type ContainerPort struct {
@@ -167,12 +165,6 @@ type SecretKeySelector struct {
 type LocalObjectReference struct {
 	Name string `json:"name,omitempty"`
 }
-
-// The resource names of corev1.
-const (
-	ResourceCPU    = "cpu"
-	ResourceMemory = "memory"
-)
 
 // ResourceList is corev1.ResourceList: quantities by resource name, each
 // in Kubernetes' canonical form (see milliCPU, bytesQuantity).
