@@ -277,9 +277,14 @@ func problemAt(c *spec.Container, msg string) spec.Problem {
 // side by side, so a plan costs O(n log n) and no map.
 func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy) Plan {
 	plan := Plan{
-		Host:      host,
-		Actions:   make([]Action, 0, len(d.Containers)),
-		Unchanged: []string{},
+		Host: host,
+		// Not sized for every desired container: an Action is some 280
+		// bytes, and the plan lives on after its pass (the API shows it)
+		// while most passes change nothing.
+		Actions: []Action{},
+		// Most passes leave nearly every container unchanged: sized for
+		// them (16 bytes each), not grown by doubling.
+		Unchanged: make([]string, 0, len(d.Containers)),
 		Errors:    append([]spec.Problem{}, d.Errors...),
 		Warnings:  append([]spec.Problem{}, d.Warnings...),
 	}
@@ -297,8 +302,14 @@ func ComputePlan(d spec.Set, observed []driver.System, host spec.Host, p Policy)
 	for _, e := range elsewhere {
 		plan.Elsewhere = append(plan.Elsewhere, PlacedElsewhere{Name: e.Container.Metadata.Name, Source: e.Container.Origin.String(), Reason: e.Why})
 	}
-	live := slices.Clone(observed)
-	slices.SortFunc(live, func(a, b driver.System) int { return cmp.Compare(a.Name, b.Name) })
+	// Read as it is when already in name order (a driver's List usually
+	// is): a copy would be 150 bytes a system of garbage each pass.
+	byName := func(a, b driver.System) int { return cmp.Compare(a.Name, b.Name) }
+	live := observed
+	if !slices.IsSortedFunc(live, byName) {
+		live = slices.Clone(observed)
+		slices.SortFunc(live, byName)
+	}
 
 	checks := imageChecks{host: host, policy: p}
 	var removals []Action
@@ -415,9 +426,10 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		Name:      name,
 		Isolation: req.Isolation,
 		Image:     c.Spec.Image,
-		Source:    c.Origin.String(),
 		Status:    StatusPlanned,
 	}
+	// a.Source (file:line) is rendered only when a is kept: not for the
+	// unchanged containers, most of them.
 	switch {
 	case resume != nil:
 		a.Kind, a.Strategy, a.remove, a.existing = ActionRecreate, spec.UpdateStartFirst, []driver.System{*resume}, keeper
@@ -434,7 +446,7 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 			return removals
 		}
 		if held {
-			a.Kind, a.Status, a.HoldReason = ActionRecreate, StatusHeld, rollbackHold(*rec)
+			a.Kind, a.Status, a.HoldReason, a.Source = ActionRecreate, StatusHeld, rollbackHold(*rec), c.Origin.String()
 			plan.Actions = append(plan.Actions, a)
 			return removals
 		}
@@ -449,7 +461,7 @@ func (plan *Plan) planContainer(c *spec.Container, mine, foreign []driver.System
 		a.Strategy, a.StrategyNote = strategyFor(*keeper, nil, &req)
 	}
 	queued := req // only actions keep a request on the heap
-	a.request = &queued
+	a.request, a.Source = &queued, c.Origin.String()
 	plan.Actions = append(plan.Actions, a)
 	return removals
 }

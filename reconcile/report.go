@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"time"
 
 	"github.com/reconciler/reconciler/driver"
@@ -62,20 +63,40 @@ type Drifted struct {
 	Kind string
 }
 
+// Names is a set of container names, sorted.
+type Names []string
+
+// Has reports whether name is in n.
+func (n Names) Has(name string) bool {
+	_, ok := slices.BinarySearch(n, name)
+	return ok
+}
+
 // Converged returns the names the plan left as declared: unchanged, or
 // created or recreated with success. A dry run converges only what was
-// unchanged.
-func (p *Plan) Converged() map[string]bool {
-	out := make(map[string]bool, len(p.Unchanged)+len(p.Actions))
-	for _, n := range p.Unchanged {
-		out[n] = true
-	}
+// unchanged. When the plan converged nothing beyond its unchanged
+// containers (most passes), it is p.Unchanged itself, not a copy: a
+// caller keeping it between passes (as drift needs) costs 16 bytes a
+// container, not a map. It must not be modified.
+func (p *Plan) Converged() Names {
+	done := 0
 	for _, a := range p.Actions {
 		if a.Kind != ActionRemove && a.Status == StatusDone {
-			out[a.Name] = true
+			done++
 		}
 	}
-	return out
+	if done == 0 && slices.IsSorted(p.Unchanged) {
+		return Names(slices.Clip(p.Unchanged))
+	}
+	out := make(Names, 0, len(p.Unchanged)+done)
+	out = append(out, p.Unchanged...)
+	for _, a := range p.Actions {
+		if a.Kind != ActionRemove && a.Status == StatusDone {
+			out = append(out, a.Name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Drift lists the containers the plan finds changed behind the agent's
@@ -86,10 +107,10 @@ func (p *Plan) Converged() map[string]bool {
 // the manifest is not drift, and neither is anything about a container
 // the previous pass did not leave as declared, so each occurrence counts
 // once, also while a suspended agent only plans.
-func (p *Plan) Drift(converged map[string]bool) []Drifted {
+func (p *Plan) Drift(converged Names) []Drifted {
 	var out []Drifted
 	for _, a := range p.Actions {
-		if !converged[a.Name] {
+		if !converged.Has(a.Name) {
 			continue
 		}
 		switch {

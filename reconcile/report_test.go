@@ -19,12 +19,12 @@ func TestPlanDrift(t *testing.T) {
 	db := ctr("db", img2022, spec.IsolationProcess)
 	webNew := ctr("web", img2019, spec.IsolationProcess)
 	dup := func(s *driver.System) { s.ID += "-2"; s.Created = s.Created.Add(-time.Hour) }
-	all := map[string]bool{"web": true, "db": true}
+	all := Names{"db", "web"}
 	tests := []struct {
 		name      string
 		desired   []spec.Container
 		observed  []driver.System
-		converged map[string]bool
+		converged Names
 		want      []Drifted
 	}{
 		{name: "nothing changed", desired: []spec.Container{web, db},
@@ -43,9 +43,9 @@ func TestPlanDrift(t *testing.T) {
 		{name: "a stopped system whose manifest changed too is not drift", desired: []spec.Container{webNew},
 			observed: []driver.System{running(web, spec.IsolationProcess, stopped(1))}, converged: all},
 		{name: "a new container is not drift", desired: []spec.Container{web, db},
-			observed: []driver.System{running(db, spec.IsolationProcess)}, converged: map[string]bool{"db": true}},
+			observed: []driver.System{running(db, spec.IsolationProcess)}, converged: Names{"db"}},
 		{name: "counted once: the previous pass did not converge it", desired: []spec.Container{web},
-			observed: []driver.System{running(web, spec.IsolationProcess, stopped(3))}, converged: map[string]bool{}},
+			observed: []driver.System{running(web, spec.IsolationProcess, stopped(3))}, converged: Names{}},
 		{name: "an undeclared removal is not drift", desired: []spec.Container{web},
 			observed: []driver.System{running(web, spec.IsolationProcess), running(db, spec.IsolationProcess)}, converged: all},
 	}
@@ -66,7 +66,7 @@ func TestPlanConverged(t *testing.T) {
 		{Kind: ActionCreate, Name: "d", Status: StatusPlanned},
 		{Kind: ActionRemove, Name: "e", Status: StatusDone},
 	}}
-	if got, want := p.Converged(), map[string]bool{"a": true, "b": true}; !reflect.DeepEqual(got, want) {
+	if got, want := p.Converged(), (Names{"a", "b"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("Converged = %v, want %v", got, want)
 	}
 }
@@ -110,5 +110,23 @@ func nextReport(t *testing.T, reports chan PassReport) PassReport {
 	case <-testfixture.Within(t):
 		t.Fatal("no pass report")
 		return PassReport{}
+	}
+}
+
+// TestPlanConvergedShares: a plan that converged nothing beyond its
+// unchanged containers gives its Unchanged itself (no copy to keep
+// between passes); one that did gives a new sorted set.
+func TestPlanConvergedShares(t *testing.T) {
+	p := Plan{Unchanged: []string{"a", "c"}, Actions: []Action{{Kind: ActionRemove, Name: "x", Status: StatusDone}}}
+	got := p.Converged()
+	if !reflect.DeepEqual(got, Names{"a", "c"}) || &got[0] != &p.Unchanged[0] {
+		t.Errorf("Converged = %v at %p, want Unchanged itself at %p", got, &got[0], &p.Unchanged[0])
+	}
+	if !got.Has("c") || got.Has("b") || got.Has("x") {
+		t.Errorf("Has: c %v, b %v, x %v; want true, false, false", got.Has("c"), got.Has("b"), got.Has("x"))
+	}
+	p.Actions = append(p.Actions, Action{Kind: ActionCreate, Name: "b", Status: StatusDone})
+	if got := p.Converged(); !reflect.DeepEqual(got, Names{"a", "b", "c"}) || p.Unchanged[1] != "c" {
+		t.Errorf("Converged = %v, want [a b c] in a new slice (Unchanged now %v)", got, p.Unchanged)
 	}
 }

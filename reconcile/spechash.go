@@ -19,26 +19,31 @@ type SpecHashes struct {
 	computed int
 }
 
-// hashedSpec is a spec as last hashed. Holding the spec keeps its slices
-// and maps alive, so their addresses, which identical compares, are never
-// reused by other values while the entry exists.
+// hashedSpec is a spec as last hashed: the spec of the container Hash was
+// given, not a copy of it (a copy would cost a ContainerSpec, some 600
+// bytes, per desired container). Holding it keeps its slices and maps
+// alive, so their addresses, which identical compares, are never reused by
+// other values while the entry exists. A hit repoints the entry to the
+// spec just given, so the entries keep alive only the containers of the
+// last pass, which its source holds anyway.
 type hashedSpec struct {
-	spec  spec.ContainerSpec
+	spec  *spec.ContainerSpec
 	hash  string
 	sweep uint64
 }
 
 // Hash returns c.Spec.Hash(), from memory when c's spec is identical to
 // the one last hashed for its name: equal strings and numbers, and the
-// very same slices and maps (their content is never modified: sources
-// hand out containers that nobody changes).
+// very same slices and maps. It keeps a pointer to c.Spec: c, its slices
+// and its maps must never be modified once hashed (sources hand out
+// containers that nobody changes).
 func (h *SpecHashes) Hash(c *spec.Container) string {
 	if h == nil {
 		return c.Spec.Hash()
 	}
 	name := c.Metadata.Name
-	if e, ok := h.byName[name]; ok && identical(reflect.ValueOf(&e.spec).Elem(), reflect.ValueOf(&c.Spec).Elem()) {
-		e.sweep = h.sweeps
+	if e, ok := h.byName[name]; ok && identical(reflect.ValueOf(e.spec).Elem(), reflect.ValueOf(&c.Spec).Elem()) {
+		e.spec, e.sweep = &c.Spec, h.sweeps
 		h.byName[name] = e
 		return e.hash
 	}
@@ -46,7 +51,7 @@ func (h *SpecHashes) Hash(c *spec.Container) string {
 		h.byName = make(map[string]hashedSpec)
 	}
 	h.computed++
-	e := hashedSpec{spec: c.Spec, hash: c.Spec.Hash(), sweep: h.sweeps}
+	e := hashedSpec{spec: &c.Spec, hash: c.Spec.Hash(), sweep: h.sweeps}
 	h.byName[name] = e
 	return e.hash
 }

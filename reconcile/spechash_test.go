@@ -69,3 +69,20 @@ func TestSpecHashesSweep(t *testing.T) {
 		t.Errorf("nil SpecHashes: %s, want %s", got, web.Spec.Hash())
 	}
 }
+
+// TestSpecHashesHoldNoCopy: the memory holds the spec last given for a
+// name, not a copy of it nor an earlier container: an earlier container
+// of the same spec is not kept alive by it.
+func TestSpecHashesHoldNoCopy(t *testing.T) {
+	var h SpecHashes
+	first, next := ctr("web", img2022, ""), ctr("web", img2022, "")
+	h.Hash(&first)
+	h.Sweep()
+	h.Hash(&next)
+	if got := h.byName["web"].spec; got != &next.Spec {
+		t.Errorf("remembered spec at %p, want the last one given, at %p (first at %p)", got, &next.Spec, &first.Spec)
+	}
+	if h.computed != 1 {
+		t.Errorf("hashed %d times, want once", h.computed)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/spec"
@@ -104,12 +105,16 @@ func lazyEntry(line []byte) (e entry, ok bool) {
 // parseRecord reads the summary of a record from line, when line is valid
 // JSON laid out as json.Marshal writes a record, with no escapes in the
 // summary's strings; ok is false otherwise. It checks the whole line as
-// json.Valid would, without decoding the processes and the spec.
+// json.Valid would, without decoding the processes and the spec. The
+// record's strings share line's memory: line must not be modified after.
 func parseRecord(line []byte) (r *systemRecord, ok bool) {
 	p := lineParser{data: line}
 	r = &systemRecord{}
 	// The summary's strings are read as spans of the line, then cut from
-	// one copy of it: one allocation, not one per string.
+	// the line itself, not a copy: the record keeps the line anyway (as
+	// lazy, until full), and a line is never written to once read (it is
+	// what MarshalJSON writes back). A copy would be ~200 bytes a system,
+	// 2 MB of the agent's heap at 10,000 systems.
 	var spans [7][2]int
 	keys := [...]string{`{"id":`, `,"name":`, `,"owner":`, `,"isolation":`, `,"image":`, `,"state":`}
 	for i, key := range keys {
@@ -122,7 +127,7 @@ func parseRecord(line []byte) (r *systemRecord, ok bool) {
 	if p.bad {
 		return nil, false
 	}
-	summary := string(line[:p.at])
+	summary := unsafe.String(unsafe.SliceData(line), p.at)
 	r.ID, r.Name, r.Owner = summary[spans[0][0]:spans[0][1]], summary[spans[1][0]:spans[1][1]], summary[spans[2][0]:spans[2][1]]
 	r.Isolation, r.Image = spec.Isolation(summary[spans[3][0]:spans[3][1]]), summary[spans[4][0]:spans[4][1]]
 	r.State, r.SpecHash = driver.State(summary[spans[5][0]:spans[5][1]]), summary[spans[6][0]:spans[6][1]]

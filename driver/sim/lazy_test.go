@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/reconciler/reconciler/driver"
 	"github.com/reconciler/reconciler/spec"
@@ -154,4 +155,27 @@ func FuzzLineNumbers(f *testing.F) {
 			t.Errorf("int(%q) = %d ok %v; strconv: %d, %v", data, got, ok, want, err)
 		}
 	})
+}
+
+// A record read lazily holds its summary's strings in its line, not in a
+// copy: reading it allocates the record only.
+func TestLazySummaryInLine(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "host.json")
+	writer := openTestHost(t, path)
+	mustCreate(t, ctx, writer, createReq("web", spec.IsolationProcess, "mcr.microsoft.com/windows/servercore:ltsc2022"))
+	compactNow(t, writer)
+	r := openTestHost(t, path).st.m.systems[managedID("web")]
+	if r == nil || r.lazy == nil {
+		t.Fatalf("web not read lazily: %+v", r)
+	}
+	line := uintptr(unsafe.Pointer(unsafe.SliceData(r.lazy)))
+	for _, s := range []string{r.ID, r.Name, r.Owner, string(r.Isolation), r.Image, string(r.State), r.SpecHash} {
+		if at := uintptr(unsafe.Pointer(unsafe.StringData(s))); at < line || at >= line+uintptr(len(r.lazy)) {
+			t.Errorf("%q is not in the record's line", s)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { parseRecord(r.lazy) }); n != 1 {
+		t.Errorf("parseRecord allocates %v times, want once (the record)", n)
+	}
 }

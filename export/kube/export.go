@@ -5,12 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	nodev1 "k8s.io/api/node/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 
 	"github.com/reconciler/reconciler/spec"
 )
@@ -30,8 +25,10 @@ const (
 type Object struct {
 	// Kind and Name name it: "Deployment", "web".
 	Kind, Name string
-	// Object is the k8s.io/api value, with its TypeMeta set.
-	Object runtime.Object
+	// Object is the object, with its TypeMeta set: a *Deployment, *Pod
+	// or *RuntimeClass of this package, which encode as the k8s.io/api
+	// types of their kind do.
+	Object any
 }
 
 // Result is what an export made: the objects, and every problem found.
@@ -103,7 +100,7 @@ func (e *exporter) workload() (Object, string) {
 	c := e.c
 	labels := e.labels()
 	pod, class := e.podSpec()
-	meta := metav1.ObjectMeta{
+	meta := ObjectMeta{
 		Name:        c.Metadata.Name,
 		Namespace:   e.opt.Namespace,
 		Labels:      labels,
@@ -114,21 +111,21 @@ func (e *exporter) workload() (Object, string) {
 	}
 	if e.opt.Kind == KindPod {
 		e.podOnly()
-		return Object{Kind: "Pod", Name: c.Metadata.Name, Object: &corev1.Pod{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		return Object{Kind: "Pod", Name: c.Metadata.Name, Object: &Pod{
+			TypeMeta:   TypeMeta{APIVersion: "v1", Kind: "Pod"},
 			ObjectMeta: meta,
 			Spec:       pod,
 		}}, class
 	}
 	replicas := int32(1)
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+	d := &Deployment{
+		TypeMeta:   TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta,
-		Spec: appsv1.DeploymentSpec{
+		Spec: DeploymentSpec{
 			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelName: c.Metadata.Name}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			Selector: &LabelSelector{MatchLabels: map[string]string{LabelName: c.Metadata.Name}},
+			Template: PodTemplateSpec{
+				ObjectMeta: ObjectMeta{Labels: labels},
 				Spec:       pod,
 			},
 			Strategy: e.strategy(),
@@ -147,11 +144,11 @@ func (e *exporter) labels() map[string]string {
 	for _, k := range sortedKeys(e.c.Metadata.Labels) {
 		v := e.c.Metadata.Labels[k]
 		field := "metadata.labels." + k
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+		if errs := content.IsLabelKey(k); len(errs) > 0 {
 			e.fail(field, "is not a Kubernetes label key: %s", strings.Join(errs, "; "))
 			continue
 		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+		if errs := content.IsLabelValue(v); len(errs) > 0 {
 			e.fail(field, "%q is not a Kubernetes label value: %s", v, strings.Join(errs, "; "))
 			continue
 		}
@@ -165,9 +162,9 @@ func (e *exporter) labels() map[string]string {
 }
 
 // podSpec is the pod of e's container and the RuntimeClass it names.
-func (e *exporter) podSpec() (corev1.PodSpec, string) {
+func (e *exporter) podSpec() (PodSpec, string) {
 	s := &e.c.Spec
-	ctr := corev1.Container{
+	ctr := Container{
 		Name:       e.c.Metadata.Name,
 		Image:      s.Image,
 		Command:    s.Command,
@@ -180,13 +177,13 @@ func (e *exporter) podSpec() (corev1.PodSpec, string) {
 	ctr.VolumeMounts = mounts
 	e.probes(&ctr)
 	class := e.runtimeClass()
-	pod := corev1.PodSpec{
-		OS:            &corev1.PodOS{Name: corev1.Windows},
+	pod := PodSpec{
+		OS:            &PodOS{Name: "windows"},
 		NodeSelector:  e.nodeSelector(),
-		Tolerations:   []corev1.Toleration{windowsToleration()},
+		Tolerations:   []Toleration{windowsToleration()},
 		Hostname:      s.Hostname,
 		RestartPolicy: e.restartPolicy(),
-		Containers:    []corev1.Container{ctr},
+		Containers:    []Container{ctr},
 		Volumes:       volumes,
 	}
 	if class != "" {
@@ -198,8 +195,8 @@ func (e *exporter) podSpec() (corev1.PodSpec, string) {
 
 // windowsToleration tolerates the taint Windows nodes usually carry so
 // that Linux pods stay off them.
-func windowsToleration() corev1.Toleration {
-	return corev1.Toleration{Key: "os", Operator: corev1.TolerationOpEqual, Value: "windows", Effect: corev1.TaintEffectNoSchedule}
+func windowsToleration() Toleration {
+	return Toleration{Key: "os", Operator: "Equal", Value: "windows", Effect: "NoSchedule"}
 }
 
 // nodeSelector pins the pod to Windows amd64 nodes of the image's build,
@@ -238,22 +235,22 @@ func (e *exporter) runtimeClass() string {
 
 // restartPolicy maps the manifest's restart policy; a Deployment's pods
 // always restart.
-func (e *exporter) restartPolicy() corev1.RestartPolicy {
+func (e *exporter) restartPolicy() string {
 	switch e.c.Spec.RestartPolicy {
 	case spec.RestartOnFailure:
 		if e.opt.Kind == KindDeployment {
 			e.warn("spec.restartPolicy", "on-failure: a Deployment's pods always restart, after a clean exit too; export with --kind pod to keep on-failure")
-			return corev1.RestartPolicyAlways
+			return RestartPolicyAlways
 		}
-		return corev1.RestartPolicyOnFailure
+		return RestartPolicyOnFailure
 	case spec.RestartNever:
 		if e.opt.Kind == KindDeployment {
 			e.fail("spec.restartPolicy", "never: a Deployment's pods always restart; export with --kind pod, or use always")
-			return corev1.RestartPolicyAlways
+			return RestartPolicyAlways
 		}
-		return corev1.RestartPolicyNever
+		return RestartPolicyNever
 	}
-	return corev1.RestartPolicyAlways
+	return RestartPolicyAlways
 }
 
 // ptr is a pointer to a copy of v.
@@ -271,14 +268,14 @@ func sortedKeys(m map[string]string) []string {
 
 // runtimeClass is the RuntimeClass object of handler name, scheduled on
 // Windows nodes.
-func runtimeClass(name string) *nodev1.RuntimeClass {
-	return &nodev1.RuntimeClass{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "node.k8s.io/v1", Kind: "RuntimeClass"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+func runtimeClass(name string) *RuntimeClass {
+	return &RuntimeClass{
+		TypeMeta:   TypeMeta{APIVersion: "node.k8s.io/v1", Kind: "RuntimeClass"},
+		ObjectMeta: ObjectMeta{Name: name},
 		Handler:    name,
-		Scheduling: &nodev1.Scheduling{
+		Scheduling: &Scheduling{
 			NodeSelector: map[string]string{labelOS: "windows"},
-			Tolerations:  []corev1.Toleration{windowsToleration()},
+			Tolerations:  []Toleration{windowsToleration()},
 		},
 	}
 }

@@ -152,13 +152,29 @@ func container(name string, edit func(*spec.ContainerSpec)) spec.Container {
 	return c
 }
 
+// decodeAs is what the k8s.io/api type T reads, strictly, of the object
+// the export writes.
+func decodeAs[T any](t *testing.T, o Object) *T {
+	t.Helper()
+	doc, err := Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	if err := yaml.UnmarshalStrict(doc, &v); err != nil {
+		t.Fatalf("%s %s as %T: %v", o.Kind, o.Name, v, err)
+	}
+	return &v
+}
+
+// podOf is the pod spec of a workload, as the k8s.io/api types read it.
 func podOf(t *testing.T, o Object) corev1.PodSpec {
 	t.Helper()
-	switch v := o.Object.(type) {
-	case *appsv1.Deployment:
-		return v.Spec.Template.Spec
-	case *corev1.Pod:
-		return v.Spec
+	switch o.Kind {
+	case "Deployment":
+		return decodeAs[appsv1.Deployment](t, o).Spec.Template.Spec
+	case "Pod":
+		return decodeAs[corev1.Pod](t, o).Spec
 	}
 	t.Fatalf("%s is not a workload", o.Kind)
 	return corev1.PodSpec{}
@@ -187,7 +203,7 @@ func TestFields(t *testing.T) {
 		{name: "process", edit: func(s *spec.ContainerSpec) { s.Isolation = spec.IsolationProcess },
 			check: func(t *testing.T, pod corev1.PodSpec) {
 				if *pod.RuntimeClassName != RuntimeClassProcess || pod.NodeSelector[labelWindowsBuild] != "10.0.20348" ||
-					pod.OS.Name != corev1.Windows || pod.Tolerations[0] != windowsToleration() {
+					pod.OS.Name != corev1.Windows || pod.Tolerations[0] != (corev1.Toleration{Key: "os", Operator: corev1.TolerationOpEqual, Value: "windows", Effect: corev1.TaintEffectNoSchedule}) {
 					t.Errorf("got %s %v %v %v", *pod.RuntimeClassName, pod.NodeSelector, pod.OS, pod.Tolerations)
 				}
 			}},
@@ -368,7 +384,7 @@ func TestDeploymentStrategy(t *testing.T) {
 	} {
 		c := container("w", func(s *spec.ContainerSpec) { s.Isolation, s.Update = spec.IsolationProcess, tt.update })
 		res := Export([]spec.Container{c}, Options{})
-		d := res.Objects[0].Object.(*appsv1.Deployment)
+		d := decodeAs[appsv1.Deployment](t, res.Objects[0])
 		if d.Spec.Strategy.Type != tt.want || (len(res.Warnings) > 0) != tt.warn {
 			t.Errorf("%+v: got %s, warnings %v", tt.update, d.Spec.Strategy.Type, res.Warnings)
 		}

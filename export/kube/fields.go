@@ -2,14 +2,9 @@ package kube
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/reconciler/reconciler/spec"
 )
@@ -17,24 +12,24 @@ import (
 // env is the container's environment in name order: the manifest's
 // values, or references to the keys of its Secret, whose values are then
 // never written.
-func (e *exporter) env() []corev1.EnvVar {
+func (e *exporter) env() []EnvVar {
 	env := e.c.Spec.Env
 	if len(env) == 0 {
 		return nil
 	}
 	secret := e.opt.envSecret(e.c.Metadata.Name)
-	out := make([]corev1.EnvVar, 0, len(env))
+	out := make([]EnvVar, 0, len(env))
 	for _, k := range sortedKeys(env) {
 		if secret == "" {
-			out = append(out, corev1.EnvVar{Name: k, Value: env[k]})
+			out = append(out, EnvVar{Name: k, Value: env[k]})
 			continue
 		}
-		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
+		if errs := isConfigMapKey(k); len(errs) > 0 {
 			e.fail("spec.env."+k, "cannot be a key of secret %q: %s", secret, errs[0])
 			continue
 		}
-		out = append(out, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{
-			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: k},
+		out = append(out, EnvVar{Name: k, ValueFrom: &EnvVarSource{
+			SecretKeyRef: &SecretKeySelector{LocalObjectReference: LocalObjectReference{Name: secret}, Key: k},
 		}})
 	}
 	return out
@@ -42,16 +37,16 @@ func (e *exporter) env() []corev1.EnvVar {
 
 // ports are the container's ports; a host port is published only with
 // Options.HostPorts, else it is a warning (a Service exposes the port).
-func (e *exporter) ports() []corev1.ContainerPort {
+func (e *exporter) ports() []ContainerPort {
 	ps := e.c.Spec.Ports
 	if len(ps) == 0 {
 		return nil
 	}
-	out := make([]corev1.ContainerPort, 0, len(ps))
+	out := make([]ContainerPort, 0, len(ps))
 	for i, p := range ps {
-		cp := corev1.ContainerPort{ContainerPort: int32(p.ContainerPort), Protocol: corev1.ProtocolTCP}
+		cp := ContainerPort{ContainerPort: int32(p.ContainerPort), Protocol: ProtocolTCP}
 		if p.Protocol == "udp" {
-			cp.Protocol = corev1.ProtocolUDP
+			cp.Protocol = ProtocolUDP
 		}
 		if e.opt.HostPorts {
 			cp.HostPort = int32(p.HostPort)
@@ -67,40 +62,40 @@ func (e *exporter) ports() []corev1.ContainerPort {
 // scheduler counts them (Windows nodes do not overcommit well). CPU is
 // cpuCount × cpuMaximumPercent; a percent alone is of the whole node,
 // which needs Options.NodeCPUs to become a CPU quantity.
-func (e *exporter) resources() corev1.ResourceRequirements {
+func (e *exporter) resources() ResourceRequirements {
 	r := e.c.Spec.Resources
-	list := corev1.ResourceList{}
+	list := ResourceList{}
 	percent := r.CPUMaximumPercent
 	if percent == 0 {
 		percent = 100
 	}
 	switch {
 	case r.CPUCount > 0:
-		list[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(r.CPUCount)*10*int64(percent), resource.DecimalSI)
+		list[ResourceCPU] = milliCPU(int64(r.CPUCount) * 10 * int64(percent))
 	case r.CPUMaximumPercent > 0 && e.opt.NodeCPUs > 0:
-		list[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(e.opt.NodeCPUs)*10*int64(percent), resource.DecimalSI)
+		list[ResourceCPU] = milliCPU(int64(e.opt.NodeCPUs) * 10 * int64(percent))
 	case r.CPUMaximumPercent > 0:
 		e.warn("spec.resources.cpuMaximumPercent", "%d%% of the host's CPUs has no Kubernetes equivalent without the nodes' size; no CPU limit is set: export with --node-cpus N, or state cpuCount", r.CPUMaximumPercent)
 	}
 	if r.MemoryMB > 0 {
-		list[corev1.ResourceMemory] = *resource.NewQuantity(int64(r.MemoryMB)<<20, resource.BinarySI)
+		list[ResourceMemory] = bytesQuantity(int64(r.MemoryMB) << 20)
 	}
 	if len(list) == 0 {
-		return corev1.ResourceRequirements{}
+		return ResourceRequirements{}
 	}
-	return corev1.ResourceRequirements{Limits: list, Requests: list.DeepCopy()}
+	return ResourceRequirements{Limits: list, Requests: maps.Clone(list)}
 }
 
 // volumes are the hostPath volumes of the container's mounts and named
 // pipes (Kubernetes mounts a host named pipe as a hostPath on Windows).
-func (e *exporter) volumes() ([]corev1.Volume, []corev1.VolumeMount) {
+func (e *exporter) volumes() ([]Volume, []VolumeMount) {
 	var (
-		vols   []corev1.Volume
-		mounts []corev1.VolumeMount
+		vols   []Volume
+		mounts []VolumeMount
 	)
 	add := func(name, host, ctr string, readOnly bool) {
-		vols = append(vols, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: host}}})
-		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: ctr, ReadOnly: readOnly})
+		vols = append(vols, Volume{Name: name, VolumeSource: VolumeSource{HostPath: &HostPathVolumeSource{Path: host}}})
+		mounts = append(mounts, VolumeMount{Name: name, MountPath: ctr, ReadOnly: readOnly})
 	}
 	for i, m := range e.c.Spec.Mounts {
 		add(fmt.Sprintf("mount-%d", i), m.HostPath, m.ContainerPath, m.ReadOnly)
@@ -115,27 +110,27 @@ func (e *exporter) volumes() ([]corev1.Volume, []corev1.VolumeMount) {
 // for it, as the agent's does), a startup probe covering the start period,
 // and a liveness probe (Kubernetes restarts an unhealthy container, which
 // the agent does not do), each with the check's timing.
-func (e *exporter) probes(ctr *corev1.Container) {
+func (e *exporter) probes(ctr *Container) {
 	h := e.c.Spec.Healthcheck
 	if !h.Defined() {
 		return
 	}
-	var handler corev1.ProbeHandler
+	var handler ProbeHandler
 	switch {
 	case len(h.Exec) > 0:
-		handler.Exec = &corev1.ExecAction{Command: h.Exec}
+		handler.Exec = &ExecAction{Command: h.Exec}
 	case h.TCP != 0:
-		handler.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(h.TCP))}
+		handler.TCPSocket = &TCPSocketAction{Port: int32(h.TCP)}
 	default:
 		path := h.HTTP.Path
 		if path == "" {
 			path = "/"
 		}
-		handler.HTTPGet = &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(int32(h.HTTP.Port))}
+		handler.HTTPGet = &HTTPGetAction{Path: path, Port: int32(h.HTTP.Port)}
 	}
 	t := h.Timing()
 	period := e.seconds("spec.healthcheck.interval", t.Interval)
-	probe := corev1.Probe{
+	probe := Probe{
 		ProbeHandler:     handler,
 		PeriodSeconds:    period,
 		TimeoutSeconds:   e.seconds("spec.healthcheck.timeout", t.Timeout),
@@ -169,18 +164,18 @@ func (e *exporter) seconds(field string, d time.Duration) int32 {
 // strategy is the Deployment's update strategy: startFirst starts the new
 // pod before the old one goes (a rolling update of one), recreate (the
 // agent's default) stops the old one first.
-func (e *exporter) strategy() appsv1.DeploymentStrategy {
+func (e *exporter) strategy() DeploymentStrategy {
 	u := e.c.Spec.Update
 	if u != (spec.Update{}) && u.Rollback() {
 		e.warn("spec.update.autoRollback", "Kubernetes does not roll back a failed rollout by itself: it marks it ProgressDeadlineExceeded, and `kubectl rollout undo` rolls it back")
 	}
 	if u.StrategyOrDefault() == spec.UpdateStartFirst {
-		return appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: &appsv1.RollingUpdateDeployment{
-			MaxSurge:       ptr(intstr.FromInt32(1)),
-			MaxUnavailable: ptr(intstr.FromInt32(0)),
+		return DeploymentStrategy{Type: RollingUpdateDeploymentStrategyType, RollingUpdate: &RollingUpdateDeployment{
+			MaxSurge:       ptr(int32(1)),
+			MaxUnavailable: ptr(int32(0)),
 		}}
 	}
-	return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	return DeploymentStrategy{Type: RecreateDeploymentStrategyType}
 }
 
 // podOnly warns of what a bare Pod cannot carry.

@@ -489,3 +489,63 @@ func TestFolderSnapshotWorkersAgree(t *testing.T) {
 		t.Errorf("errors differ or are not 6: %q vs %q", folderProblems(got[0].Errors), folderProblems(got[1].Errors))
 	}
 }
+
+// TestFolderSnapshotOneCopy: the containers the source keeps between
+// snapshots, each file's and the last good ones of a broken file, are
+// those of the set it handed out, not a second copy; after an edit, those
+// of the new set.
+func TestFolderSnapshotOneCopy(t *testing.T) {
+	dir := t.TempDir()
+	folderWriteAll(t, dir, map[string]string{
+		"a.yaml":     manifest("web", string(spec.IsolationProcess)),
+		"b/c.yaml":   manifest("db", string(spec.IsolationProcess)),
+		"b/d.yaml":   manifest("cache", string(spec.IsolationProcess)),
+		"empty.yaml": "",
+	})
+	f := newTestFolderSource(t, dir)
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		want   map[string]spec.Isolation
+	}{
+		{name: "first", change: func(*testing.T) {},
+			want: map[string]spec.Isolation{"web": "process", "db": "process", "cache": "process"}},
+		{name: "one file edited", change: func(t *testing.T) { folderWrite(t, dir, "b/c.yaml", manifest("db", string(spec.IsolationHyperV))) },
+			want: map[string]spec.Isolation{"web": "process", "db": "hyperv", "cache": "process"}},
+		{name: "one file broken keeps its last good", change: func(t *testing.T) { folderWrite(t, dir, "a.yaml", brokenManifest("web")) },
+			want: map[string]spec.Isolation{"web": "process", "db": "hyperv", "cache": "process"}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.change(t)
+			s := folderSnap(t, f)
+			if got := folderDesired(s); !maps.Equal(got, st.want) {
+				t.Fatalf("containers = %v, want %v", got, st.want)
+			}
+			kept := map[string][]spec.Container{}
+			for rel, e := range f.cache.files {
+				kept["file "+rel] = e.containers
+			}
+			for _, rel := range f.cache.lastGood.Files() {
+				kept["last good of "+rel] = f.cache.lastGood.files[rel]
+			}
+			for what, cs := range kept {
+				for i := range cs {
+					if !containsAddr(s.Containers, &cs[i]) {
+						t.Errorf("%s: %s is a copy, not the set's", what, cs[i].Metadata.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// containsAddr reports whether c is an element of cs (the same memory).
+func containsAddr(cs []spec.Container, c *spec.Container) bool {
+	for i := range cs {
+		if &cs[i] == c {
+			return true
+		}
+	}
+	return false
+}

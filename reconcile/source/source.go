@@ -28,6 +28,14 @@ func (l *LastGood) Update(file string, parsed []spec.Container, errs []spec.Prob
 	return l.files[file]
 }
 
+// moved replaces the containers kept for file, if any, by cs, a copy of
+// them (the caller's, in a larger array), so that only one copy is kept.
+func (l *LastGood) moved(file string, cs []spec.Container) {
+	if _, ok := l.files[file]; ok {
+		l.files[file] = cs
+	}
+}
+
 // Forget drops a file that no longer exists.
 func (l *LastGood) Forget(file string) {
 	delete(l.files, file)

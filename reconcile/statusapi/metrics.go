@@ -51,7 +51,7 @@ type Metrics struct {
 	problems    *prometheus.GaugeVec
 
 	mu        sync.Mutex
-	converged map[string]bool // what the previous pass left as declared
+	converged reconcile.Names // what the previous pass left as declared
 }
 
 // NewMetrics returns the metrics of an agent of owner driving d;
