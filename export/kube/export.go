@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -101,10 +102,11 @@ func (e *exporter) workload() (Object, string) {
 	labels := e.labels()
 	pod, class := e.podSpec()
 	meta := ObjectMeta{
-		Name:        c.Metadata.Name,
-		Namespace:   e.opt.Namespace,
-		Labels:      labels,
-		Annotations: map[string]string{annotationSource: c.Origin.File},
+		Name:      c.Metadata.Name,
+		Namespace: e.opt.Namespace,
+		Labels:    labels,
+		// In slash form: the same export from a Windows host and from CI.
+		Annotations: map[string]string{annotationSource: filepath.ToSlash(c.Origin.File)},
 	}
 	if c.Origin.File == "" {
 		meta.Annotations = nil

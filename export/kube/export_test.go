@@ -30,7 +30,11 @@ func manifestFiles(t *testing.T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, m...)
+		for _, f := range m {
+			// Named in slash form, as the golden files show them on
+			// every OS.
+			files = append(files, filepath.ToSlash(f))
+		}
 	}
 	if len(files) < 4 {
 		t.Fatalf("found only %d manifest files", len(files))
