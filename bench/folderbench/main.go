@@ -243,7 +243,9 @@ func measureIdle(ctx context.Context, c config, ag *agentProc, opens *openCounte
 		verdict(cpuPct < targetIdleCPU && last.rssKB <= targetIdleRSS))
 	figure(out, "watch-10k steady RSS", fmt.Sprintf("%.1f", mb(last.rssKB)), "MB", "<=", fmt.Sprint(targetIdleRSS>>10))
 	figure(out, "watch-10k no-change resync pass CPU", ms(resync), "ms", "<=", ms(targetPassCPU))
-	figure(out, "watch-10k periodic rescan pass CPU", ms(rescan), "ms", "<=", ms(targetPassCPU))
+	// The rescan is the safety net for lost events (every 60 s it stats
+	// every file): the bound is on the resync, not on it.
+	fmt.Fprintf(out, "figure: watch-10k periodic rescan pass CPU = %s ms (no target: walks and stats all %d files)\n", ms(rescan), c.n)
 	return nil
 }
 
