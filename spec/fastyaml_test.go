@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/reconciler/reconciler/spec/spectest"
 )
 
 // yamlTree is the root value node yaml.v3 itself builds for data, nil for
@@ -152,21 +154,8 @@ func TestFastTree(t *testing.T) {
 	}
 }
 
-// benchShaped is the manifest bench/decodefloor writes 10,000 of.
-const benchShaped = `apiVersion: reconciler/v1
-kind: Container
-metadata:
-  name: app-1
-  labels: {team: team-1}
-spec:
-  image: mcr.microsoft.com/windows/servercore:ltsc2022
-  isolation: process
-  command: [ping, localhost, -t]
-  env: {LOG_LEVEL: info}
-  resources: {cpuCount: 1, memoryMB: 512}
-  ports:
-    - {hostPort: 10001, containerPort: 80}
-`
+// benchShaped is one of the manifests bench/decodefloor writes 10,000 of.
+var benchShaped = spectest.DryRunManifest(1)
 
 // TestFastTreeReadsTheExamples keeps the fast path for what operators
 // write: every document of the bundled examples is read by fastTree, or

@@ -44,6 +44,7 @@ import (
 
 	"github.com/reconciler/reconciler/bench/internal/benchrun"
 	"github.com/reconciler/reconciler/spec"
+	"github.com/reconciler/reconciler/spec/spectest"
 )
 
 // Targets of issue 14, point 1.
@@ -194,20 +195,7 @@ func generate(dir string, n int) error {
 		if err := os.MkdirAll(filepath.Join(dir, team), 0o755); err != nil {
 			return err
 		}
-		doc := fmt.Sprintf(`apiVersion: reconciler/v1
-kind: Container
-metadata:
-  name: app-%d
-  labels: {team: %s}
-spec:
-  image: mcr.microsoft.com/windows/servercore:ltsc2022
-  isolation: process
-  command: [ping, localhost, -t]
-  env: {LOG_LEVEL: info}
-  resources: {cpuCount: 1, memoryMB: 512}
-  ports:
-    - {hostPort: %d, containerPort: 80}
-`, i, team, 10000+i%50000)
+		doc := spectest.DryRunManifest(i)
 		if err := os.WriteFile(filepath.Join(dir, team, fmt.Sprintf("app-%d.yaml", i)), []byte(doc), 0o644); err != nil {
 			return err
 		}
