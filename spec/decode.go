@@ -48,14 +48,39 @@ type decoder struct {
 	// infos are the struct types the walk may meet (structInfos for a
 	// manifest).
 	infos map[reflect.Type]*structInfo
+	// arena, when set, holds the strings the walk stores (see keep).
+	arena *strings.Builder
 }
 
 // decodeTree decodes root into c, a zero Container. c holds whatever
-// decoded cleanly; the issues say what did not.
-func decodeTree(root *yaml.Node, src []byte, budget *int, c *Container) []issue {
+// decoded cleanly; the issues say what did not. text is parseTree's: when
+// the values share the document's text, those c keeps are copied out of
+// it into one string of their own, so that a container held for as long
+// as the agent runs does not hold its file's comments and keys too.
+func decodeTree(root *yaml.Node, src []byte, text int, budget *int, c *Container) []issue {
 	d := decoder{src: src, budget: budget, path: make(fieldPath, 0, 8), infos: structInfos}
+	if text > 0 {
+		d.arena = new(strings.Builder)
+		d.arena.Grow(text)
+	}
 	d.value(root, reflect.ValueOf(c).Elem())
 	return d.issues
+}
+
+// keep returns the string to store for s: s itself, or with an arena a
+// copy in it. The arena is sized for every scalar of the document, so it
+// never grows (a string past it is copied alone), and the strings cut
+// from it stay as written: a strings.Builder never changes what it wrote.
+func (d *decoder) keep(s string) string {
+	if d.arena == nil || s == "" {
+		return s
+	}
+	if d.arena.Len()+len(s) > d.arena.Cap() {
+		return strings.Clone(s)
+	}
+	start := d.arena.Len()
+	d.arena.WriteString(s)
+	return d.arena.String()[start:]
 }
 
 // add records an issue at the current path.
@@ -116,7 +141,7 @@ func (d *decoder) value(at *yaml.Node, v reflect.Value) {
 		d.sliceValue(n, v)
 	case reflect.String:
 		if s, ok := d.str(n, "must be a string"); ok {
-			v.SetString(s)
+			v.SetString(d.keep(s))
 		}
 	case reflect.Int:
 		if i, ok := d.integer(n); ok {
@@ -181,7 +206,7 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value) {
 		elem.SetZero()
 		d.value(val, elem)
 		if len(d.issues) == before && !d.spent {
-			key.SetString(k.Value)
+			key.SetString(d.keep(k.Value))
 			v.SetMapIndex(key, elem)
 		}
 	})

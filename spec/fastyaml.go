@@ -24,10 +24,13 @@ import (
 // yaml.v3 parses the document: its tree, and its error messages, stay the
 // reference. FuzzFastTree holds fastTree to yaml.v3's tree wherever it
 // answers: the same kinds, styles, tags, values, lines and columns (not
-// comments, which nothing here reads). Plain scalars keep an empty Tag,
+// comments, which nothing here reads). text is the bytes of its scalars,
+// which share the document's text with its comments: a decoder that keeps
+// values copies them out of it (see decoder.keep). Plain scalars keep an
+// empty Tag,
 // which yaml.Node.ShortTag resolves as yaml.v3 does; isNull and
 // isMergeKey answer for them without resolving.
-func fastTree(data []byte) (*yaml.Node, bool) {
+func fastTree(data []byte) (root *yaml.Node, text int, ok bool) {
 	// est is about how many nodes the document has: two per key, one per
 	// flow entry after the first, a list's node and its first item, a
 	// mapping's node.
@@ -37,7 +40,7 @@ func fastTree(data []byte) (*yaml.Node, bool) {
 		case c >= 0x80:
 			ascii = false
 		case c == 0x7f, c < ' ' && c != '\n' && c != '\r':
-			return nil, false
+			return nil, 0, false
 		case c == ':' || c == '-':
 			if i+1 == len(data) || data[i+1] == ' ' || data[i+1] == '\n' || data[i+1] == '\r' {
 				est += 2
@@ -49,7 +52,7 @@ func fastTree(data []byte) (*yaml.Node, bool) {
 		}
 	}
 	if !ascii && !printable(data) {
-		return nil, false
+		return nil, 0, false
 	}
 	p := fastParsers.Get().(*fastParser)
 	defer p.release()
@@ -70,17 +73,17 @@ func fastTree(data []byte) (*yaml.Node, bool) {
 		line := strings.TrimSuffix(p.src[off:end], "\r")
 		p.cur, p.ascii = line, ascii || isASCII(line)
 		if strings.IndexByte(line, '\r') >= 0 || !p.line(line) {
-			return nil, false
+			return nil, 0, false
 		}
 		off = end + 1
 	}
 	if p.root == nil || p.pending {
-		return nil, false
+		return nil, 0, false
 	}
 	for len(p.frames) > 0 {
 		p.pop()
 	}
-	return p.root, true
+	return p.root, p.text, true
 }
 
 // fastParser is fastTree's state while it reads a document line by line.
@@ -100,6 +103,8 @@ type fastParser struct {
 	// frames are the open block collections, innermost last.
 	frames []blockFrame
 	root   *yaml.Node
+	// text is the bytes of the scalars read.
+	text int
 	// pending is set when the innermost mapping's last key has no value
 	// on its line: the value is the block collection on the lines after.
 	pending bool
@@ -146,7 +151,8 @@ func (p *fastParser) newNode(kind yaml.Kind, tag, value string, col int) *yaml.N
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
-	n.Kind, n.Tag, n.Value, n.Line, n.Column = kind, tag, value, p.lineNo, col+1
+	*n = yaml.Node{Kind: kind, Tag: tag, Value: value, Line: p.lineNo, Column: col + 1}
+	p.text += len(value)
 	if !p.ascii {
 		n.Column = utf8.RuneCountInString(p.cur[:col]) + 1
 	}

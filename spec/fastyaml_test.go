@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func sameTree(a, b *yaml.Node, at string) string {
 // yaml.v3 does not build, and reports whether it answered.
 func checkFastTree(t *testing.T, data []byte) bool {
 	t.Helper()
-	got, ok := fastTree(data)
+	got, _, ok := fastTree(data)
 	if !ok {
 		return false
 	}
@@ -335,5 +336,40 @@ func (g *treeGen) list(indent, depth int) {
 			continue
 		}
 		g.line(indent, "- "+g.scalar(depth))
+	}
+}
+
+// TestDecodedKeepsNoComments: containers read by the fast path keep their
+// values, not their documents' text. Each of n documents carries a 20 KB
+// comment; were the strings cut from the document, holding the containers
+// would hold every comment too.
+func TestDecodedKeepsNoComments(t *testing.T) {
+	const n, comment = 200, 20 << 10
+	docs := make([][]byte, n)
+	for i := range docs {
+		docs[i] = []byte("# " + strings.Repeat("x", comment) + "\n" + strings.Replace(benchShaped, "app-1", fmt.Sprintf("app-%d", i), 1))
+		if _, _, ok := fastTree(docs[i]); !ok {
+			t.Fatal("the fast path does not read the document")
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	held := make([][]Container, n)
+	for i, doc := range docs {
+		cs, ps := ParseData(doc, "c.yaml")
+		if len(cs) != 1 || len(ps) != 0 {
+			t.Fatalf("got %d containers, problems %v", len(cs), ps)
+		}
+		held[i] = cs
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(docs) // counted in both
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > n*comment/4 {
+		t.Errorf("holding %d containers holds %d KB: their documents' comments (%d KB) are held too", n, grown>>10, n*comment>>10)
+	}
+	if held[n-1][0].Metadata.Name != fmt.Sprintf("app-%d", n-1) || held[0][0].Spec.Env["LOG_LEVEL"] != "info" {
+		t.Errorf("decoded %+v", held[n-1][0])
 	}
 }

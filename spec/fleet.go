@@ -67,7 +67,7 @@ func ParseFleet(data []byte, file string) (Fleet, []Problem) {
 		return f, []Problem{{File: file, Message: fmt.Sprintf("holds %d YAML documents; a fleet file is one document: hosts: [{name, build, sku, labels}]", len(docs))}}
 	}
 	d := docs[0]
-	root, err := parseTree(d.data)
+	root, _, err := parseTree(d.data)
 	if err != nil {
 		is := syntaxIssue(err, d.data)
 		return f, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}

@@ -134,7 +134,7 @@ func tooLarge(file string, size int64) Problem {
 // for a null document. budget is the file's expansion budget (see
 // ExpandBudget).
 func parseDocument(d document, file string, budget *int, c *Container) (ok bool, _ []Problem) {
-	root, err := parseTree(d.data)
+	root, text, err := parseTree(d.data)
 	if err != nil {
 		is := syntaxIssue(err, d.data)
 		return false, []Problem{{File: file, Line: d.fileLine(max(is.line, d.start)), Message: is.msg}}
@@ -145,7 +145,7 @@ func parseDocument(d document, file string, budget *int, c *Container) (ok bool,
 	if p, ok := foreignDocument(root, file, d); ok {
 		return false, []Problem{p}
 	}
-	issues := decodeTree(root, d.data, budget, c)
+	issues := decodeTree(root, d.data, text, budget, c)
 	c.Origin = Origin{File: file, Line: d.fileLine(d.start), DependsOn: dependencyLines(root, d, len(c.Spec.DependsOn))}
 	if decodedEnough(issues) {
 		c.ApplyDefaults()

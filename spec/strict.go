@@ -37,7 +37,7 @@ func DecodeStrict(data []byte, file string, v any) []Problem {
 			"a second YAML document (after ---): this file holds one; merge the %d documents into one", len(docs))}}
 	}
 	doc := docs[0]
-	root, err := parseTree(doc.data)
+	root, _, err := parseTree(doc.data)
 	if err != nil {
 		is := syntaxIssue(err, doc.data)
 		return []Problem{{File: file, Line: doc.fileLine(max(is.line, doc.start)), Message: is.msg}}

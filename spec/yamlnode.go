@@ -45,19 +45,22 @@ func syntaxIssue(err error, src []byte) issue {
 
 // parseTree parses one document into its yaml.v3 node tree and returns its
 // root value node: nil for an empty or null document. Aliases stay
-// references: nothing is expanded here.
-func parseTree(data []byte) (*yaml.Node, error) {
-	if root, ok := fastTree(data); ok {
-		return root, nil
+// references: nothing is expanded here. text is, when the tree is
+// fastTree's, the bytes of its scalars, which share one copy of the
+// document with its comments (0 for yaml.v3's, whose values are strings
+// of their own).
+func parseTree(data []byte) (root *yaml.Node, text int, err error) {
+	if root, text, ok := fastTree(data); ok {
+		return root, text, nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
 	if root := resolveAlias(doc.Content[0]); !isNull(root) {
-		return root, nil
+		return root, 0, nil
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
