@@ -135,11 +135,16 @@ const maxSimpleKey = 1024
 
 var fastParsers = sync.Pool{New: func() any { return new(fastParser) }}
 
-// release returns p to the pool, keeping only its scratch space.
+// release returns p to the pool, keeping only its scratch space, and not
+// the scratch of a huge document.
 func (p *fastParser) release() {
 	clear(p.kids[:cap(p.kids)])
 	clear(p.frames[:cap(p.frames)])
-	*p = fastParser{kids: p.kids[:0], frames: p.frames[:0]}
+	kids, frames := p.kids[:0], p.frames[:0]
+	if cap(kids) > firstChunk*16 {
+		kids = nil
+	}
+	*p = fastParser{kids: kids, frames: frames}
 	fastParsers.Put(p)
 }
 
