@@ -15,16 +15,6 @@ import (
 	"github.com/reconciler/reconciler/spec/spectest"
 )
 
-// yamlTree is the root value node yaml.v3 itself builds for data, nil for
-// an empty document.
-func yamlTree(data []byte) (*yaml.Node, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-		return nil, err
-	}
-	return doc.Content[0], nil
-}
-
 // sameTree returns where fastTree's tree a differs from yaml.v3's b, ""
 // when they agree on all the decoder reads: kind, style, tag (as
 // ShortTag resolves it), value, line, column, and children.
@@ -63,7 +53,7 @@ func checkFastTree(t *testing.T, data []byte) bool {
 	if !ok {
 		return false
 	}
-	want, err := yamlTree(data)
+	want, err := v3Tree(data)
 	switch {
 	case err != nil:
 		t.Fatalf("fastTree read %q, which yaml.v3 refuses: %v", data, err)

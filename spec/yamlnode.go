@@ -53,14 +53,20 @@ func parseTree(data []byte) (root *yaml.Node, text int, err error) {
 	if root, text, ok := fastTree(data); ok {
 		return root, text, nil
 	}
+	root, err = v3Tree(data)
+	return root, 0, err
+}
+
+// v3Tree is parseTree by yaml.v3 alone.
+func v3Tree(data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-		return nil, 0, err
+		return nil, err
 	}
 	if root := resolveAlias(doc.Content[0]); !isNull(root) {
-		return root, 0, nil
+		return root, nil
 	}
-	return nil, 0, nil
+	return nil, nil
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
