@@ -156,8 +156,12 @@ func TestReadBoundedStartsNoReadPastTheStuckLimit(t *testing.T) {
 	b := readBounds{timeout: time.Millisecond, stuck: &stuck, onUnstuck: func() { unstuck <- struct{}{} }}
 	release := make(chan struct{})
 	var calls atomic.Int32
+	// started tells that a read began: a read can time out before the
+	// goroutine that makes it has run, on a loaded machine.
+	started := make(chan struct{}, maxStuckReads+1)
 	read := func(context.Context) (int, error) {
 		calls.Add(1)
+		started <- struct{}{}
 		<-release
 		return 1, nil
 	}
@@ -165,6 +169,9 @@ func TestReadBoundedStartsNoReadPastTheStuckLimit(t *testing.T) {
 		if _, err := readBounded(t.Context(), b, read); !errors.Is(err, ErrReadTimeout) {
 			t.Fatalf("read %d = %v, want ErrReadTimeout", i, err)
 		}
+	}
+	for range maxStuckReads {
+		<-started
 	}
 	if _, err := readBounded(t.Context(), b, read); !errors.Is(err, ErrHostStuck) {
 		t.Fatalf("read past the limit = %v, want ErrHostStuck", err)
@@ -175,6 +182,9 @@ func TestReadBoundedStartsNoReadPastTheStuckLimit(t *testing.T) {
 	close(release)
 	for range maxStuckReads {
 		<-unstuck
+	}
+	if n := calls.Load(); n != maxStuckReads {
+		t.Errorf("driver called %d times once the reads returned, want %d: no call past the limit", n, maxStuckReads)
 	}
 	if n := stuck.Load(); n != 0 {
 		t.Errorf("%d reads still counted stuck after they all returned", n)
